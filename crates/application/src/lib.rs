@@ -1,0 +1,11 @@
+//! The use cases of the recovery service, and the ports (traits) they need from the outside:
+//! storage and the clock. Adapters implement the ports; this crate knows none of them.
+
+pub mod identities;
+pub mod ports;
+pub mod recovery_codes;
+mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use service::{RecoverySettings, Service};

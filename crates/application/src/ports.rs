@@ -1,0 +1,132 @@
+//! What the use cases need from the outside world. Every method documents which error means
+//! what; adapters translate their own failures (constraint violations, lost connections) into
+//! these variants.
+
+use std::future::Future;
+
+use domain::identity::{Identity, NewIdentity};
+use domain::recovery::CodeIssue;
+use domain::time::Timestamp;
+use uuid::Uuid;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A storage failure that is not a business outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached right now (connection refused, pool exhausted): retrying
+    /// later may succeed.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// Anything else.
+    #[error("unexpected store error: {0}")]
+    Unexpected(#[source] BoxError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertIdentityError {
+    /// Another identity already has this identifier (email).
+    #[error("an identity with this identifier already exists")]
+    DuplicateIdentifier,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreCodeIssueError {
+    /// The identity of the issue does not exist; nothing was written.
+    #[error("the identity does not exist")]
+    IdentityNotFound,
+    /// Nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of identities, in ascending id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityQuery {
+    /// Only identities whose id is greater than this.
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: usize,
+    /// Only the identity with this (lower-cased) identifier.
+    pub identifier: Option<String>,
+}
+
+pub trait IdentityRepository: Send + Sync + 'static {
+    /// Stores a new identity with its identifier and password hash.
+    ///
+    /// # Errors
+    /// [`InsertIdentityError::DuplicateIdentifier`] when the identifier is taken;
+    /// [`InsertIdentityError::Store`] otherwise. Nothing is written on error.
+    fn insert_identity(
+        &self,
+        identity: NewIdentity,
+    ) -> impl Future<Output = Result<Identity, InsertIdentityError>> + Send;
+
+    /// The identity with `id`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError`] only when the store fails; absence is `Ok(None)`.
+    fn find_identity(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
+
+    /// The identities matching `query`, ordered by id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn list_identities(
+        &self,
+        query: IdentityQuery,
+    ) -> impl Future<Output = Result<Vec<Identity>, StoreError>> + Send;
+
+    /// Deletes the identity with `id` and, with it, its recovery flows and codes. Returns
+    /// whether it existed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn delete_identity(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait RecoveryRepository: Send + Sync + 'static {
+    /// Writes the flow and the code of `issue` in one transaction and, when
+    /// `issue.revoke_previous` is set, marks the identity's earlier unused admin codes revoked.
+    ///
+    /// # Errors
+    /// [`StoreCodeIssueError::IdentityNotFound`] when the identity does not exist;
+    /// [`StoreCodeIssueError::Store`] otherwise. Either way nothing is written.
+    fn store_code_issue(
+        &self,
+        issue: CodeIssue,
+    ) -> impl Future<Output = Result<(), StoreCodeIssueError>> + Send;
+}
+
+pub trait Readiness: Send + Sync + 'static {
+    /// Succeeds when the store answers a query.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not.
+    fn check_ready(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Everything the use cases store; one adapter usually implements all of it.
+pub trait Store: IdentityRepository + RecoveryRepository + Readiness {}
+
+impl<T: IdentityRepository + RecoveryRepository + Readiness> Store for T {}
+
+/// The current time. Injected, so tests can stand at an exact instant.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock, at the millisecond precision the service stores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        domain::time::truncate_to_millis(chrono::Utc::now())
+    }
+}

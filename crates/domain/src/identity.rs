@@ -1,0 +1,240 @@
+//! Identities: who can be recovered.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::password::PasswordHash;
+use crate::time::Timestamp;
+
+/// The only identity schema this service knows; its one optional trait is `email`.
+pub const DEFAULT_SCHEMA_ID: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityState {
+    Active,
+    Inactive,
+}
+
+impl IdentityState {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    /// # Errors
+    /// [`IdentityError::InvalidState`] for anything but `active` or `inactive`.
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        match s {
+            "active" => Ok(Self::Active),
+            "inactive" => Ok(Self::Inactive),
+            other => Err(IdentityError::InvalidState(other.to_owned())),
+        }
+    }
+}
+
+/// An identity as stored and shown; credentials are never part of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub id: Uuid,
+    pub schema_id: String,
+    pub state: IdentityState,
+    /// Always a JSON object.
+    pub traits: Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A validated identity about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    pub identity: Identity,
+    /// The lower-cased `traits.email`: the identifier people sign in with, unique.
+    pub identifier: Option<String>,
+    pub password: Option<PasswordHash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("\"traits\" must be a JSON object")]
+    TraitsNotObject,
+    #[error("unknown identity schema \"{0}\": only \"default\" is configured")]
+    UnknownSchema(String),
+    #[error("\"state\" must be \"active\" or \"inactive\", not \"{0}\"")]
+    InvalidState(String),
+    #[error("\"traits.email\" must be a string")]
+    EmailNotString,
+    #[error("\"traits.email\" value \"{0}\" is not a valid email address")]
+    InvalidEmail(String),
+}
+
+/// What an operator supplies to create an identity.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityDraft {
+    pub schema_id: Option<String>,
+    pub state: Option<String>,
+    pub traits: Option<Value>,
+}
+
+impl IdentityDraft {
+    /// Checks the draft and stamps it with `id` and `now`.
+    ///
+    /// # Errors
+    /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object or an
+    /// email trait that is not an address.
+    pub fn validate(
+        self,
+        id: Uuid,
+        password: Option<PasswordHash>,
+        now: Timestamp,
+    ) -> Result<NewIdentity, IdentityError> {
+        let schema_id = self
+            .schema_id
+            .unwrap_or_else(|| DEFAULT_SCHEMA_ID.to_owned());
+        if schema_id != DEFAULT_SCHEMA_ID {
+            return Err(IdentityError::UnknownSchema(schema_id));
+        }
+        let state = self
+            .state
+            .as_deref()
+            .map_or(Ok(IdentityState::Active), IdentityState::parse)?;
+        let traits = match self.traits {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(Value::Object(map)) => Value::Object(map),
+            Some(_) => return Err(IdentityError::TraitsNotObject),
+        };
+        let identifier = match traits.get("email") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(email)) => Some(normalize_email(email)?),
+            Some(_) => return Err(IdentityError::EmailNotString),
+        };
+        Ok(NewIdentity {
+            identity: Identity {
+                id,
+                schema_id,
+                state,
+                traits,
+                created_at: now,
+                updated_at: now,
+            },
+            identifier,
+            password,
+        })
+    }
+}
+
+/// The canonical form of an email address used as an identifier: lower-cased.
+///
+/// # Errors
+/// [`IdentityError::InvalidEmail`] unless `email` has one `@`, a non-empty local part, a domain
+/// with a dot and no empty labels, no whitespace or control characters, and at most 254 bytes.
+pub fn normalize_email(email: &str) -> Result<String, IdentityError> {
+    let invalid = || IdentityError::InvalidEmail(email.to_owned());
+    let candidate = email.to_lowercase();
+    let (local, domain) = candidate.split_once('@').ok_or_else(invalid)?;
+    let well_formed = candidate.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| !label.is_empty())
+        && !candidate
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control());
+    if well_formed {
+        Ok(candidate)
+    } else {
+        Err(invalid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    fn now() -> Timestamp {
+        Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+    }
+
+    fn draft(traits: Value) -> IdentityDraft {
+        IdentityDraft {
+            traits: Some(traits),
+            ..IdentityDraft::default()
+        }
+    }
+
+    #[test]
+    fn defaults_to_the_default_schema_and_active_state() {
+        let new = draft(json!({"email": "Ada@Example.COM"}))
+            .validate(Uuid::nil(), None, now())
+            .unwrap();
+        assert_eq!(new.identity.schema_id, "default");
+        assert_eq!(new.identity.state, IdentityState::Active);
+        assert_eq!(new.identifier.as_deref(), Some("ada@example.com"));
+        assert_eq!(new.identity.created_at, now());
+        assert_eq!(new.identity.updated_at, now());
+    }
+
+    #[test]
+    fn traits_may_be_absent_or_without_email() {
+        let new = IdentityDraft::default()
+            .validate(Uuid::nil(), None, now())
+            .unwrap();
+        assert_eq!(new.identity.traits, json!({}));
+        assert_eq!(new.identifier, None);
+        let new = draft(json!({"name": "Ada"}))
+            .validate(Uuid::nil(), None, now())
+            .unwrap();
+        assert_eq!(new.identifier, None);
+    }
+
+    #[test]
+    fn refuses_bad_drafts_with_a_reason() {
+        let cases = [
+            (draft(json!([1])), IdentityError::TraitsNotObject),
+            (draft(json!({"email": 5})), IdentityError::EmailNotString),
+            (
+                draft(json!({"email": "not-an-address"})),
+                IdentityError::InvalidEmail("not-an-address".into()),
+            ),
+            (
+                IdentityDraft {
+                    schema_id: Some("customer".into()),
+                    ..IdentityDraft::default()
+                },
+                IdentityError::UnknownSchema("customer".into()),
+            ),
+            (
+                IdentityDraft {
+                    state: Some("banned".into()),
+                    ..IdentityDraft::default()
+                },
+                IdentityError::InvalidState("banned".into()),
+            ),
+        ];
+        for (draft, expected) in cases {
+            assert_eq!(
+                draft.validate(Uuid::nil(), None, now()).unwrap_err(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn email_rules() {
+        for good in ["a@b.co", "first.last+tag@sub.example.org", "ÄDA@exämple.de"] {
+            assert!(normalize_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "@b.co", "a@", "a@b", "a@@b.co", "a@b..co", "a b@c.de", "a@b.co\n", " a@b.co",
+            "a@.co",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(normalize_email(&format!("{}@b.co", "a".repeat(65))).is_err());
+    }
+}

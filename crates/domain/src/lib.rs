@@ -1,0 +1,13 @@
+//! The inside of the hexagon: identities, recovery flows and codes, and the rules that govern them.
+//!
+//! Nothing here performs I/O or reads the clock: callers pass the current time and a random number
+//! generator in, which keeps every rule testable at its exact boundaries.
+
+pub mod code;
+pub mod duration;
+pub mod identity;
+pub mod lifespan;
+pub mod password;
+pub mod recovery;
+pub mod secret;
+pub mod time;
