@@ -1,0 +1,54 @@
+use diesel::QueryableByName;
+use diesel::RunQueryDsl;
+use diesel::sql_types::Text;
+use postgres_store::test_support::TestDatabase;
+
+use crate::count;
+
+const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
+     WHERE table_schema = current_schema() \
+       AND table_name IN ('identities', 'recovery_flows', 'recovery_codes')";
+
+#[test]
+fn migrations_go_up_down_and_up_again() {
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    assert_eq!(count(&mut conn, TABLES), 3);
+
+    postgres_store::test_support::revert_all_migrations(&db.url).unwrap();
+    assert_eq!(count(&mut conn, TABLES), 0);
+
+    let applied = postgres_store::run_migrations(&db.url).unwrap();
+    assert_eq!(applied.len(), 2);
+    assert_eq!(count(&mut conn, TABLES), 3);
+    assert!(postgres_store::run_migrations(&db.url).unwrap().is_empty());
+}
+
+#[derive(QueryableByName)]
+struct ForeignKey {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[test]
+fn every_foreign_key_has_an_index() {
+    let db = TestDatabase::new();
+    let unindexed: Vec<String> = diesel::sql_query(
+        "SELECT c.conname::text AS name FROM pg_constraint c
+         WHERE c.contype = 'f'
+           AND c.connamespace = current_schema()::regnamespace
+           AND NOT EXISTS (
+             SELECT 1 FROM pg_index i
+             WHERE i.indrelid = c.conrelid
+               AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] = c.conkey)",
+    )
+    .load::<ForeignKey>(&mut db.connection())
+    .unwrap()
+    .into_iter()
+    .map(|fk| fk.name)
+    .collect();
+    assert!(
+        unindexed.is_empty(),
+        "foreign keys without an index: {unindexed:?}"
+    );
+}
