@@ -1,0 +1,310 @@
+//! The `errorGeneric` envelope and the middleware that puts every error into it.
+//!
+//! Handlers and extractors fail with [`ApiError`]; the router, actix itself or a panic may
+//! produce a bare status instead. The middleware renders both the same way, with the request
+//! id, so no non-2xx response leaves without the envelope.
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use futures_util::FutureExt;
+use serde::Serialize;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::HttpSettings;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// An error as the client sees it. `debug` holds internal detail, shown only in dev mode.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    id: Option<&'static str>,
+    message: String,
+    reason: Option<String>,
+    debug: Option<String>,
+    /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
+    request: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            id: None,
+            message: message.into(),
+            reason: None,
+            debug: None,
+            request: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_id(mut self, id: &'static str) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    #[must_use]
+    pub fn with_debug(mut self, debug: impl fmt::Display) -> Self {
+        self.debug = Some(debug.to_string());
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal server error occurred, please contact the system administrator",
+        )
+    }
+
+    /// The error for a response that carries only a status.
+    fn from_status(status: StatusCode) -> Self {
+        let message = match status {
+            StatusCode::BAD_REQUEST => "The request was malformed or contained invalid parameters",
+            StatusCode::NOT_FOUND => "The requested resource could not be found",
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "The requested method is not allowed on this resource"
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large",
+            StatusCode::INTERNAL_SERVER_ERROR => return Self::internal(),
+            other => other.canonical_reason().unwrap_or("An error occurred"),
+        };
+        Self::new(status, message)
+    }
+
+    fn render(&self, request_id: &str, dev: bool) -> HttpResponse {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Body<'a>,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            code: u16,
+            status: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            id: Option<&'a str>,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a str>,
+            request: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            debug: Option<&'a str>,
+        }
+        HttpResponse::build(self.status).json(Envelope {
+            error: Body {
+                code: self.status.as_u16(),
+                status: self.status.canonical_reason().unwrap_or_default(),
+                id: self.id,
+                message: &self.message,
+                reason: self.reason.as_deref(),
+                request: request_id,
+                debug: self.debug.as_deref().filter(|_| dev),
+            },
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Rendered again by the middleware, which knows the request id, unless the error escapes
+    /// it as an `Err`; then the id it was given is used.
+    fn error_response(&self) -> HttpResponse {
+        let request_id = self.request.as_deref().unwrap_or_default();
+        let mut res = self.render(request_id, false);
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            res.headers_mut().insert(REQUEST_ID, value);
+        }
+        res
+    }
+}
+
+/// The request id: the caller's `X-Request-Id` when it is sane, else a new UUID.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Assigns the request id, runs the request inside a span carrying it, turns panics into 500s
+/// and every non-2xx response into the envelope, and echoes the id as `X-Request-Id`.
+pub(crate) async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = request_id(&req);
+    let dev = req
+        .app_data::<web::Data<HttpSettings>>()
+        .is_some_and(|settings| settings.dev);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path()
+    );
+    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
+        .catch_unwind()
+        .await;
+    // A request can no longer be answered with a `ServiceResponse` once it has been routed
+    // and lost, so errors that escape as `Err` carry their request id and render themselves.
+    let mut res = match outcome {
+        Ok(Ok(res)) => res.map_into_boxed_body(),
+        Ok(Err(error)) => {
+            let escaped = error
+                .as_error::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::from_status(error.as_response_error().status_code()));
+            return Err(ApiError {
+                request: Some(request_id),
+                ..escaped
+            }
+            .into());
+        }
+        Err(_) => {
+            span.in_scope(|| tracing::error!("request handler panicked"));
+            return Err(ApiError {
+                request: Some(request_id),
+                ..ApiError::internal()
+            }
+            .into());
+        }
+    };
+    let status = res.status();
+    if status.is_client_error() || status.is_server_error() {
+        let error = res
+            .response()
+            .error()
+            .and_then(|error| error.as_error::<ApiError>())
+            .cloned()
+            .unwrap_or_else(|| ApiError::from_status(status));
+        if status.is_server_error() {
+            span.in_scope(|| tracing::error!(status = status.as_u16(), debug = ?error.debug, "request failed"));
+        }
+        res = res.into_response(error.render(&request_id, dev));
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(res)
+}
+
+/// Marks a response as holding a secret that no cache may keep.
+pub(crate) fn no_store() -> (HeaderName, HeaderValue) {
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::Service;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+    use serde_json::Value;
+
+    use super::*;
+
+    fn settings(dev: bool) -> HttpSettings {
+        HttpSettings {
+            dev,
+            public_base_url: url::Url::parse("http://127.0.0.1:4433/").unwrap(),
+            admin_base_url: url::Url::parse("http://127.0.0.1:4434/").unwrap(),
+        }
+    }
+
+    async fn panics() -> HttpResponse {
+        panic!("secret internal detail")
+    }
+
+    async fn fails() -> Result<HttpResponse, ApiError> {
+        Err(ApiError::internal().with_debug("connection to 10.0.0.7 refused"))
+    }
+
+    async fn call(dev: bool, path: &str) -> (StatusCode, Value, String) {
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(settings(dev)))
+                .route("/panic", web::get().to(panics))
+                .route("/fail", web::get().to(fails))
+                .wrap(from_fn(middleware)),
+        )
+        .await;
+        // As the server does: an `Err` that escapes every middleware renders itself.
+        let res = match app
+            .call(test::TestRequest::get().uri(path).to_request())
+            .await
+        {
+            Ok(res) => res.into_parts().1,
+            Err(error) => error.error_response(),
+        };
+        let status = res.status();
+        let id = res
+            .headers()
+            .get(REQUEST_ID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap(), id)
+    }
+
+    #[actix_web::test]
+    async fn a_panic_becomes_a_500_envelope_without_internal_text() {
+        let (status, body, id) = call(true, "/panic").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], 500);
+        assert_eq!(body["error"]["status"], "Internal Server Error");
+        assert_eq!(body["error"]["request"], id);
+        assert!(!body.to_string().contains("secret internal detail"));
+    }
+
+    #[actix_web::test]
+    async fn debug_detail_is_shown_in_dev_mode_only() {
+        let (_, body, _) = call(true, "/fail").await;
+        assert_eq!(body["error"]["debug"], "connection to 10.0.0.7 refused");
+        let (_, body, _) = call(false, "/fail").await;
+        assert!(body["error"].get("debug").is_none());
+        assert!(!body.to_string().contains("10.0.0.7"));
+    }
+
+    #[actix_web::test]
+    async fn unrouted_statuses_get_the_envelope_too() {
+        let (status, body, _) = call(false, "/nowhere").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body["error"]["message"],
+            "The requested resource could not be found"
+        );
+    }
+}

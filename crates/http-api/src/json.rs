@@ -1,0 +1,56 @@
+//! Extractor settings: bodies must be JSON objects of bounded size, and every decoding failure
+//! becomes an [`ApiError`] that says what was wrong.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::web;
+
+use crate::{ApiError, BODY_LIMIT};
+
+pub(crate) fn config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|error, _| json_error(&error).into())
+}
+
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        let QueryPayloadError::Deserialize(detail) = &error else {
+            return ApiError::bad_request("Unable to decode the query string").into();
+        };
+        ApiError::bad_request(format!("Unable to decode the query string: {detail}")).into()
+    })
+}
+
+/// A path segment that does not parse (an id that is not a UUID) names no resource: 404.
+pub(crate) fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, req| {
+        let detail = match &error {
+            PathError::Deserialize(detail) => detail.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::not_found("Unable to locate the resource")
+            .with_reason(format!("{} does not name a resource: {detail}", req.path()))
+            .into()
+    })
+}
+
+fn json_error(error: &JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is too large: at most {limit} bytes are accepted"),
+        ),
+        JsonPayloadError::ContentType => ApiError::bad_request(
+            "Unable to decode JSON payload: the Content-Type header must be application/json",
+        ),
+        JsonPayloadError::Deserialize(detail) if detail.is_eof() && detail.column() == 0 => {
+            ApiError::bad_request("Unable to decode JSON payload: the request body is empty")
+        }
+        JsonPayloadError::Deserialize(detail) => {
+            ApiError::bad_request(format!("Unable to decode JSON payload: {detail}"))
+        }
+        other => ApiError::bad_request(format!("Unable to read the request body: {other}")),
+    }
+}

@@ -1,0 +1,177 @@
+//! Identity management, Kratos shapes: `/admin/identities` (also under `/iam/identities`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use application::Service;
+use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
+use application::ports::Store;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::identity::{Identity, IdentityDraft};
+use domain::time::format_rfc3339_millis;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{ApiError, HttpSettings};
+
+pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
+    for prefix in ["/admin/identities", "/iam/identities"] {
+        cfg.service(
+            web::resource(prefix)
+                .route(web::get().to(list::<S>))
+                .route(web::post().to(create::<S>)),
+        )
+        .service(
+            web::resource(format!("{prefix}/{{id}}"))
+                .route(web::get().to(get::<S>))
+                .route(web::delete().to(delete::<S>)),
+        );
+    }
+}
+
+/// `createIdentityBody`: `schema_id` defaults to "default", `state` to "active".
+#[derive(Deserialize)]
+struct CreateIdentityBody {
+    schema_id: Option<String>,
+    state: Option<String>,
+    traits: Option<Value>,
+    credentials: Option<CredentialsBody>,
+}
+
+#[derive(Deserialize)]
+struct CredentialsBody {
+    password: Option<PasswordCredentialsBody>,
+}
+
+#[derive(Deserialize)]
+struct PasswordCredentialsBody {
+    config: PasswordConfigBody,
+}
+
+#[derive(Deserialize)]
+struct PasswordConfigBody {
+    password: Option<String>,
+}
+
+/// The fields of Kratos's `identity` its generated clients require, and no credentials.
+#[derive(Serialize)]
+struct IdentityResponse {
+    id: Uuid,
+    schema_id: String,
+    schema_url: String,
+    state: &'static str,
+    traits: Value,
+    metadata_public: Option<Value>,
+    metadata_admin: Option<Value>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl IdentityResponse {
+    fn new(identity: Identity, settings: &HttpSettings) -> Self {
+        let schema_url = format!(
+            "{}schemas/{}",
+            settings.public_base_url,
+            URL_SAFE_NO_PAD.encode(&identity.schema_id)
+        );
+        Self {
+            id: identity.id,
+            schema_id: identity.schema_id,
+            schema_url,
+            state: identity.state.as_str(),
+            traits: identity.traits,
+            metadata_public: None,
+            metadata_admin: None,
+            created_at: format_rfc3339_millis(identity.created_at),
+            updated_at: format_rfc3339_millis(identity.updated_at),
+        }
+    }
+}
+
+async fn create<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    req: HttpRequest,
+    body: web::Json<CreateIdentityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let password = body
+        .credentials
+        .and_then(|c| c.password)
+        .and_then(|p| p.config.password);
+    let identity = service
+        .create_identity(CreateIdentityRequest {
+            draft: IdentityDraft {
+                schema_id: body.schema_id,
+                state: body.state,
+                traits: body.traits,
+            },
+            password,
+        })
+        .await?;
+    let location = format!("{}/{}", req.path(), identity.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(IdentityResponse::new(identity, &settings)))
+}
+
+async fn get<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let identity = service.get_identity(id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(IdentityResponse::new(identity, &settings)))
+}
+
+async fn delete<S: Store>(
+    service: web::Data<Service<S>>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    service.delete_identity(id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page_size: Option<usize>,
+    page_token: Option<String>,
+    credentials_identifier: Option<String>,
+}
+
+/// A JSON array; the next page, when there is one, is in the `Link` header as Kratos does.
+async fn list<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = service
+        .list_identities(ListIdentitiesRequest {
+            page_size: query.page_size,
+            page_token: query.page_token,
+            credentials_identifier: query.credentials_identifier,
+        })
+        .await?;
+    let mut response = HttpResponse::Ok();
+    let page_link = |token: Option<&str>, rel: &str| {
+        let mut link = format!("<{}?page_size={}", req.path(), page.page_size);
+        if let Some(token) = token {
+            link.push_str(&format!("&page_token={token}"));
+        }
+        format!("{link}>; rel=\"{rel}\"")
+    };
+    let mut links = vec![page_link(None, "first")];
+    if let Some(next) = &page.next_page_token {
+        links.push(page_link(Some(next), "next"));
+    }
+    response.insert_header((header::LINK, links.join(",")));
+    let body: Vec<IdentityResponse> = page
+        .identities
+        .into_iter()
+        .map(|identity| IdentityResponse::new(identity, &settings))
+        .collect();
+    Ok(response.json(body))
+}

@@ -1,0 +1,24 @@
+pub(crate) mod health;
+pub(crate) mod identities;
+pub(crate) mod recovery_codes;
+
+use actix_web::HttpRequest;
+
+use crate::ApiError;
+
+/// Every path no route matches.
+pub(crate) async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(
+        ApiError::not_found("The requested resource could not be found").with_reason(format!(
+            "No route matches {} {}.",
+            req.method(),
+            req.path()
+        )),
+    )
+}
+
+/// The URL a request reached, as seen from outside through `base_url` (which may carry a path
+/// prefix added by a gateway).
+pub(crate) fn external_url(base_url: &url::Url, req: &HttpRequest) -> String {
+    format!("{}{}", base_url.as_str().trim_end_matches('/'), req.uri())
+}

@@ -1,0 +1,72 @@
+//! `POST /iam/recovery/code`, also at Kratos's `POST /admin/recovery/code`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use application::Service;
+use application::ports::Store;
+use application::recovery_codes::RecoveryCodeRequest;
+use domain::recovery::FlowType;
+use domain::time::format_rfc3339_millis;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::envelope::no_store;
+use crate::routes::external_url;
+use crate::{ApiError, HttpSettings};
+
+pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
+    for path in ["/iam/recovery/code", "/admin/recovery/code"] {
+        cfg.route(path, web::post().to(create::<S>));
+    }
+}
+
+/// The seed's request body, plus Kratos's optional `flow_type`. Unknown fields are ignored.
+#[derive(Deserialize)]
+struct CreateRecoveryCodeBody {
+    identity_id: Uuid,
+    #[serde(default)]
+    expires_in: Option<String>,
+    #[serde(default)]
+    flow_type: Option<FlowTypeBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FlowTypeBody {
+    Browser,
+    Api,
+}
+
+/// `recoveryCodeForIdentity`.
+#[derive(Serialize)]
+struct RecoveryCodeForIdentity {
+    expires_at: String,
+    recovery_code: String,
+    recovery_link: String,
+}
+
+async fn create<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    req: HttpRequest,
+    body: web::Json<CreateRecoveryCodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let issued = service
+        .create_recovery_code(RecoveryCodeRequest {
+            identity_id: body.identity_id,
+            expires_in: body.expires_in,
+            flow_type: match body.flow_type {
+                None | Some(FlowTypeBody::Browser) => FlowType::Browser,
+                Some(FlowTypeBody::Api) => FlowType::Api,
+            },
+            request_url: external_url(&settings.admin_base_url, &req),
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(no_store())
+        .json(RecoveryCodeForIdentity {
+            expires_at: format_rfc3339_millis(issued.expires_at),
+            recovery_code: issued.code.expose().to_owned(),
+            recovery_link: issued.link.into(),
+        }))
+}
