@@ -1,11 +1,43 @@
 //! Extractor settings: bodies must be JSON objects of bounded size, and every decoding failure
 //! becomes an [`ApiError`] that says what was wrong.
 
+use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::{ApiError, BODY_LIMIT};
+
+/// A JSON object body decoded into `T`. Unlike `web::Json<T>`, an array is refused even where
+/// serde would read it as the struct's fields in order.
+pub(crate) struct JsonObject<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // `web::Json` checks the content type and the size limit and validates the syntax.
+        let raw = web::Json::<Box<RawValue>>::from_request(req, payload);
+        Box::pin(async move {
+            let raw = raw.await?.into_inner();
+            if !raw.get().starts_with('{') {
+                return Err(ApiError::bad_request(
+                    "Unable to decode JSON payload: the request body must be a JSON object",
+                )
+                .into());
+            }
+            serde_json::from_str(raw.get())
+                .map(JsonObject)
+                .map_err(|e| {
+                    ApiError::bad_request(format!("Unable to decode JSON payload: {e}")).into()
+                })
+        })
+    }
+}
 
 pub(crate) fn config() -> web::JsonConfig {
     web::JsonConfig::default()

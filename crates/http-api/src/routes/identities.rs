@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::json::JsonObject;
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -93,9 +94,9 @@ async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
     req: HttpRequest,
-    body: web::Json<CreateIdentityBody>,
+    body: JsonObject<CreateIdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let JsonObject(body) = body;
     let password = body
         .credentials
         .and_then(|c| c.password)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::envelope::no_store;
+use crate::json::JsonObject;
 use crate::routes::external_url;
 use crate::{ApiError, HttpSettings};
 
@@ -48,9 +49,9 @@ async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
     req: HttpRequest,
-    body: web::Json<CreateRecoveryCodeBody>,
+    body: JsonObject<CreateRecoveryCodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let JsonObject(body) = body;
     let issued = service
         .create_recovery_code(RecoveryCodeRequest {
             identity_id: body.identity_id,
