@@ -364,3 +364,284 @@ fn secrets(configured: Vec<String>, dev: bool) -> Result<(Secrets, bool), Config
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use super::*;
+
+    const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn minimal() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("DSN", "postgres://localhost/iam"),
+            ("SECRETS_DEFAULT", SECRET),
+        ]
+    }
+
+    fn load_env(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError> {
+        let mut pairs = minimal();
+        pairs.extend_from_slice(extra);
+        load(None, env(&pairs))
+    }
+
+    /// A YAML file in the system's temporary folder, removed on drop.
+    struct TempYaml(std::path::PathBuf);
+
+    impl Drop for TempYaml {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn yaml(text: &str) -> TempYaml {
+        let name = format!("iam-recovery-{:032x}.yaml", rand::random::<u128>());
+        let path = std::env::temp_dir().join(name);
+        std::fs::File::create(&path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .unwrap();
+        TempYaml(path)
+    }
+
+    fn error_of(result: Result<Settings, ConfigError>) -> String {
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_match_kratos() {
+        let settings = load_env(&[]).unwrap();
+        assert_eq!(settings.public.host, "0.0.0.0");
+        assert_eq!(settings.public.port, 4433);
+        assert_eq!(settings.public.base_url.as_str(), "http://127.0.0.1:4433/");
+        assert_eq!(settings.admin.host, "127.0.0.1");
+        assert_eq!(settings.admin.port, 4434);
+        assert_eq!(settings.admin.base_url.as_str(), "http://127.0.0.1:4434/");
+        assert_eq!(
+            settings.lifespan.default_lifespan(),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            settings.lifespan.max_lifespan(),
+            Duration::from_secs(720 * 3600)
+        );
+        assert_eq!(settings.code_length.get(), 6);
+        assert!(settings.invalidate_previous);
+        assert!(settings.code_enabled && settings.recovery_enabled);
+        assert_eq!(
+            settings.recovery_ui_url.as_str(),
+            "http://127.0.0.1:4433/recovery"
+        );
+        assert_eq!(settings.log_level, "info");
+        assert_eq!(settings.log_format, LogFormat::Text);
+        assert!(!settings.dev);
+        assert!(!settings.generated_secret);
+    }
+
+    #[test]
+    fn every_key_has_its_environment_variable() {
+        let settings = load_env(&[
+            ("DEV", "true"),
+            ("SERVE_PUBLIC_HOST", "127.0.0.2"),
+            ("SERVE_PUBLIC_PORT", "8433"),
+            ("SERVE_PUBLIC_BASE_URL", "https://id.example.com/auth"),
+            ("SERVE_ADMIN_HOST", "0.0.0.0"),
+            ("SERVE_ADMIN_PORT", "8434"),
+            ("SERVE_ADMIN_BASE_URL", "http://admin.internal:8434/"),
+            ("SELFSERVICE_METHODS_CODE_ENABLED", "false"),
+            ("SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN", "15m"),
+            ("SELFSERVICE_METHODS_CODE_CONFIG_MAX_LIFESPAN", "48h"),
+            ("SELFSERVICE_METHODS_CODE_CONFIG_CODE_LENGTH", "8"),
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_INVALIDATE_PREVIOUS",
+                "false",
+            ),
+            ("SELFSERVICE_FLOWS_RECOVERY_ENABLED", "false"),
+            ("LOG_LEVEL", "debug"),
+            ("LOG_FORMAT", "json"),
+        ])
+        .unwrap();
+        assert!(settings.dev);
+        assert_eq!(settings.public.host, "127.0.0.2");
+        assert_eq!(settings.public.port, 8433);
+        assert_eq!(
+            settings.public.base_url.as_str(),
+            "https://id.example.com/auth/"
+        );
+        assert_eq!(settings.admin.host, "0.0.0.0");
+        assert_eq!(settings.admin.port, 8434);
+        assert_eq!(
+            settings.admin.base_url.as_str(),
+            "http://admin.internal:8434/"
+        );
+        assert!(!settings.code_enabled);
+        assert_eq!(
+            settings.lifespan.default_lifespan(),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            settings.lifespan.max_lifespan(),
+            Duration::from_secs(48 * 3600)
+        );
+        assert_eq!(settings.code_length.get(), 8);
+        assert!(!settings.invalidate_previous);
+        assert!(!settings.recovery_enabled);
+        assert_eq!(
+            settings.recovery_ui_url.as_str(),
+            "https://id.example.com/auth/recovery"
+        );
+        assert_eq!(settings.log_level, "debug");
+        assert_eq!(settings.log_format, LogFormat::Json);
+
+        let settings = load_env(&[(
+            "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
+            "https://app.example.com/recover?x=1",
+        )])
+        .unwrap();
+        assert_eq!(
+            settings.recovery_ui_url.as_str(),
+            "https://app.example.com/recover?x=1"
+        );
+        assert_eq!(KEYS.len(), 18);
+    }
+
+    #[test]
+    fn secrets_come_as_a_comma_separated_list_and_the_first_signs() {
+        let other = "another-secret-that-is-long-enough-too";
+        let list = format!("{SECRET},{other}");
+        let pairs = [
+            ("DSN", "postgres://localhost/iam"),
+            ("SECRETS_DEFAULT", list.as_str()),
+        ];
+        let settings = load(None, env(&pairs)).unwrap();
+        let first = Secrets::new(vec![SECRET.into()]).unwrap();
+        let second = Secrets::new(vec![other.into()]).unwrap();
+        let code = domain::code::PlainCode::generate(&mut rand::rng(), CodeLength::default());
+        assert!(settings.secrets.verify(code.expose(), &first.hash(&code)));
+        assert!(settings.secrets.verify(code.expose(), &second.hash(&code)));
+        assert_eq!(settings.secrets.hash(&code), first.hash(&code));
+    }
+
+    #[test]
+    fn a_file_is_read_and_the_environment_wins() {
+        let file = yaml(&format!(
+            "dsn: postgres://file/iam\n\
+             serve:\n  admin:\n    port: 9434\n\
+             secrets:\n  default:\n    - {SECRET}\n\
+             selfservice:\n  methods:\n    code:\n      config:\n        lifespan: 2h\n        code_length: 10\n\
+             log:\n  format: json\n"
+        ));
+        let settings = load(Some(&file.0), env(&[("SERVE_ADMIN_PORT", "7434")])).unwrap();
+        assert_eq!(settings.dsn, "postgres://file/iam");
+        assert_eq!(settings.admin.port, 7434);
+        assert_eq!(
+            settings.lifespan.default_lifespan(),
+            Duration::from_secs(7200)
+        );
+        assert_eq!(settings.code_length.get(), 10);
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_keys_stop_start_up_naming_the_key() {
+        let file = yaml(
+            "dsn: postgres://x/y\nselfservice:\n  methods:\n    code:\n      config:\n        lifespam: 1h\n",
+        );
+        let message = error_of(load(Some(&file.0), env(&[("SECRETS_DEFAULT", SECRET)])));
+        assert!(message.contains("lifespam"), "{message}");
+        let file = yaml("dsn: postgres://x/y\nserve:\n  admn: {}\n");
+        let message = error_of(load(Some(&file.0), env(&[("SECRETS_DEFAULT", SECRET)])));
+        assert!(message.contains("admn"), "{message}");
+    }
+
+    #[test]
+    fn invalid_values_stop_start_up_naming_the_key() {
+        let cases: [(&str, &str, &str); 10] = [
+            ("SERVE_ADMIN_PORT", "abc", "serve.admin.port"),
+            ("SERVE_PUBLIC_PORT", "70000", "serve.public.port"),
+            (
+                "SERVE_PUBLIC_BASE_URL",
+                "not a url",
+                "serve.public.base_url",
+            ),
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN",
+                "1d",
+                "selfservice.methods.code.config.lifespan",
+            ),
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN",
+                "1000h",
+                "selfservice.methods.code.config.lifespan",
+            ),
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_MAX_LIFESPAN",
+                "1.5h",
+                "selfservice.methods.code.config.max_lifespan",
+            ),
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_CODE_LENGTH",
+                "5",
+                "selfservice.methods.code.config.code_length",
+            ),
+            (
+                "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
+                "/relative",
+                "selfservice.flows.recovery.ui_url",
+            ),
+            ("LOG_FORMAT", "xml", "log.format"),
+            (
+                "SELFSERVICE_METHODS_CODE_ENABLED",
+                "maybe",
+                "selfservice.methods.code.enabled",
+            ),
+        ];
+        for (name, value, key) in cases {
+            let message = error_of(load_env(&[(name, value)]));
+            assert!(message.contains(key), "{name}={value}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_database_is_required() {
+        let message = error_of(load(None, env(&[("SECRETS_DEFAULT", SECRET)])));
+        assert!(message.starts_with("dsn:"), "{message}");
+    }
+
+    #[test]
+    fn outside_dev_mode_secrets_are_required_and_long() {
+        let message = error_of(load(None, env(&[("DSN", "postgres://x/y")])));
+        assert!(message.starts_with("secrets.default:"), "{message}");
+        let message = error_of(load(
+            None,
+            env(&[("DSN", "postgres://x/y"), ("SECRETS_DEFAULT", "short")]),
+        ));
+        assert!(message.starts_with("secrets.default:"), "{message}");
+        assert!(message.contains("32"), "{message}");
+    }
+
+    #[test]
+    fn dev_mode_relaxes_secrets() {
+        let settings = load(None, env(&[("DSN", "postgres://x/y"), ("DEV", "true")])).unwrap();
+        assert!(settings.generated_secret);
+        let settings = load(
+            None,
+            env(&[
+                ("DSN", "postgres://x/y"),
+                ("DEV", "true"),
+                ("SECRETS_DEFAULT", "short"),
+            ]),
+        )
+        .unwrap();
+        assert!(!settings.generated_secret);
+    }
+}
