@@ -46,17 +46,15 @@ pub struct PgStore {
 impl PgStore {
     /// A store for `dsn`. Connections are opened lazily, so this succeeds while the database
     /// is down; [`Readiness::check_ready`] tells whether it answers.
-    ///
-    /// # Errors
-    /// [`StoreError::Unexpected`] when the pool cannot be configured.
-    pub fn connect(dsn: &str, options: PoolOptions) -> Result<Self, StoreError> {
+    #[must_use]
+    pub fn connect(dsn: &str, options: PoolOptions) -> Self {
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
             .test_on_check_out(false)
             .build_unchecked(ConnectionManager::new(dsn));
-        Ok(Self { pool })
+        Self { pool }
     }
 }
 

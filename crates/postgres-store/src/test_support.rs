@@ -50,8 +50,7 @@ impl TestDatabase {
                 max_connections: 8,
                 connection_timeout: Duration::from_secs(10),
             },
-        )
-        .expect("pool");
+        );
         Self { schema, url, store }
     }
 

@@ -27,8 +27,6 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
-    #[error("cannot set up the database pool: {0}")]
-    Store(#[from] application::ports::StoreError),
 }
 
 impl Application {
@@ -38,7 +36,7 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a listener cannot be bound.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let store = PgStore::connect(&settings.dsn, PoolOptions::default())?;
+        let store = PgStore::connect(&settings.dsn, PoolOptions::default());
         let service = Arc::new(Service::new(
             store,
             Arc::new(SystemClock),

@@ -16,7 +16,7 @@ use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     for path in ["/iam/recovery/code", "/admin/recovery/code"] {
-        cfg.route(path, web::post().to(create::<S>));
+        cfg.service(web::resource(path).route(web::post().to(create::<S>)));
     }
 }
 

@@ -111,7 +111,6 @@ pub fn unreachable_store() -> PgStore {
             connection_timeout: Duration::from_millis(300),
         },
     )
-    .unwrap()
 }
 
 impl TestApp {

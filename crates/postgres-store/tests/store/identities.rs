@@ -143,8 +143,7 @@ async fn an_unreachable_database_is_unavailable_not_absent() {
             max_connections: 1,
             connection_timeout: Duration::from_millis(300),
         },
-    )
-    .unwrap();
+    );
     assert!(matches!(
         store.find_identity(Uuid::new_v4()).await,
         Err(StoreError::Unavailable(_))
