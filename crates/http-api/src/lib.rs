@@ -39,7 +39,7 @@ pub struct ServerOptions {
     pub workers: usize,
 }
 
-/// The admin listener's server, not yet running.
+/// The admin listener's server, not yet running: identities, recovery codes and health.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -48,6 +48,41 @@ pub fn admin_server<S: Store>(
     settings: HttpSettings,
     listener: TcpListener,
     options: ServerOptions,
+) -> std::io::Result<Server> {
+    server(service, settings, listener, options, |cfg| {
+        routes::health::configure::<S>(cfg);
+        routes::recovery_codes::configure::<S>(cfg);
+        routes::identities::configure::<S>(cfg);
+    })
+}
+
+/// The public listener's server, not yet running: health only, for now.
+///
+/// # Errors
+/// When `listener` cannot be used.
+pub fn public_server<S: Store>(
+    service: Arc<Service<S>>,
+    settings: HttpSettings,
+    listener: TcpListener,
+    options: ServerOptions,
+) -> std::io::Result<Server> {
+    server(
+        service,
+        settings,
+        listener,
+        options,
+        routes::health::configure::<S>,
+    )
+}
+
+/// A server for `routes`, with what every listener shares: the extractor settings, the 404 for
+/// unrouted paths and the envelope middleware.
+fn server<S: Store>(
+    service: Arc<Service<S>>,
+    settings: HttpSettings,
+    listener: TcpListener,
+    options: ServerOptions,
+    routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
     let service = web::Data::from(service);
     let settings = web::Data::new(settings);
@@ -58,34 +93,7 @@ pub fn admin_server<S: Store>(
             .app_data(json::config())
             .app_data(json::query_config())
             .app_data(json::path_config())
-            .configure(routes::health::configure::<S>)
-            .configure(routes::recovery_codes::configure::<S>)
-            .configure(routes::identities::configure::<S>)
-            .default_service(web::to(routes::not_found))
-            .wrap(from_fn(envelope::middleware))
-    })
-    .workers(options.workers)
-    .listen(listener)?
-    .run())
-}
-
-/// The public listener's server, not yet running.
-///
-/// # Errors
-/// When `listener` cannot be used.
-pub fn public_server<S: Store>(
-    service: Arc<Service<S>>,
-    settings: HttpSettings,
-    listener: TcpListener,
-    options: ServerOptions,
-) -> std::io::Result<Server> {
-    let service = web::Data::from(service);
-    let settings = web::Data::new(settings);
-    Ok(HttpServer::new(move || {
-        App::new()
-            .app_data(service.clone())
-            .app_data(settings.clone())
-            .configure(routes::health::configure::<S>)
+            .configure(routes)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(envelope::middleware))
     })
