@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use domain::identity::{Identity, NewIdentity};
-use domain::recovery::CodeIssue;
+use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -101,6 +101,26 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         &self,
         issue: CodeIssue,
     ) -> impl Future<Output = Result<(), StoreCodeIssueError>> + Send;
+
+    /// The flow with `id`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError`] only when the store fails.
+    fn find_flow(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<RecoveryFlow>, StoreError>> + Send;
+
+    /// The codes of flow `flow_id` that can still be redeemed at `now`: never used, not
+    /// revoked, expiring after `now`. Newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn valid_codes(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<StoredCode>, StoreError>> + Send;
 }
 
 pub trait Readiness: Send + Sync + 'static {

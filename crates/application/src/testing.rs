@@ -169,6 +169,31 @@ impl RecoveryRepository for InMemoryStore {
         );
         Ok(())
     }
+
+    async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
+        Ok(self.available()?.flows.get(&id).cloned())
+    }
+
+    async fn valid_codes(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<StoredCode>, StoreError> {
+        let state = self.available()?;
+        let mut codes: Vec<StoredCode> = state
+            .codes
+            .values()
+            .filter(|record| {
+                record.code.flow_id == flow_id
+                    && record.used_at.is_none()
+                    && record.revoked_at.is_none()
+                    && record.code.expires_at > now
+            })
+            .map(|record| record.code.clone())
+            .collect();
+        codes.sort_by_key(|code| std::cmp::Reverse(code.issued_at));
+        Ok(codes)
+    }
 }
 
 impl Readiness for InMemoryStore {

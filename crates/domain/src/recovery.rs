@@ -22,6 +22,13 @@ impl FlowType {
             Self::Api => "api",
         }
     }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Browser, Self::Api]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
 }
 
 /// Where a recovery flow stands.
@@ -40,6 +47,13 @@ impl FlowState {
             Self::SentEmail => "sent_email",
             Self::PassedChallenge => "passed_challenge",
         }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::SentEmail, Self::PassedChallenge]
+            .into_iter()
+            .find(|state| state.as_str() == s)
     }
 }
 
@@ -73,6 +87,13 @@ impl CodeType {
             Self::Admin => "admin",
             Self::SelfService => "self_service",
         }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Admin, Self::SelfService]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 }
 
@@ -130,6 +151,20 @@ mod tests {
             recovery_link(&ui, FLOW).as_str(),
             "https://id.example.com/account/recover?lang=de&theme=dark&flow=01935c2e-7a4b-4c3d-8e9f-0a1b2c3d4e5f#top"
         );
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for t in [FlowType::Browser, FlowType::Api] {
+            assert_eq!(FlowType::parse(t.as_str()), Some(t));
+        }
+        for state in [FlowState::SentEmail, FlowState::PassedChallenge] {
+            assert_eq!(FlowState::parse(state.as_str()), Some(state));
+        }
+        for t in [CodeType::Admin, CodeType::SelfService] {
+            assert_eq!(CodeType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(FlowType::parse("mobile"), None);
     }
 
     #[test]

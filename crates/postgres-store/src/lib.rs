@@ -2,11 +2,9 @@
 //! pool. Diesel is blocking, so every call runs on tokio's blocking pool (see [`blocking`]).
 
 mod blocking;
-mod errors;
 mod identities;
 mod migrations;
 mod recovery;
-mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
@@ -65,7 +63,7 @@ impl Readiness for PgStore {
             diesel::sql_query("SELECT 1")
                 .execute(conn)
                 .map(drop)
-                .map_err(errors::store_error)
+                .map_err(sql_store::store_error)
         })
         .await
     }

@@ -1,12 +1,14 @@
 //! [`RecoveryRepository`] over `recovery_flows` and `recovery_codes`.
 
-use application::ports::{RecoveryRepository, StoreCodeIssueError};
+use application::ports::{RecoveryRepository, StoreCodeIssueError, StoreError};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
-use domain::recovery::{CODE_METHOD, CodeIssue};
+use domain::recovery::{CODE_METHOD, CodeIssue, RecoveryFlow, StoredCode};
+use domain::time::Timestamp;
+use sql_store::{is_foreign_key_violation, queries, store_error};
+use uuid::Uuid;
 
 use crate::PgStore;
-use crate::errors::{is_foreign_key_violation, store_error};
 
 /// Issuing a code in one statement, which PostgreSQL runs as one transaction: the flow is
 /// inserted only if the identity exists, the earlier unused codes of the same type are revoked
@@ -72,6 +74,31 @@ impl RecoveryRepository for PgStore {
                 }
                 Err(error) => Err(store_error(error).into()),
             }
+        })
+        .await
+    }
+
+    async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
+        self.run(move |conn| {
+            queries::find_flow(conn, id)
+                .map_err(store_error)?
+                .map(RecoveryFlow::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn valid_codes(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<StoredCode>, StoreError> {
+        self.run(move |conn| {
+            queries::valid_codes(conn, flow_id, now)
+                .map_err(store_error)?
+                .into_iter()
+                .map(StoredCode::try_from)
+                .collect()
         })
         .await
     }

@@ -1,41 +1,32 @@
 //! The PostgreSQL adapter against a real server, each test in a schema of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod identities;
 mod migrations;
-mod recovery;
 
-use chrono::{TimeZone, Utc};
-use diesel::sql_types::BigInt;
-use diesel::{PgConnection, QueryableByName, RunQueryDsl};
-use domain::identity::{IdentityDraft, NewIdentity};
-use domain::time::Timestamp;
-use serde_json::json;
+use std::time::Duration;
+
+use application::ports::{IdentityRepository, Readiness, StoreError};
+use postgres_store::test_support::TestDatabase;
+use postgres_store::{PgStore, PoolOptions};
 use uuid::Uuid;
 
-pub fn now() -> Timestamp {
-    Utc.timestamp_millis_opt(1_764_064_800_123).unwrap()
-}
+application::store_contract!(|db| TestDatabase::new() => &db.store);
 
-pub fn new_identity(email: Option<&str>) -> NewIdentity {
-    IdentityDraft {
-        traits: Some(email.map_or_else(|| json!({}), |e| json!({ "email": e }))),
-        ..IdentityDraft::default()
-    }
-    .validate(Uuid::new_v4(), None, now())
-    .unwrap()
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    count: i64,
-}
-
-/// The result of a `SELECT count(*) AS count ...`.
-pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<Count>(conn)
-        .unwrap()
-        .count
+#[tokio::test]
+async fn an_unreachable_database_is_unavailable_not_absent() {
+    let store = PgStore::connect(
+        "postgres://postgres@127.0.0.1:1/none",
+        PoolOptions {
+            max_connections: 1,
+            connection_timeout: Duration::from_millis(300),
+        },
+    );
+    assert!(matches!(
+        store.find_identity(Uuid::new_v4()).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.check_ready().await,
+        Err(StoreError::Unavailable(_))
+    ));
 }

@@ -3,7 +3,18 @@ use diesel::RunQueryDsl;
 use diesel::sql_types::Text;
 use postgres_store::test_support::TestDatabase;
 
-use crate::count;
+/// The result of a `SELECT count(*) AS count ...`.
+fn count(conn: &mut diesel::PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .unwrap()
+        .count
+}
 
 const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = current_schema() \

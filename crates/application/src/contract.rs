@@ -1,0 +1,339 @@
+//! The storage contract: every behaviour the use cases rely on, written once and run against
+//! every implementation of the ports (PostgreSQL, SQLite, the in-memory fake) through
+//! [`store_contract!`](crate::store_contract). Each case observes the store only through the
+//! ports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use domain::code::{CodeLength, PlainCode};
+use domain::identity::{IdentityDraft, NewIdentity};
+use domain::recovery::{CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
+use domain::secret::Secrets;
+use domain::time::Timestamp;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreCodeIssueError};
+
+/// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
+/// test; `store` borrows the store from it.
+///
+/// ```ignore
+/// application::store_contract!(|db| TestDatabase::new() => &db.store);
+/// ```
+#[macro_export]
+macro_rules! store_contract {
+    (|$fixture:ident| $setup:expr => $store:expr) => {
+        $crate::store_contract!(@cases |$fixture| $setup => $store;
+            identity_round_trip,
+            identifiers_are_unique,
+            identifiers_are_unique_under_concurrency,
+            listing_pages_in_id_order,
+            listing_filters_by_identifier,
+            deleting_reports_existence_and_cascades,
+            issuing_stores_the_flow_and_the_code,
+            issuing_for_an_unknown_identity_writes_nothing,
+            a_failed_issue_writes_nothing,
+            a_new_code_revokes_earlier_admin_codes_of_the_identity,
+            revocation_can_be_skipped,
+            codes_expire_at_their_instant,
+            the_store_is_ready
+        );
+    };
+    (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let $fixture = $setup;
+                $crate::contract::$case($store).await;
+            }
+        )*
+    };
+}
+
+fn now() -> Timestamp {
+    Utc.timestamp_millis_opt(1_764_064_800_123).unwrap()
+}
+
+fn new_identity(email: Option<&str>) -> NewIdentity {
+    IdentityDraft {
+        traits: Some(email.map_or_else(|| json!({"name": "Ada"}), |e| json!({ "email": e }))),
+        ..IdentityDraft::default()
+    }
+    .validate(Uuid::new_v4(), None, now())
+    .unwrap()
+}
+
+fn issue(identity_id: Uuid, issued_at: Timestamp) -> CodeIssue {
+    let secrets = Secrets::new(vec!["a-contract-secret-that-is-long-enough-00".into()]).unwrap();
+    let code = PlainCode::generate(&mut rand::rng(), CodeLength::default());
+    let flow_id = Uuid::new_v4();
+    let expires_at = issued_at + TimeDelta::hours(1);
+    CodeIssue {
+        flow: RecoveryFlow {
+            id: flow_id,
+            identity_id,
+            flow_type: FlowType::Browser,
+            state: FlowState::SentEmail,
+            issued_at,
+            expires_at,
+            request_url: "http://127.0.0.1:4434/iam/recovery/code?x=1".into(),
+        },
+        code: StoredCode {
+            id: Uuid::new_v4(),
+            flow_id,
+            identity_id,
+            hash: secrets.hash(&code),
+            code_type: CodeType::Admin,
+            issued_at,
+            expires_at,
+        },
+        revoke_previous: true,
+    }
+}
+
+async fn stored_identity<S: Store>(store: &S, email: Option<&str>) -> Uuid {
+    let new = new_identity(email);
+    let id = new.identity.id;
+    store.insert_identity(new).await.unwrap();
+    id
+}
+
+pub async fn identity_round_trip<S: Store>(store: &S) {
+    let new = new_identity(Some("ada@example.com"));
+    let stored = store.insert_identity(new.clone()).await.unwrap();
+    assert_eq!(stored, new.identity);
+    assert_eq!(
+        store.find_identity(new.identity.id).await.unwrap(),
+        Some(new.identity)
+    );
+    assert_eq!(store.find_identity(Uuid::new_v4()).await.unwrap(), None);
+}
+
+pub async fn identifiers_are_unique<S: Store>(store: &S) {
+    stored_identity(store, Some("ada@example.com")).await;
+    let clash = new_identity(Some("ada@example.com"));
+    let clash_id = clash.identity.id;
+    assert!(matches!(
+        store.insert_identity(clash).await,
+        Err(InsertIdentityError::DuplicateIdentifier)
+    ));
+    assert_eq!(store.find_identity(clash_id).await.unwrap(), None);
+    // Identities without an identifier never clash.
+    stored_identity(store, None).await;
+    stored_identity(store, None).await;
+}
+
+pub async fn identifiers_are_unique_under_concurrency<S: Store>(store: &S) {
+    let attempts = (0..8).map(|_| store.insert_identity(new_identity(Some("race@example.com"))));
+    let results = futures_util::future::join_all(attempts).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let duplicates = results
+        .iter()
+        .filter(|r| matches!(r, Err(InsertIdentityError::DuplicateIdentifier)))
+        .count();
+    assert_eq!((created, duplicates), (1, 7), "{results:?}");
+}
+
+pub async fn listing_pages_in_id_order<S: Store>(store: &S) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(stored_identity(store, Some(&format!("user{n}@example.com"))).await);
+    }
+    ids.sort();
+    let page = |after, limit| {
+        store.list_identities(IdentityQuery {
+            after,
+            limit,
+            identifier: None,
+        })
+    };
+    let ids_of =
+        |page: Vec<domain::identity::Identity>| page.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids_of(page(None, 10).await.unwrap()), ids);
+    assert_eq!(ids_of(page(None, 2).await.unwrap()), ids[..2]);
+    assert_eq!(ids_of(page(Some(ids[1]), 2).await.unwrap()), ids[2..4]);
+    assert_eq!(ids_of(page(Some(ids[3]), 2).await.unwrap()), ids[4..]);
+    assert!(page(Some(ids[4]), 2).await.unwrap().is_empty());
+}
+
+pub async fn listing_filters_by_identifier<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    stored_identity(store, Some("bob@example.com")).await;
+    let found = store
+        .list_identities(IdentityQuery {
+            after: None,
+            limit: 10,
+            identifier: Some("ada@example.com".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|i| i.id).collect::<Vec<_>>(), [ada]);
+    let none = store
+        .list_identities(IdentityQuery {
+            after: None,
+            limit: 10,
+            identifier: Some("carol@example.com".into()),
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+pub async fn deleting_reports_existence_and_cascades<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let bob = stored_identity(store, Some("bob@example.com")).await;
+    let adas = issue(ada, now());
+    let bobs = issue(bob, now());
+    store.store_code_issue(adas.clone()).await.unwrap();
+    store.store_code_issue(bobs.clone()).await.unwrap();
+
+    assert!(store.delete_identity(ada).await.unwrap());
+    assert!(!store.delete_identity(ada).await.unwrap());
+    assert_eq!(store.find_identity(ada).await.unwrap(), None);
+    assert_eq!(store.find_flow(adas.flow.id).await.unwrap(), None);
+    assert!(
+        store
+            .valid_codes(adas.flow.id, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The other identity keeps everything.
+    assert_eq!(
+        store.find_flow(bobs.flow.id).await.unwrap(),
+        Some(bobs.flow.clone())
+    );
+    assert_eq!(
+        store.valid_codes(bobs.flow.id, now()).await.unwrap(),
+        [bobs.code]
+    );
+}
+
+pub async fn issuing_stores_the_flow_and_the_code<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let mut issued = issue(ada, now());
+    issued.flow.flow_type = FlowType::Api;
+    store.store_code_issue(issued.clone()).await.unwrap();
+    assert_eq!(
+        store.find_flow(issued.flow.id).await.unwrap(),
+        Some(issued.flow.clone())
+    );
+    assert_eq!(
+        store.valid_codes(issued.flow.id, now()).await.unwrap(),
+        [issued.code]
+    );
+    assert_eq!(store.find_flow(Uuid::new_v4()).await.unwrap(), None);
+}
+
+pub async fn issuing_for_an_unknown_identity_writes_nothing<S: Store>(store: &S) {
+    let orphan = issue(Uuid::new_v4(), now());
+    assert!(matches!(
+        store.store_code_issue(orphan.clone()).await,
+        Err(StoreCodeIssueError::IdentityNotFound)
+    ));
+    assert_eq!(store.find_flow(orphan.flow.id).await.unwrap(), None);
+    assert!(
+        store
+            .valid_codes(orphan.flow.id, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn a_failed_issue_writes_nothing<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let first = issue(ada, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+
+    // The code collides with the first one: the flow insert and the revocation that come
+    // before it must be undone with it.
+    let mut clash = issue(ada, now() + TimeDelta::seconds(1));
+    clash.code.id = first.code.id;
+    assert!(matches!(
+        store.store_code_issue(clash.clone()).await,
+        Err(StoreCodeIssueError::Store(_))
+    ));
+    assert_eq!(store.find_flow(clash.flow.id).await.unwrap(), None);
+    assert_eq!(
+        store.valid_codes(first.flow.id, now()).await.unwrap(),
+        [first.code]
+    );
+}
+
+pub async fn a_new_code_revokes_earlier_admin_codes_of_the_identity<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let bob = stored_identity(store, None).await;
+    let first = issue(ada, now());
+    let bobs = issue(bob, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+    store.store_code_issue(bobs.clone()).await.unwrap();
+    let second = issue(ada, now() + TimeDelta::seconds(1));
+    store.store_code_issue(second.clone()).await.unwrap();
+
+    let at = now() + TimeDelta::seconds(2);
+    assert!(
+        store
+            .valid_codes(first.flow.id, at)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.valid_codes(second.flow.id, at).await.unwrap(),
+        [second.code]
+    );
+    assert_eq!(
+        store.valid_codes(bobs.flow.id, at).await.unwrap(),
+        [bobs.code]
+    );
+    // The revoked code's flow stays: it can still be shown, but not redeemed.
+    assert!(store.find_flow(first.flow.id).await.unwrap().is_some());
+}
+
+pub async fn revocation_can_be_skipped<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let first = issue(ada, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+    let mut second = issue(ada, now() + TimeDelta::seconds(1));
+    second.revoke_previous = false;
+    store.store_code_issue(second).await.unwrap();
+    assert_eq!(
+        store.valid_codes(first.flow.id, now()).await.unwrap(),
+        [first.code]
+    );
+}
+
+pub async fn codes_expire_at_their_instant<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let expiry = issued.code.expires_at;
+    let just_before = expiry - TimeDelta::milliseconds(1);
+    assert_eq!(
+        store
+            .valid_codes(issued.flow.id, just_before)
+            .await
+            .unwrap(),
+        [issued.code]
+    );
+    assert!(
+        store
+            .valid_codes(issued.flow.id, expiry)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .valid_codes(issued.flow.id, expiry + TimeDelta::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn the_store_is_ready<S: Store>(store: &S) {
+    store.check_ready().await.unwrap();
+}

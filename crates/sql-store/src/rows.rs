@@ -1,0 +1,241 @@
+//! Rows as the tables hold them, and their translation to and from the domain.
+
+use application::ports::StoreError;
+use diesel::{Insertable, Queryable};
+use domain::identity::{Identity, IdentityState, NewIdentity};
+use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
+use domain::secret::CodeHash;
+
+use crate::schema::{identities, recovery_codes, recovery_flows};
+use crate::types::{DbDocument, DbId, DbInstant};
+
+/// A stored value that the domain does not recognise: the database was edited by hand or by a
+/// newer version.
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Unexpected(format!("unrecognised {what} \"{value}\" in the database").into())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = identities)]
+pub struct IdentityInsert {
+    id: DbId,
+    schema_id: String,
+    state: &'static str,
+    traits: DbDocument,
+    identifier: Option<String>,
+    password_hash: Option<String>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+impl From<NewIdentity> for IdentityInsert {
+    fn from(new: NewIdentity) -> Self {
+        let identity = new.identity;
+        Self {
+            id: DbId(identity.id),
+            schema_id: identity.schema_id,
+            state: identity.state.as_str(),
+            traits: DbDocument(identity.traits),
+            identifier: new.identifier,
+            password_hash: new.password.map(|p| p.as_str().to_owned()),
+            created_at: DbInstant(identity.created_at),
+            updated_at: DbInstant(identity.updated_at),
+        }
+    }
+}
+
+/// The columns an [`IdentityRow`] is read from, in order.
+pub type IdentityColumns = (
+    identities::id,
+    identities::schema_id,
+    identities::state,
+    identities::traits,
+    identities::created_at,
+    identities::updated_at,
+);
+
+pub const IDENTITY_COLUMNS: IdentityColumns = (
+    identities::id,
+    identities::schema_id,
+    identities::state,
+    identities::traits,
+    identities::created_at,
+    identities::updated_at,
+);
+
+#[derive(Queryable)]
+pub struct IdentityRow {
+    id: DbId,
+    schema_id: String,
+    state: String,
+    traits: DbDocument,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+impl TryFrom<IdentityRow> for Identity {
+    type Error = StoreError;
+
+    fn try_from(row: IdentityRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            schema_id: row.schema_id,
+            state: IdentityState::parse(&row.state).map_err(|_| corrupt("state", &row.state))?,
+            traits: row.traits.0,
+            created_at: row.created_at.0,
+            updated_at: row.updated_at.0,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = recovery_flows)]
+pub struct FlowInsert {
+    id: DbId,
+    identity_id: DbId,
+    flow_type: &'static str,
+    state: &'static str,
+    active_method: &'static str,
+    request_url: String,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl From<RecoveryFlow> for FlowInsert {
+    fn from(flow: RecoveryFlow) -> Self {
+        Self {
+            id: DbId(flow.id),
+            identity_id: DbId(flow.identity_id),
+            flow_type: flow.flow_type.as_str(),
+            state: flow.state.as_str(),
+            active_method: CODE_METHOD,
+            request_url: flow.request_url,
+            issued_at: DbInstant(flow.issued_at),
+            expires_at: DbInstant(flow.expires_at),
+        }
+    }
+}
+
+/// The columns a [`FlowRow`] is read from, in order.
+pub type FlowColumns = (
+    recovery_flows::id,
+    recovery_flows::identity_id,
+    recovery_flows::flow_type,
+    recovery_flows::state,
+    recovery_flows::issued_at,
+    recovery_flows::expires_at,
+    recovery_flows::request_url,
+);
+
+pub const FLOW_COLUMNS: FlowColumns = (
+    recovery_flows::id,
+    recovery_flows::identity_id,
+    recovery_flows::flow_type,
+    recovery_flows::state,
+    recovery_flows::issued_at,
+    recovery_flows::expires_at,
+    recovery_flows::request_url,
+);
+
+#[derive(Queryable)]
+pub struct FlowRow {
+    id: DbId,
+    identity_id: DbId,
+    flow_type: String,
+    state: String,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+    request_url: String,
+}
+
+impl TryFrom<FlowRow> for RecoveryFlow {
+    type Error = StoreError;
+
+    fn try_from(row: FlowRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            identity_id: row.identity_id.0,
+            flow_type: FlowType::parse(&row.flow_type)
+                .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
+            state: FlowState::parse(&row.state).ok_or_else(|| corrupt("flow state", &row.state))?,
+            issued_at: row.issued_at.0,
+            expires_at: row.expires_at.0,
+            request_url: row.request_url,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = recovery_codes)]
+pub struct CodeInsert {
+    id: DbId,
+    flow_id: DbId,
+    identity_id: DbId,
+    code_hash: String,
+    code_type: &'static str,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl From<StoredCode> for CodeInsert {
+    fn from(code: StoredCode) -> Self {
+        Self {
+            id: DbId(code.id),
+            flow_id: DbId(code.flow_id),
+            identity_id: DbId(code.identity_id),
+            code_hash: code.hash.as_str().to_owned(),
+            code_type: code.code_type.as_str(),
+            issued_at: DbInstant(code.issued_at),
+            expires_at: DbInstant(code.expires_at),
+        }
+    }
+}
+
+/// The columns a [`CodeRow`] is read from, in order.
+pub type CodeColumns = (
+    recovery_codes::id,
+    recovery_codes::flow_id,
+    recovery_codes::identity_id,
+    recovery_codes::code_hash,
+    recovery_codes::code_type,
+    recovery_codes::issued_at,
+    recovery_codes::expires_at,
+);
+
+pub const CODE_COLUMNS: CodeColumns = (
+    recovery_codes::id,
+    recovery_codes::flow_id,
+    recovery_codes::identity_id,
+    recovery_codes::code_hash,
+    recovery_codes::code_type,
+    recovery_codes::issued_at,
+    recovery_codes::expires_at,
+);
+
+#[derive(Queryable)]
+pub struct CodeRow {
+    id: DbId,
+    flow_id: DbId,
+    identity_id: DbId,
+    code_hash: String,
+    code_type: String,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl TryFrom<CodeRow> for StoredCode {
+    type Error = StoreError;
+
+    fn try_from(row: CodeRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            flow_id: row.flow_id.0,
+            identity_id: row.identity_id.0,
+            hash: CodeHash::from_stored(row.code_hash),
+            code_type: CodeType::parse(&row.code_type)
+                .ok_or_else(|| corrupt("code type", &row.code_type))?,
+            issued_at: row.issued_at.0,
+            expires_at: row.expires_at.0,
+        })
+    }
+}

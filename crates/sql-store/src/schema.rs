@@ -1,0 +1,54 @@
+//! The tables, once for every backend (see `migrations/postgres` and `migrations/sqlite`).
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    identities (id) {
+        id -> Id,
+        schema_id -> Text,
+        state -> Text,
+        traits -> Document,
+        identifier -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    recovery_flows (id) {
+        id -> Id,
+        identity_id -> Id,
+        flow_type -> Text,
+        state -> Text,
+        active_method -> Text,
+        request_url -> Text,
+        submit_count -> Integer,
+        issued_at -> Instant,
+        expires_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    recovery_codes (id) {
+        id -> Id,
+        flow_id -> Id,
+        identity_id -> Id,
+        code_hash -> Text,
+        code_type -> Text,
+        issued_at -> Instant,
+        expires_at -> Instant,
+        used_at -> Nullable<Instant>,
+        revoked_at -> Nullable<Instant>,
+    }
+}
+
+diesel::joinable!(recovery_codes -> recovery_flows (flow_id));
+diesel::allow_tables_to_appear_in_same_query!(identities, recovery_flows, recovery_codes);
