@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::{PgStore, PoolOptions, run_migrations};
+use crate::{PgStore, PoolOptions, connect, run_migrations};
 
 /// The server tests use: `DATABASE_URL`, else the local default.
 #[must_use]
@@ -44,7 +44,7 @@ impl TestDatabase {
         let separator = if server.contains('?') { '&' } else { '?' };
         let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
         run_migrations(&url).expect("migrate the test schema");
-        let store = PgStore::connect(
+        let store = connect(
             &url,
             PoolOptions {
                 max_connections: 8,

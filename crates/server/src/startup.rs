@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use application::ports::SystemClock;
 use application::{RecoverySettings, Service};
 use http_api::{HttpSettings, ServerOptions};
-use postgres_store::{PgStore, PoolOptions};
+use postgres_store::PoolOptions;
 
 use crate::config::Settings;
 
@@ -36,7 +36,7 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a listener cannot be bound.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let store = PgStore::connect(&settings.dsn, PoolOptions::default());
+        let store = postgres_store::connect(&settings.dsn, PoolOptions::default());
         let service = Arc::new(Service::new(
             store,
             Arc::new(SystemClock),

@@ -5,7 +5,10 @@
 pub mod queries;
 pub mod rows;
 pub mod schema;
+mod store;
 pub mod types;
+
+pub use store::{Dialect, PoolOptions, SqlStore};
 
 use application::ports::StoreError;
 use diesel::result::{DatabaseErrorKind, Error};

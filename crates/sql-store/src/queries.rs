@@ -1,11 +1,13 @@
-//! Queries written once for every backend. Each takes any diesel connection whose backend can
-//! run it; the adapters call them inside their own connection handling.
+//! Queries written once for every backend: [`StoreConnection`] is implemented for every
+//! diesel connection whose backend can run them all.
 
-use chrono::{DateTime, Utc};
-use diesel::connection::Connection;
+use diesel::connection::{Connection, SimpleConnection};
 use diesel::dsl;
 use diesel::prelude::*;
+use diesel::query_builder::InsertStatement;
 use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
+use diesel::r2d2::R2D2Connection;
+use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::rows::{
@@ -82,107 +84,107 @@ fn cursor(after: Option<Uuid>) -> DbId {
     DbId(after.unwrap_or(Uuid::nil()))
 }
 
-pub fn insert_identity<C>(conn: &mut C, row: IdentityInsert) -> QueryResult<usize>
-where
-    C: Connection,
-    dsl::insert_into<identities::table>: Sized,
-    diesel::query_builder::InsertStatement<
-        identities::table,
-        <IdentityInsert as Insertable<identities::table>>::Values,
-    >: ExecuteDsl<C>,
-{
-    diesel::insert_into(identities::table)
-        .values(row)
-        .execute(conn)
-}
+type InsertRow<T, R> = InsertStatement<T, <R as Insertable<T>>::Values>;
 
-pub fn find_identity<C>(conn: &mut C, id: Uuid) -> QueryResult<Option<IdentityRow>>
-where
-    C: Connection,
-    for<'a> dsl::Limit<identity_by_id>: LoadQuery<'a, C, IdentityRow>,
-{
-    identity_by_id(DbId(id)).first(conn).optional()
-}
-
-pub fn list_identities<C>(
-    conn: &mut C,
-    after: Option<Uuid>,
-    limit: usize,
-    identifier: Option<String>,
-) -> QueryResult<Vec<IdentityRow>>
-where
-    C: Connection,
-    for<'a> identities_after: LoadQuery<'a, C, IdentityRow>,
-    for<'a> identities_by_identifier: LoadQuery<'a, C, IdentityRow>,
-{
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    match identifier {
-        None => identities_after(cursor(after), limit).load(conn),
-        Some(identifier) => identities_by_identifier(cursor(after), identifier, limit).load(conn),
+/// The queries of the store on one connection.
+pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send + 'static {
+    fn insert_identity(&mut self, row: IdentityInsert) -> QueryResult<usize>;
+    fn find_identity(&mut self, id: Uuid) -> QueryResult<Option<IdentityRow>>;
+    /// Identities after `after` in id order, at most `limit`, optionally only `identifier`.
+    fn list_identities(
+        &mut self,
+        after: Option<Uuid>,
+        limit: usize,
+        identifier: Option<String>,
+    ) -> QueryResult<Vec<IdentityRow>>;
+    fn delete_identity(&mut self, id: Uuid) -> QueryResult<usize>;
+    fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize>;
+    fn insert_code(&mut self, row: CodeInsert) -> QueryResult<usize>;
+    /// Marks the identity's unused, unrevoked codes of `code_type` revoked at `at`.
+    fn revoke_codes(
+        &mut self,
+        identity_id: Uuid,
+        code_type: &'static str,
+        at: Timestamp,
+    ) -> QueryResult<usize>;
+    fn find_flow(&mut self, id: Uuid) -> QueryResult<Option<FlowRow>>;
+    /// The codes of `flow_id` that are unused, unrevoked and unexpired at `now`, newest first.
+    fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>>;
+    /// A round trip that proves the database answers.
+    fn ping(&mut self) -> QueryResult<()> {
+        self.batch_execute("SELECT 1")
     }
 }
 
-pub fn delete_identity<C>(conn: &mut C, id: Uuid) -> QueryResult<usize>
+impl<C> StoreConnection for C
 where
-    C: Connection,
+    C: Connection + R2D2Connection + SimpleConnection + Send + 'static,
+    InsertRow<identities::table, IdentityInsert>: ExecuteDsl<C>,
+    InsertRow<recovery_flows::table, FlowInsert>: ExecuteDsl<C>,
+    InsertRow<recovery_codes::table, CodeInsert>: ExecuteDsl<C>,
     delete_identity_by_id: ExecuteDsl<C>,
-{
-    delete_identity_by_id(DbId(id)).execute(conn)
-}
-
-pub fn insert_flow<C>(conn: &mut C, row: FlowInsert) -> QueryResult<usize>
-where
-    C: Connection,
-    diesel::query_builder::InsertStatement<
-        recovery_flows::table,
-        <FlowInsert as Insertable<recovery_flows::table>>::Values,
-    >: ExecuteDsl<C>,
-{
-    diesel::insert_into(recovery_flows::table)
-        .values(row)
-        .execute(conn)
-}
-
-pub fn insert_code<C>(conn: &mut C, row: CodeInsert) -> QueryResult<usize>
-where
-    C: Connection,
-    diesel::query_builder::InsertStatement<
-        recovery_codes::table,
-        <CodeInsert as Insertable<recovery_codes::table>>::Values,
-    >: ExecuteDsl<C>,
-{
-    diesel::insert_into(recovery_codes::table)
-        .values(row)
-        .execute(conn)
-}
-
-/// Marks the identity's unused, unrevoked codes of `code_type` revoked at `at`.
-pub fn revoke_codes<C>(
-    conn: &mut C,
-    identity_id: Uuid,
-    code_type: &'static str,
-    at: DateTime<Utc>,
-) -> QueryResult<usize>
-where
-    C: Connection,
     revoke_unused_codes: ExecuteDsl<C>,
-{
-    revoke_unused_codes(DbId(identity_id), code_type, DbInstant(at)).execute(conn)
-}
-
-pub fn find_flow<C>(conn: &mut C, id: Uuid) -> QueryResult<Option<FlowRow>>
-where
-    C: Connection,
+    for<'a> dsl::Limit<identity_by_id>: LoadQuery<'a, C, IdentityRow>,
+    for<'a> identities_after: LoadQuery<'a, C, IdentityRow>,
+    for<'a> identities_by_identifier: LoadQuery<'a, C, IdentityRow>,
     for<'a> dsl::Limit<flow_by_id>: LoadQuery<'a, C, FlowRow>,
-{
-    flow_by_id(DbId(id)).first(conn).optional()
-}
-
-/// The codes of `flow_id` that are unused, unrevoked and unexpired at `now`, newest first.
-pub fn valid_codes<C>(conn: &mut C, flow_id: Uuid, now: DateTime<Utc>) -> QueryResult<Vec<CodeRow>>
-where
-    C: Connection,
     for<'a> codes_valid_at: LoadQuery<'a, C, CodeRow>,
 {
-    codes_valid_at(DbId(flow_id), DbInstant(now)).load(conn)
+    fn insert_identity(&mut self, row: IdentityInsert) -> QueryResult<usize> {
+        diesel::insert_into(identities::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn find_identity(&mut self, id: Uuid) -> QueryResult<Option<IdentityRow>> {
+        identity_by_id(DbId(id)).first(self).optional()
+    }
+
+    fn list_identities(
+        &mut self,
+        after: Option<Uuid>,
+        limit: usize,
+        identifier: Option<String>,
+    ) -> QueryResult<Vec<IdentityRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match identifier {
+            None => identities_after(cursor(after), limit).load(self),
+            Some(identifier) => {
+                identities_by_identifier(cursor(after), identifier, limit).load(self)
+            }
+        }
+    }
+
+    fn delete_identity(&mut self, id: Uuid) -> QueryResult<usize> {
+        delete_identity_by_id(DbId(id)).execute(self)
+    }
+
+    fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize> {
+        diesel::insert_into(recovery_flows::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn insert_code(&mut self, row: CodeInsert) -> QueryResult<usize> {
+        diesel::insert_into(recovery_codes::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn revoke_codes(
+        &mut self,
+        identity_id: Uuid,
+        code_type: &'static str,
+        at: Timestamp,
+    ) -> QueryResult<usize> {
+        revoke_unused_codes(DbId(identity_id), code_type, DbInstant(at)).execute(self)
+    }
+
+    fn find_flow(&mut self, id: Uuid) -> QueryResult<Option<FlowRow>> {
+        flow_by_id(DbId(id)).first(self).optional()
+    }
+
+    fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>> {
+        codes_valid_at(DbId(flow_id), DbInstant(now)).load(self)
+    }
 }

@@ -104,7 +104,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 /// A store whose database never answers.
 pub fn unreachable_store() -> PgStore {
-    PgStore::connect(
+    postgres_store::connect(
         "postgres://postgres@127.0.0.1:1/none",
         PoolOptions {
             max_connections: 1,

@@ -6,15 +6,15 @@ mod migrations;
 use std::time::Duration;
 
 use application::ports::{IdentityRepository, Readiness, StoreError};
+use postgres_store::PoolOptions;
 use postgres_store::test_support::TestDatabase;
-use postgres_store::{PgStore, PoolOptions};
 use uuid::Uuid;
 
 application::store_contract!(|db| TestDatabase::new() => &db.store);
 
 #[tokio::test]
 async fn an_unreachable_database_is_unavailable_not_absent() {
-    let store = PgStore::connect(
+    let store = postgres_store::connect(
         "postgres://postgres@127.0.0.1:1/none",
         PoolOptions {
             max_connections: 1,

@@ -1,0 +1,199 @@
+//! The store over any backend: the ports implemented once, with the backend's own part (how a
+//! code issue is written atomically) supplied by its [`Dialect`].
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use application::ports::{
+    IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
+    StoreCodeIssueError, StoreError,
+};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use domain::identity::{Identity, NewIdentity};
+use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
+use domain::time::Timestamp;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::queries::StoreConnection;
+use crate::{is_unique_violation, store_error};
+
+/// What differs between backends.
+pub trait Dialect: Send + Sync + 'static {
+    type Connection: StoreConnection;
+
+    /// Writes the flow and the code of `issue`, and the revocation it asks for, atomically.
+    ///
+    /// # Errors
+    /// As [`RecoveryRepository::store_code_issue`].
+    fn store_code_issue(
+        conn: &mut Self::Connection,
+        issue: CodeIssue,
+    ) -> Result<(), StoreCodeIssueError>;
+}
+
+/// Pool sizing and patience.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the store counts as unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The store. Cloning shares the pool.
+pub struct SqlStore<D: Dialect> {
+    pool: Pool<ConnectionManager<D::Connection>>,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            dialect: PhantomData,
+        }
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// A store over a pool for `url`. Connections are opened lazily, so this succeeds while the
+    /// database is down; [`Readiness::check_ready`] tells whether it answers. `setup` runs on
+    /// every new connection.
+    pub fn new(
+        url: &str,
+        options: PoolOptions,
+        setup: impl CustomizeConnection<D::Connection, diesel::r2d2::Error> + 'static,
+    ) -> Self {
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(0))
+            .connection_timeout(options.connection_timeout)
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(setup))
+            .build_unchecked(ConnectionManager::new(url));
+        Self {
+            pool,
+            dialect: PhantomData,
+        }
+    }
+
+    /// Runs `work` with a pooled connection on tokio's blocking pool, inside the caller's
+    /// tracing span: the one place blocking diesel work leaves the async runtime. A panic in
+    /// `work` is raised again in the caller; a pool that cannot hand out a connection in time
+    /// is [`StoreError::Unavailable`].
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        let task = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool
+                .get()
+                .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
+            work(&mut conn)
+        });
+        match task.in_current_span().await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => Err(StoreError::Unexpected(Box::new(join)).into()),
+        }
+    }
+}
+
+impl<D: Dialect> IdentityRepository for SqlStore<D> {
+    async fn insert_identity(&self, new: NewIdentity) -> Result<Identity, InsertIdentityError> {
+        self.run(move |conn| {
+            let identity = new.identity.clone();
+            conn.insert_identity(new.into()).map_err(|error| {
+                if is_unique_violation(&error, "identities", "identifier") {
+                    InsertIdentityError::DuplicateIdentifier
+                } else {
+                    store_error(error).into()
+                }
+            })?;
+            Ok(identity)
+        })
+        .await
+    }
+
+    async fn find_identity(&self, id: Uuid) -> Result<Option<Identity>, StoreError> {
+        self.run(move |conn| {
+            conn.find_identity(id)
+                .map_err(store_error)?
+                .map(Identity::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_identities(&self, query: IdentityQuery) -> Result<Vec<Identity>, StoreError> {
+        self.run(move |conn| {
+            conn.list_identities(query.after, query.limit, query.identifier)
+                .map_err(store_error)?
+                .into_iter()
+                .map(Identity::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
+        // Flows and codes go with it: their foreign keys cascade.
+        self.run(move |conn| Ok(conn.delete_identity(id).map_err(store_error)? > 0))
+            .await
+    }
+}
+
+impl<D: Dialect> RecoveryRepository for SqlStore<D> {
+    async fn store_code_issue(&self, issue: CodeIssue) -> Result<(), StoreCodeIssueError> {
+        self.run(move |conn| D::store_code_issue(conn, issue)).await
+    }
+
+    async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
+        self.run(move |conn| {
+            conn.find_flow(id)
+                .map_err(store_error)?
+                .map(RecoveryFlow::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn valid_codes(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<StoredCode>, StoreError> {
+        self.run(move |conn| {
+            conn.valid_codes(flow_id, now)
+                .map_err(store_error)?
+                .into_iter()
+                .map(StoredCode::try_from)
+                .collect()
+        })
+        .await
+    }
+}
+
+impl<D: Dialect> Readiness for SqlStore<D> {
+    async fn check_ready(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            conn.ping()
+                .map_err(|error| StoreError::Unavailable(Box::new(error)))
+        })
+        .await
+    }
+}
