@@ -49,6 +49,7 @@ impl TestDatabase {
             PoolOptions {
                 max_connections: 8,
                 connection_timeout: Duration::from_secs(10),
+                ..PoolOptions::default()
             },
         );
         Self { schema, url, store }

@@ -8,7 +8,7 @@ use application::ports::{
     IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
     StoreCodeIssueError, StoreError,
 };
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use domain::identity::{Identity, NewIdentity};
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::time::Timestamp;
@@ -38,6 +38,9 @@ pub struct PoolOptions {
     pub max_connections: u32,
     /// How long a request waits for a connection before the store counts as unavailable.
     pub connection_timeout: Duration,
+    /// Connections are opened at once and never closed for idleness or age: the database
+    /// lives in them (SQLite in memory).
+    pub persistent: bool,
 }
 
 impl Default for PoolOptions {
@@ -45,6 +48,7 @@ impl Default for PoolOptions {
         Self {
             max_connections: 16,
             connection_timeout: Duration::from_secs(5),
+            persistent: false,
         }
     }
 }
@@ -73,17 +77,36 @@ impl<D: Dialect> SqlStore<D> {
         options: PoolOptions,
         setup: impl CustomizeConnection<D::Connection, diesel::r2d2::Error> + 'static,
     ) -> Self {
-        let pool = Pool::builder()
+        let builder = Pool::builder()
             .max_size(options.max_connections)
-            .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
             .test_on_check_out(false)
-            .connection_customizer(Box::new(setup))
-            .build_unchecked(ConnectionManager::new(url));
+            .connection_customizer(Box::new(setup));
+        let builder = if options.persistent {
+            builder
+                .min_idle(Some(options.max_connections))
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            builder.min_idle(Some(0))
+        };
+        let pool = builder.build_unchecked(ConnectionManager::new(url));
         Self {
             pool,
             dialect: PhantomData,
         }
+    }
+
+    /// A pooled connection, blocking until one is free: for start-up work such as migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when none can be had in time.
+    pub fn connection(
+        &self,
+    ) -> Result<PooledConnection<ConnectionManager<D::Connection>>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|error| StoreError::Unavailable(Box::new(error)))
     }
 
     /// Runs `work` with a pooled connection on tokio's blocking pool, inside the caller's

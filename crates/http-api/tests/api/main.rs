@@ -109,6 +109,7 @@ pub fn unreachable_store() -> PgStore {
         PoolOptions {
             max_connections: 1,
             connection_timeout: Duration::from_millis(300),
+            ..PoolOptions::default()
         },
     )
 }

@@ -19,6 +19,7 @@ async fn an_unreachable_database_is_unavailable_not_absent() {
         PoolOptions {
             max_connections: 1,
             connection_timeout: Duration::from_millis(300),
+            ..PoolOptions::default()
         },
     );
     assert!(matches!(

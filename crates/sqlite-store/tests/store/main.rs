@@ -1,0 +1,47 @@
+//! The SQLite adapter, in a file of its own per test and in memory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use application::ports::{IdentityRepository, RecoveryRepository};
+use sqlite_store::test_support::TestDatabase;
+use sqlite_store::{Location, open};
+
+mod file {
+    use super::TestDatabase;
+    application::store_contract!(|db| TestDatabase::new() => &db.store);
+}
+
+mod memory {
+    use super::{Location, open};
+    application::store_contract!(|store| open(&Location::Memory).unwrap() => &store);
+}
+
+#[tokio::test]
+async fn a_file_keeps_everything_across_reopening() {
+    let db = TestDatabase::new();
+    let new = domain::identity::IdentityDraft::default()
+        .validate(uuid::Uuid::new_v4(), None, chrono_now())
+        .unwrap();
+    db.store.insert_identity(new.clone()).await.unwrap();
+    let reopened = open(&Location::File(db.path.clone())).unwrap();
+    assert_eq!(
+        reopened.find_identity(new.identity.id).await.unwrap(),
+        Some(new.identity)
+    );
+    assert_eq!(
+        reopened.find_flow(uuid::Uuid::new_v4()).await.unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_missing_folder_is_created() {
+    let folder = std::env::temp_dir().join(format!("iam-recovery-{}", uuid::Uuid::new_v4()));
+    let path = folder.join("nested").join("db.sqlite");
+    open(&Location::File(path.clone())).unwrap();
+    assert!(path.exists());
+    std::fs::remove_dir_all(folder).unwrap();
+}
+
+fn chrono_now() -> domain::time::Timestamp {
+    domain::time::truncate_to_millis(chrono::Utc::now())
+}
