@@ -36,6 +36,7 @@ macro_rules! store_contract {
             a_failed_issue_writes_nothing,
             a_new_code_revokes_earlier_admin_codes_of_the_identity,
             revocation_can_be_skipped,
+            concurrent_issues_leave_one_live_code,
             codes_expire_at_their_instant,
             the_store_is_ready
         );
@@ -290,6 +291,24 @@ pub async fn a_new_code_revokes_earlier_admin_codes_of_the_identity<S: Store>(st
     );
     // The revoked code's flow stays: it can still be shown, but not redeemed.
     assert!(store.find_flow(first.flow.id).await.unwrap().is_some());
+}
+
+pub async fn concurrent_issues_leave_one_live_code<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let issues: Vec<CodeIssue> = (0..8).map(|_| issue(ada, now())).collect();
+    let results =
+        futures_util::future::join_all(issues.iter().map(|i| store.store_code_issue(i.clone())))
+            .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut live = 0;
+    for issued in &issues {
+        live += store
+            .valid_codes(issued.flow.id, now())
+            .await
+            .unwrap()
+            .len();
+    }
+    assert_eq!(live, 1);
 }
 
 pub async fn revocation_can_be_skipped<S: Store>(store: &S) {

@@ -175,10 +175,13 @@ pub struct CodeInsert {
     code_type: &'static str,
     issued_at: DbInstant,
     expires_at: DbInstant,
+    exclusive: bool,
 }
 
-impl From<StoredCode> for CodeInsert {
-    fn from(code: StoredCode) -> Self {
+impl CodeInsert {
+    /// The row for `code`; `exclusive` when it revokes the identity's earlier codes.
+    #[must_use]
+    pub fn new(code: StoredCode, exclusive: bool) -> Self {
         Self {
             id: DbId(code.id),
             flow_id: DbId(code.flow_id),
@@ -187,6 +190,7 @@ impl From<StoredCode> for CodeInsert {
             code_type: code.code_type.as_str(),
             issued_at: DbInstant(code.issued_at),
             expires_at: DbInstant(code.expires_at),
+            exclusive,
         }
     }
 }

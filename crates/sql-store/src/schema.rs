@@ -47,6 +47,7 @@ diesel::table! {
         expires_at -> Instant,
         used_at -> Nullable<Instant>,
         revoked_at -> Nullable<Instant>,
+        exclusive -> Bool,
     }
 }
 

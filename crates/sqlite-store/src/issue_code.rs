@@ -5,6 +5,7 @@ use application::ports::StoreCodeIssueError;
 use diesel::SqliteConnection;
 use domain::recovery::CodeIssue;
 use sql_store::queries::StoreConnection;
+use sql_store::rows::CodeInsert;
 use sql_store::{Dialect, is_foreign_key_violation, store_error};
 
 /// The SQLite dialect of the shared store.
@@ -29,7 +30,7 @@ impl Dialect for Sqlite {
                 conn.revoke_codes(identity_id, code.code_type.as_str(), code.issued_at)?;
             }
             conn.insert_flow(flow.into())?;
-            conn.insert_code(code.into())
+            conn.insert_code(CodeInsert::new(code, revoke_previous))
         })
         .map(drop)
         .map_err(|error| {

@@ -7,7 +7,9 @@ CREATE TABLE recovery_flows (
     request_url   text        NOT NULL,
     submit_count  integer     NOT NULL DEFAULT 0,
     issued_at     timestamptz NOT NULL,
-    expires_at    timestamptz NOT NULL
+    expires_at    timestamptz NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX recovery_flows_identity_id_idx ON recovery_flows (identity_id);
@@ -22,7 +24,8 @@ CREATE TABLE recovery_codes (
     issued_at   timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL,
     used_at     timestamptz,
-    revoked_at  timestamptz
+    revoked_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX recovery_codes_flow_id_idx ON recovery_codes (flow_id);

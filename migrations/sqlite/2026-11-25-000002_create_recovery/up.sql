@@ -22,8 +22,14 @@ CREATE TABLE recovery_codes (
     issued_at   TEXT NOT NULL,
     expires_at  TEXT NOT NULL,
     used_at     TEXT,
-    revoked_at  TEXT
+    revoked_at  TEXT,
+    -- Issued with invalidation on: the identity's only live code (see the index below).
+    exclusive   INTEGER NOT NULL DEFAULT 0 CHECK (exclusive IN (0, 1))
 ) STRICT;
 
 CREATE INDEX recovery_codes_flow_id_idx ON recovery_codes (flow_id);
 CREATE INDEX recovery_codes_identity_id_idx ON recovery_codes (identity_id);
+
+-- At most one live exclusive code per identity, whatever the timing of the writers.
+CREATE UNIQUE INDEX recovery_codes_one_live_exclusive ON recovery_codes (identity_id)
+    WHERE exclusive AND used_at IS NULL AND revoked_at IS NULL;
