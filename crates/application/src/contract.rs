@@ -18,7 +18,7 @@ use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreCodeIssueErro
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
 /// test; `store` borrows the store from it.
 ///
-/// ```ignore
+/// ```text
 /// application::store_contract!(|db| TestDatabase::new() => &db.store);
 /// ```
 #[macro_export]

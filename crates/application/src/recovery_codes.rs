@@ -20,6 +20,8 @@ pub struct RecoveryCodeRequest {
     pub flow_type: FlowType,
     /// The URL of the admin request, kept on the flow.
     pub request_url: String,
+    /// The id of the admin request, for the audit trail.
+    pub request_id: String,
 }
 
 /// What the operator gets back, once: the only place the plain code exists.
@@ -102,6 +104,7 @@ impl<S: Store> Service<S> {
             target: "audit",
             identity_id = %request.identity_id,
             flow_id = %flow_id,
+            request_id = %request.request_id,
             expires_at = %domain::time::format_rfc3339_millis(expires_at),
             "recovery code created"
         );

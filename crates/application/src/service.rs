@@ -47,7 +47,8 @@ impl<S: Store> Service<S> {
         &self.store
     }
 
-    pub fn secrets(&self) -> &Secrets {
-        &self.secrets
+    /// Whether recovery codes can be issued at all.
+    pub fn recovery_enabled(&self) -> bool {
+        self.recovery.enabled
     }
 }

@@ -75,6 +75,7 @@ fn code_request(identity_id: Uuid, expires_in: Option<&str>) -> RecoveryCodeRequ
         expires_in: expires_in.map(str::to_owned),
         flow_type: FlowType::Browser,
         request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
+        request_id: "req-test-1".into(),
     }
 }
 
@@ -112,7 +113,8 @@ async fn issues_a_code_and_stores_only_its_hash_with_the_flow() {
     assert_eq!(code.code_type, CodeType::Admin);
     assert_eq!(code.expires_at, issued.expires_at);
     assert_ne!(code.hash.as_str(), issued.code.expose());
-    assert!(service.secrets().verify(issued.code.expose(), &code.hash));
+    let secrets = Secrets::new(vec![SECRET.into()]).unwrap();
+    assert!(secrets.verify(issued.code.expose(), &code.hash));
 }
 
 #[tokio::test]
@@ -325,6 +327,7 @@ fn issuing_logs_an_audit_event_without_the_code() {
     assert!(log.contains(&id.to_string()), "{log}");
     assert!(log.contains(&issued.flow_id.to_string()), "{log}");
     assert!(log.contains("expires_at"), "{log}");
+    assert!(log.contains("request_id=req-test-1"), "{log}");
     assert!(!log.contains(issued.code.expose()), "{log}");
 }
 

@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use futures_util::FutureExt;
 use serde::Serialize;
 use tracing::Instrument;
@@ -106,8 +106,7 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             id: Option<&'a str>,
             message: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'a str>,
+            reason: &'a str,
             request: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
@@ -118,11 +117,34 @@ impl ApiError {
                 status: self.status.canonical_reason().unwrap_or_default(),
                 id: self.id,
                 message: &self.message,
-                reason: self.reason.as_deref(),
+                reason: self
+                    .reason
+                    .as_deref()
+                    .unwrap_or_else(|| default_reason(self.status)),
                 request: request_id,
                 debug: self.debug.as_deref().filter(|_| dev),
             },
         })
+    }
+}
+
+/// What a client can do about an error whose cause says nothing more specific.
+fn default_reason(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "Correct the request as the message says and send it again.",
+        StatusCode::NOT_FOUND => "Check the URL and the identifiers in it.",
+        StatusCode::METHOD_NOT_ALLOWED => "Use a method this resource accepts.",
+        StatusCode::CONFLICT => {
+            "The resource already exists; change the request or use the existing one."
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "Send a smaller request body.",
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "A service this request depends on is not reachable; try again later."
+        }
+        status if status.is_server_error() => {
+            "The error was logged with this request's id; quote it when reporting the problem."
+        }
+        _ => "See the message.",
     }
 }
 
@@ -158,6 +180,18 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
 }
 
+/// The id of a request, as assigned by the middleware.
+#[derive(Debug, Clone)]
+struct RequestId(String);
+
+/// The request id the middleware assigned to `req`, for use cases that record it.
+pub(crate) fn request_id_of(req: &actix_web::HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default()
+}
+
 /// Assigns the request id, runs the request inside a span carrying it, turns panics into 500s
 /// and every non-2xx response into the envelope, and echoes the id as `X-Request-Id`.
 pub(crate) async fn middleware(
@@ -165,6 +199,7 @@ pub(crate) async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = request_id(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let dev = req
         .app_data::<web::Data<HttpSettings>>()
         .is_some_and(|settings| settings.dev);

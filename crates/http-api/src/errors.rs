@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use application::identities::{CreateIdentityError, IdentityLookupError, ListIdentitiesError};
 use application::ports::StoreError;
 use application::recovery_codes::CreateRecoveryCodeError;
-use domain::duration::PATTERN;
+use domain::duration::{DurationError, PATTERN};
 use domain::lifespan::LifespanError;
 
 use crate::ApiError;
@@ -32,7 +32,12 @@ impl From<CreateRecoveryCodeError> for ApiError {
             .with_id("self_service_flow_disabled"),
             CreateRecoveryCodeError::InvalidLifespan(error) => {
                 let reason = match error {
-                    LifespanError::Invalid(_) => format!("\"expires_in\" must match {PATTERN}"),
+                    LifespanError::Invalid(DurationError::Format { .. }) => {
+                        format!("\"expires_in\" must match {PATTERN}")
+                    }
+                    LifespanError::Invalid(DurationError::Overflow { .. }) => {
+                        "Ask for a shorter lifespan.".to_owned()
+                    }
                     LifespanError::NotPositive { .. } => {
                         "\"expires_in\" must be longer than zero".to_owned()
                     }
@@ -42,10 +47,7 @@ impl From<CreateRecoveryCodeError> for ApiError {
                 };
                 ApiError::bad_request(error.to_string()).with_reason(reason)
             }
-            CreateRecoveryCodeError::IdentityNotFound(id) => {
-                ApiError::not_found("Unable to locate the resource")
-                    .with_reason(format!("Could not find identity {id}."))
-            }
+            CreateRecoveryCodeError::IdentityNotFound(id) => identity_not_found(id),
             CreateRecoveryCodeError::Store(error) => error.into(),
         }
     }
@@ -91,6 +93,11 @@ impl From<ListIdentitiesError> for ApiError {
             ListIdentitiesError::Store(error) => error.into(),
         }
     }
+}
+
+fn identity_not_found(id: uuid::Uuid) -> ApiError {
+    ApiError::not_found("Unable to locate the resource")
+        .with_reason(format!("Could not find identity {id}."))
 }
 
 /// Domain messages are sentence fragments; responses start with a capital.

@@ -1,6 +1,6 @@
 //! `GET /health/alive` (the process answers) and `GET /health/ready` (so does the database).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, guard, web};
 use application::Service;
 use application::ports::Store;
 use serde_json::json;
@@ -8,8 +8,10 @@ use serde_json::json;
 use crate::ApiError;
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/alive", web::get().to(alive))
-        .route("/health/ready", web::get().to(ready::<S>));
+    // HEAD too: load balancers probe with it.
+    let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    cfg.service(web::resource("/health/alive").route(get_or_head().to(alive)))
+        .service(web::resource("/health/ready").route(get_or_head().to(ready::<S>)));
 }
 
 async fn alive() -> HttpResponse {

@@ -1,15 +1,15 @@
 //! `POST /iam/recovery/code`, also at Kratos's `POST /admin/recovery/code`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use application::Service;
 use application::ports::Store;
-use application::recovery_codes::RecoveryCodeRequest;
+use application::recovery_codes::{CreateRecoveryCodeError, RecoveryCodeRequest};
 use domain::recovery::FlowType;
 use domain::time::format_rfc3339_millis;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::envelope::no_store;
+use crate::envelope::{no_store, request_id_of};
 use crate::json::JsonObject;
 use crate::routes::external_url;
 use crate::{ApiError, HttpSettings};
@@ -45,13 +45,19 @@ struct RecoveryCodeForIdentity {
     recovery_link: String,
 }
 
+/// The body is read only once the method is known to be enabled, so that a disabled method
+/// answers 404 whatever the body (as Kratos does).
 async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
     req: HttpRequest,
-    body: JsonObject<CreateRecoveryCodeBody>,
-) -> Result<HttpResponse, ApiError> {
-    let JsonObject(body) = body;
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    if !service.recovery_enabled() {
+        return Err(ApiError::from(CreateRecoveryCodeError::Disabled).into());
+    }
+    let JsonObject(body) =
+        JsonObject::<CreateRecoveryCodeBody>::from_request(&req, &mut payload.into_inner()).await?;
     let issued = service
         .create_recovery_code(RecoveryCodeRequest {
             identity_id: body.identity_id,
@@ -61,8 +67,10 @@ async fn create<S: Store>(
                 Some(FlowTypeBody::Api) => FlowType::Api,
             },
             request_url: external_url(&settings.admin_base_url, &req),
+            request_id: request_id_of(&req),
         })
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
         .insert_header(no_store())
         .json(RecoveryCodeForIdentity {

@@ -17,6 +17,20 @@ async fn health_answers_on_both_listeners() {
             assert_eq!(res.status(), StatusCode::OK, "{base}{path}");
             let body: Value = res.json().await.unwrap();
             assert_eq!(body, json!({"status": "ok"}));
+            let res = app
+                .client
+                .head(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "HEAD {base}{path}");
+            let res = app
+                .client
+                .post(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_envelope(res, StatusCode::METHOD_NOT_ALLOWED).await;
         }
     }
 }

@@ -176,6 +176,7 @@ pub async fn assert_envelope(res: reqwest::Response, status: StatusCode) -> Valu
     assert_eq!(error["code"], status.as_u16());
     assert_eq!(error["status"], status.canonical_reason().unwrap());
     assert!(!error["message"].as_str().unwrap().is_empty());
+    assert!(!error["reason"].as_str().unwrap().is_empty(), "{body}");
     assert_eq!(error["request"], request_id);
     error.clone()
 }

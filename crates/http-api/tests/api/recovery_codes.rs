@@ -365,6 +365,14 @@ async fn a_disabled_method_answers_404() {
         .await;
     let error = assert_envelope(res, StatusCode::NOT_FOUND).await;
     assert!(error["message"].as_str().unwrap().contains("disabled"));
+    // Whatever the body: the method's state is checked first.
+    let res = app
+        .client
+        .post(format!("{}/iam/recovery/code", app.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope(res, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]

@@ -194,7 +194,7 @@ fn serve_migrates_listens_and_issues_codes_without_logging_them() {
     assert_eq!(audit["target"], "audit");
     assert_eq!(audit["fields"]["identity_id"], identity["id"]);
     assert_eq!(audit["fields"]["expires_at"], issued["expires_at"]);
-    assert_eq!(audit["span"]["request_id"], "req-cli-test");
+    assert_eq!(audit["fields"]["request_id"], "req-cli-test");
     let flow_id = issued["recovery_link"]
         .as_str()
         .unwrap()
