@@ -14,9 +14,13 @@ type CodeMac = Hmac<Sha512_256>;
 /// The shortest secret accepted outside development mode.
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// The configured secrets; the first one signs. `Debug` never prints them.
+/// The configured secrets, each as a keyed MAC ready to use: the first signs, all verify.
+/// `Debug` never prints them.
 #[derive(Clone)]
-pub struct Secrets(Vec<Vec<u8>>);
+pub struct Secrets {
+    signing: CodeMac,
+    older: Vec<CodeMac>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretsError {
@@ -55,15 +59,25 @@ impl Secrets {
         if secrets.is_empty() || secrets.iter().any(String::is_empty) {
             return Err(SecretsError::Missing);
         }
-        Ok(Self(secrets.into_iter().map(String::into_bytes).collect()))
+        // HMAC takes keys of any length; an error here would be a broken invariant of `hmac`.
+        let mut keyed = secrets
+            .iter()
+            .map(|secret| <CodeMac as Mac>::new_from_slice(secret.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| SecretsError::Missing)?
+            .into_iter();
+        let signing = keyed.next().ok_or(SecretsError::Missing)?;
+        Ok(Self {
+            signing,
+            older: keyed.collect(),
+        })
     }
 
     /// The hash to store for `code`, keyed with the first secret.
     #[must_use]
     pub fn hash(&self, code: &PlainCode) -> CodeHash {
-        CodeHash(hex::encode(
-            mac(&self.0[0], code.expose()).finalize().into_bytes(),
-        ))
+        let mac = self.signing.clone().chain_update(code.expose());
+        CodeHash(hex::encode(mac.finalize().into_bytes()))
     }
 
     /// Whether `code` hashes to `stored` under any secret; each comparison takes constant time.
@@ -72,22 +86,21 @@ impl Secrets {
         let Ok(expected) = hex::decode(&stored.0) else {
             return false;
         };
-        self.0
-            .iter()
-            .any(|secret| mac(secret, code).verify_slice(&expected).is_ok())
+        std::iter::once(&self.signing)
+            .chain(&self.older)
+            .any(|keyed| {
+                keyed
+                    .clone()
+                    .chain_update(code)
+                    .verify_slice(&expected)
+                    .is_ok()
+            })
     }
-}
-
-fn mac(secret: &[u8], code: &str) -> CodeMac {
-    // HMAC accepts keys of every length, so this cannot fail.
-    let mut mac = <CodeMac as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(code.as_bytes());
-    mac
 }
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secrets(<{} redacted>)", self.0.len())
+        write!(f, "Secrets(<{} redacted>)", 1 + self.older.len())
     }
 }
 
