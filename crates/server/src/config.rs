@@ -1,7 +1,8 @@
 //! Configuration: a YAML file and Kratos-style environment variables, checked in full before
 //! anything starts. Every error names the key at fault.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use domain::code::CodeLength;
@@ -94,7 +95,28 @@ struct RawListener {
 #[serde(deny_unknown_fields)]
 struct RawSecrets {
     #[serde(default)]
-    default: Vec<String>,
+    default: OneOrMany,
+}
+
+/// A list, or a single value meaning a list of one. Untagged, so that a value of the wrong type
+/// is refused without being quoted back: it may be a secret.
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::None => Vec::new(),
+            Self::One(value) => vec![value],
+            Self::Many(values) => values,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,26 +186,83 @@ pub enum LogFormat {
 pub struct Listener {
     pub host: String,
     pub port: u16,
-    /// Always ends with `/`.
-    pub base_url: Url,
+    /// As configured (always ending with `/`); when absent it is derived from the address the
+    /// listener is bound to, see [`Listener::base_url_for`].
+    pub base_url: Option<Url>,
+}
+
+impl Listener {
+    /// The configured base URL, or one built from the bound address (a wildcard host, which no
+    /// browser can open, becomes 127.0.0.1).
+    ///
+    /// # Errors
+    /// Never for an IP address and port; the type says what `Url` could.
+    pub fn base_url_for(&self, bound: std::net::SocketAddr) -> Result<Url, url::ParseError> {
+        if let Some(url) = &self.base_url {
+            return Ok(url.clone());
+        }
+        let ip = if bound.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            bound.ip()
+        };
+        Url::parse(&format!(
+            "http://{}/",
+            std::net::SocketAddr::new(ip, bound.port())
+        ))
+    }
+}
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DSN: &str = "sqlite://./data/iam-recovery.sqlite";
+
+/// Where the data lives, from `dsn`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// `postgres://…` or `postgresql://…`.
+    Postgres { dsn: String },
+    /// `sqlite://PATH`.
+    Sqlite { path: PathBuf },
+    /// `memory`: gone when the process ends.
+    Memory,
+}
+
+impl StoreConfig {
+    /// Whether the store is embedded in the process (no server to share secrets with).
+    #[must_use]
+    pub fn is_embedded(&self) -> bool {
+        !matches!(self, Self::Postgres { .. })
+    }
+}
+
+/// Never prints a PostgreSQL DSN: it may carry a password.
+impl fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Postgres { .. } => f.write_str("Postgres(<dsn redacted>)"),
+            Self::Sqlite { path } => write!(f, "Sqlite({})", path.display()),
+            Self::Memory => f.write_str("Memory"),
+        }
+    }
 }
 
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub dsn: String,
+    pub store: StoreConfig,
     pub dev: bool,
     pub public: Listener,
     pub admin: Listener,
-    pub secrets: Secrets,
-    /// Set when no secret was configured in dev mode and a random one is used instead.
-    pub generated_secret: bool,
+    /// `None` when none is configured, which only dev mode and the embedded stores allow; the
+    /// server then generates one.
+    pub secrets: Option<Secrets>,
     pub code_enabled: bool,
     pub recovery_enabled: bool,
     pub lifespan: LifespanPolicy,
     pub code_length: CodeLength,
     pub invalidate_previous: bool,
-    pub recovery_ui_url: Url,
+    /// As configured; by default `<public base URL>recovery`.
+    pub recovery_ui_url: Option<Url>,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -226,17 +305,10 @@ pub fn load(
 }
 
 fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
-    let dsn = raw.dsn.filter(|dsn| !dsn.is_empty()).ok_or_else(|| {
-        invalid(
-            "dsn",
-            "a database is required: set `dsn` in the file or DSN in the environment, \
-             e.g. postgres://user:password@127.0.0.1:5432/iam",
-        )
-    })?;
+    let store = store(raw.dsn.as_deref().unwrap_or(DEFAULT_DSN))?;
     let public = listener(raw.serve.public, "0.0.0.0", 4433, "serve.public.base_url")?;
     let admin = listener(raw.serve.admin, "127.0.0.1", 4434, "serve.admin.base_url")?;
-
-    let (secrets, generated_secret) = secrets(raw.secrets.default, raw.dev)?;
+    let secrets = secrets(raw.secrets.default.into_vec(), raw.dev, &store)?;
 
     let code = raw.selfservice.methods.code;
     let lifespan = parse_duration(
@@ -255,30 +327,28 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         .map_err(|e| invalid("selfservice.methods.code.config.code_length", e))?;
 
     let recovery = raw.selfservice.flows.recovery;
-    let recovery_ui_url = match recovery.ui_url {
-        Some(url) => Url::parse(&url).map_err(|e| {
-            invalid(
-                "selfservice.flows.recovery.ui_url",
-                format!("\"{url}\" is not a URL: {e}"),
-            )
-        })?,
-        None => public
-            .base_url
-            .join("recovery")
-            .map_err(|e| invalid("serve.public.base_url", e))?,
-    };
+    let recovery_ui_url = recovery
+        .ui_url
+        .map(|url| {
+            Url::parse(&url).map_err(|e| {
+                invalid(
+                    "selfservice.flows.recovery.ui_url",
+                    format!("\"{url}\" is not an absolute URL: {e}"),
+                )
+            })
+        })
+        .transpose()?;
 
     let log_level = raw.log.level.unwrap_or_else(|| "info".to_owned());
     tracing_subscriber::EnvFilter::try_new(&log_level)
         .map_err(|e| invalid("log.level", format!("\"{log_level}\" is not a level: {e}")))?;
 
     Ok(Settings {
-        dsn,
+        store,
         dev: raw.dev,
         public,
         admin,
         secrets,
-        generated_secret,
         code_enabled: code.enabled.unwrap_or(true),
         recovery_enabled: recovery.enabled.unwrap_or(true),
         lifespan,
@@ -290,35 +360,65 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
     })
 }
 
+fn store(dsn: &str) -> Result<StoreConfig, ConfigError> {
+    if dsn == "memory" {
+        return Ok(StoreConfig::Memory);
+    }
+    if let Some(path) = dsn.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(invalid(
+                "dsn",
+                "sqlite:// needs a file path, e.g. sqlite://./data/iam-recovery.sqlite",
+            ));
+        }
+        return Ok(StoreConfig::Sqlite {
+            path: PathBuf::from(path),
+        });
+    }
+    if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+        if !cfg!(feature = "postgres") {
+            return Err(invalid(
+                "dsn",
+                "this build has no PostgreSQL support: build it with `--features postgres` \
+                 (the container image has it), or use sqlite://PATH or memory",
+            ));
+        }
+        return Ok(StoreConfig::Postgres {
+            dsn: dsn.to_owned(),
+        });
+    }
+    Err(invalid(
+        "dsn",
+        "expected postgres://…, sqlite://PATH or memory (the value is not repeated here: it may \
+         hold a password)",
+    ))
+}
+
 fn listener(
     raw: RawListener,
     default_host: &str,
     default_port: u16,
     base_url_key: &'static str,
 ) -> Result<Listener, ConfigError> {
-    let host = raw.host.unwrap_or_else(|| default_host.to_owned());
-    let port = raw.port.unwrap_or(default_port);
-    let base_url = match raw.base_url {
-        Some(url) => url,
-        None => {
-            // A wildcard address is not one a browser can open.
-            let reachable = if host.is_empty() || host == "0.0.0.0" || host == "::" {
-                "127.0.0.1"
-            } else {
-                &host
-            };
-            format!("http://{reachable}:{port}/")
-        }
-    };
-    let mut base_url = Url::parse(&base_url)
-        .map_err(|e| invalid(base_url_key, format!("\"{base_url}\" is not a URL: {e}")))?;
-    if !base_url.path().ends_with('/') {
-        let path = format!("{}/", base_url.path());
-        base_url.set_path(&path);
-    }
+    let base_url = raw
+        .base_url
+        .map(|url| {
+            let mut parsed = Url::parse(&url).map_err(|e| {
+                invalid(
+                    base_url_key,
+                    format!("\"{url}\" is not an absolute URL: {e}"),
+                )
+            })?;
+            if !parsed.path().ends_with('/') {
+                let path = format!("{}/", parsed.path());
+                parsed.set_path(&path);
+            }
+            Ok::<_, ConfigError>(parsed)
+        })
+        .transpose()?;
     Ok(Listener {
-        host,
-        port,
+        host: raw.host.unwrap_or_else(|| default_host.to_owned()),
+        port: raw.port.unwrap_or(default_port),
         base_url,
     })
 }
@@ -334,35 +434,38 @@ fn parse_duration(
     }
 }
 
-/// Outside dev mode secrets are required and long; in dev mode a missing secret is replaced by
-/// a random one (codes then do not survive a restart).
-fn secrets(configured: Vec<String>, dev: bool) -> Result<(Secrets, bool), ConfigError> {
-    if configured.is_empty() && dev {
-        let generated: String = (0..MIN_SECRET_LEN * 2)
-            .map(|_| {
-                char::from(rand::Rng::sample(
-                    &mut rand::rng(),
-                    rand::distr::Alphanumeric,
-                ))
-            })
-            .collect();
-        let secrets = Secrets::new(vec![generated]).map_err(|e| invalid("secrets.default", e))?;
-        return Ok((secrets, true));
+/// Configured secrets must be long outside dev mode. None configured is allowed in dev mode and
+/// for the embedded stores, for which the server generates one; PostgreSQL deployments, which
+/// usually run several replicas, must share configured ones.
+fn secrets(
+    configured: Vec<String>,
+    dev: bool,
+    store: &StoreConfig,
+) -> Result<Option<Secrets>, ConfigError> {
+    let help = format!(
+        "set SECRETS_DEFAULT to a comma-separated list of random strings of {MIN_SECRET_LEN} or \
+         more characters"
+    );
+    if configured.is_empty() {
+        return if dev || store.is_embedded() {
+            Ok(None)
+        } else {
+            Err(invalid(
+                "secrets.default",
+                format!(
+                    "at least one secret is required with PostgreSQL outside dev mode ({help})"
+                ),
+            ))
+        };
     }
     let checked = if dev {
         Secrets::new_unchecked_length(configured)
     } else {
         Secrets::new(configured)
     };
-    checked.map(|secrets| (secrets, false)).map_err(|e| {
-        invalid(
-            "secrets.default",
-            format!(
-                "{e} (set SECRETS_DEFAULT to a comma-separated list of random strings of \
-                     {MIN_SECRET_LEN} or more characters)"
-            ),
-        )
-    })
+    checked
+        .map(Some)
+        .map_err(|e| invalid("secrets.default", format!("{e} ({help})")))
 }
 
 #[cfg(test)]
@@ -382,17 +485,8 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    fn minimal() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("DSN", "postgres://localhost/iam"),
-            ("SECRETS_DEFAULT", SECRET),
-        ]
-    }
-
-    fn load_env(extra: &[(&'static str, &'static str)]) -> Result<Settings, ConfigError> {
-        let mut pairs = minimal();
-        pairs.extend_from_slice(extra);
-        load(None, env(&pairs))
+    fn load_env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        load(None, env(pairs))
     }
 
     /// A YAML file in the system's temporary folder, removed on drop.
@@ -418,14 +512,20 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_kratos() {
+    fn nothing_configured_runs_on_the_embedded_store_with_kratos_defaults() {
         let settings = load_env(&[]).unwrap();
+        assert_eq!(
+            settings.store,
+            StoreConfig::Sqlite {
+                path: PathBuf::from("./data/iam-recovery.sqlite")
+            }
+        );
+        assert!(settings.secrets.is_none());
         assert_eq!(settings.public.host, "0.0.0.0");
         assert_eq!(settings.public.port, 4433);
-        assert_eq!(settings.public.base_url.as_str(), "http://127.0.0.1:4433/");
+        assert_eq!(settings.public.base_url, None);
         assert_eq!(settings.admin.host, "127.0.0.1");
         assert_eq!(settings.admin.port, 4434);
-        assert_eq!(settings.admin.base_url.as_str(), "http://127.0.0.1:4434/");
         assert_eq!(
             settings.lifespan.default_lifespan(),
             Duration::from_secs(3600)
@@ -437,19 +537,79 @@ mod tests {
         assert_eq!(settings.code_length.get(), 6);
         assert!(settings.invalidate_previous);
         assert!(settings.code_enabled && settings.recovery_enabled);
-        assert_eq!(
-            settings.recovery_ui_url.as_str(),
-            "http://127.0.0.1:4433/recovery"
-        );
+        assert_eq!(settings.recovery_ui_url, None);
         assert_eq!(settings.log_level, "info");
         assert_eq!(settings.log_format, LogFormat::Text);
         assert!(!settings.dev);
-        assert!(!settings.generated_secret);
+    }
+
+    #[test]
+    fn base_urls_default_to_the_bound_address() {
+        let settings = load_env(&[]).unwrap();
+        let bound = "0.0.0.0:40433".parse().unwrap();
+        assert_eq!(
+            settings.public.base_url_for(bound).unwrap().as_str(),
+            "http://127.0.0.1:40433/"
+        );
+        let bound = "10.1.2.3:4434".parse().unwrap();
+        assert_eq!(
+            settings.admin.base_url_for(bound).unwrap().as_str(),
+            "http://10.1.2.3:4434/"
+        );
+        let settings =
+            load_env(&[("SERVE_PUBLIC_BASE_URL", "https://id.example.com/auth")]).unwrap();
+        assert_eq!(
+            settings.public.base_url_for(bound).unwrap().as_str(),
+            "https://id.example.com/auth/"
+        );
+    }
+
+    #[test]
+    fn the_dsn_chooses_the_store() {
+        let store = |dsn| load_env(&[("DSN", dsn)]).map(|s| s.store);
+        assert_eq!(store("memory").unwrap(), StoreConfig::Memory);
+        assert_eq!(
+            store("sqlite:///var/lib/iam/db.sqlite").unwrap(),
+            StoreConfig::Sqlite {
+                path: PathBuf::from("/var/lib/iam/db.sqlite")
+            }
+        );
+        let message = store("mysql://root:hunter2@db/iam")
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("dsn:"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(store("sqlite://").is_err());
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_needs_long_secrets_outside_dev_mode() {
+        let dsn = "postgres://iam:hunter2@db/iam";
+        let settings = load_env(&[("DSN", dsn), ("SECRETS_DEFAULT", SECRET)]).unwrap();
+        assert_eq!(settings.store, StoreConfig::Postgres { dsn: dsn.into() });
+        assert!(!format!("{settings:?}").contains("hunter2"));
+
+        let message = error_of(load_env(&[("DSN", dsn)]));
+        assert!(message.starts_with("secrets.default:"), "{message}");
+        let message = error_of(load_env(&[("DSN", dsn), ("SECRETS_DEFAULT", "short")]));
+        assert!(message.starts_with("secrets.default:"), "{message}");
+        assert!(message.contains("32"), "{message}");
+        let settings = load_env(&[("DSN", dsn), ("DEV", "true")]).unwrap();
+        assert!(settings.secrets.is_none());
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn postgres_needs_the_feature() {
+        let message = error_of(load_env(&[("DSN", "postgres://db/iam")]));
+        assert!(message.contains("--features postgres"), "{message}");
     }
 
     #[test]
     fn every_key_has_its_environment_variable() {
         let settings = load_env(&[
+            ("DSN", "memory"),
             ("DEV", "true"),
             ("SERVE_PUBLIC_HOST", "127.0.0.2"),
             ("SERVE_PUBLIC_PORT", "8433"),
@@ -457,6 +617,7 @@ mod tests {
             ("SERVE_ADMIN_HOST", "0.0.0.0"),
             ("SERVE_ADMIN_PORT", "8434"),
             ("SERVE_ADMIN_BASE_URL", "http://admin.internal:8434/"),
+            ("SECRETS_DEFAULT", "short"),
             ("SELFSERVICE_METHODS_CODE_ENABLED", "false"),
             ("SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN", "15m"),
             ("SELFSERVICE_METHODS_CODE_CONFIG_MAX_LIFESPAN", "48h"),
@@ -466,23 +627,29 @@ mod tests {
                 "false",
             ),
             ("SELFSERVICE_FLOWS_RECOVERY_ENABLED", "false"),
+            (
+                "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
+                "https://app.example.com/recover?x=1",
+            ),
             ("LOG_LEVEL", "debug"),
             ("LOG_FORMAT", "json"),
         ])
         .unwrap();
+        assert_eq!(settings.store, StoreConfig::Memory);
         assert!(settings.dev);
         assert_eq!(settings.public.host, "127.0.0.2");
         assert_eq!(settings.public.port, 8433);
         assert_eq!(
-            settings.public.base_url.as_str(),
+            settings.public.base_url.unwrap().as_str(),
             "https://id.example.com/auth/"
         );
         assert_eq!(settings.admin.host, "0.0.0.0");
         assert_eq!(settings.admin.port, 8434);
         assert_eq!(
-            settings.admin.base_url.as_str(),
+            settings.admin.base_url.unwrap().as_str(),
             "http://admin.internal:8434/"
         );
+        assert!(settings.secrets.is_some());
         assert!(!settings.code_enabled);
         assert_eq!(
             settings.lifespan.default_lifespan(),
@@ -496,52 +663,39 @@ mod tests {
         assert!(!settings.invalidate_previous);
         assert!(!settings.recovery_enabled);
         assert_eq!(
-            settings.recovery_ui_url.as_str(),
-            "https://id.example.com/auth/recovery"
+            settings.recovery_ui_url.unwrap().as_str(),
+            "https://app.example.com/recover?x=1"
         );
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
-
-        let settings = load_env(&[(
-            "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
-            "https://app.example.com/recover?x=1",
-        )])
-        .unwrap();
-        assert_eq!(
-            settings.recovery_ui_url.as_str(),
-            "https://app.example.com/recover?x=1"
-        );
         assert_eq!(KEYS.len(), 18);
     }
 
     #[test]
     fn secrets_come_as_a_comma_separated_list_and_the_first_signs() {
         let other = "another-secret-that-is-long-enough-too";
-        let list = format!("{SECRET},{other}");
-        let pairs = [
-            ("DSN", "postgres://localhost/iam"),
-            ("SECRETS_DEFAULT", list.as_str()),
-        ];
-        let settings = load(None, env(&pairs)).unwrap();
+        let list = format!("{SECRET}, {other}");
+        let settings = load_env(&[("SECRETS_DEFAULT", list.as_str())]).unwrap();
+        let secrets = settings.secrets.unwrap();
         let first = Secrets::new(vec![SECRET.into()]).unwrap();
         let second = Secrets::new(vec![other.into()]).unwrap();
         let code = domain::code::PlainCode::generate(&mut rand::rng(), CodeLength::default());
-        assert!(settings.secrets.verify(code.expose(), &first.hash(&code)));
-        assert!(settings.secrets.verify(code.expose(), &second.hash(&code)));
-        assert_eq!(settings.secrets.hash(&code), first.hash(&code));
+        assert!(secrets.verify(code.expose(), &first.hash(&code)));
+        assert!(secrets.verify(code.expose(), &second.hash(&code)));
+        assert_eq!(secrets.hash(&code), first.hash(&code));
     }
 
     #[test]
     fn a_file_is_read_and_the_environment_wins() {
         let file = yaml(&format!(
-            "dsn: postgres://file/iam\n\
+            "dsn: memory\n\
              serve:\n  admin:\n    port: 9434\n\
              secrets:\n  default:\n    - {SECRET}\n\
              selfservice:\n  methods:\n    code:\n      config:\n        lifespan: 2h\n        code_length: 10\n\
              log:\n  format: json\n"
         ));
         let settings = load(Some(&file.0), env(&[("SERVE_ADMIN_PORT", "7434")])).unwrap();
-        assert_eq!(settings.dsn, "postgres://file/iam");
+        assert_eq!(settings.store, StoreConfig::Memory);
         assert_eq!(settings.admin.port, 7434);
         assert_eq!(
             settings.lifespan.default_lifespan(),
@@ -549,23 +703,36 @@ mod tests {
         );
         assert_eq!(settings.code_length.get(), 10);
         assert_eq!(settings.log_format, LogFormat::Json);
+        assert!(settings.secrets.is_some());
+    }
+
+    #[test]
+    fn a_single_secret_may_be_written_as_a_string() {
+        let file = yaml(&format!("secrets:\n  default: {SECRET}\n"));
+        assert!(load(Some(&file.0), env(&[])).unwrap().secrets.is_some());
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted_back() {
+        let file = yaml("secrets:\n  default:\n    nested: hunter2-hunter2-hunter2-hunter2-x\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(!message.contains("hunter2"), "{message}");
     }
 
     #[test]
     fn unknown_keys_stop_start_up_naming_the_key() {
-        let file = yaml(
-            "dsn: postgres://x/y\nselfservice:\n  methods:\n    code:\n      config:\n        lifespam: 1h\n",
-        );
-        let message = error_of(load(Some(&file.0), env(&[("SECRETS_DEFAULT", SECRET)])));
+        let file =
+            yaml("selfservice:\n  methods:\n    code:\n      config:\n        lifespam: 1h\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
         assert!(message.contains("lifespam"), "{message}");
-        let file = yaml("dsn: postgres://x/y\nserve:\n  admn: {}\n");
-        let message = error_of(load(Some(&file.0), env(&[("SECRETS_DEFAULT", SECRET)])));
+        let file = yaml("serve:\n  admn: {}\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
         assert!(message.contains("admn"), "{message}");
     }
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 10] = [
+        let cases: [(&str, &str, &str); 11] = [
             ("SERVE_ADMIN_PORT", "abc", "serve.admin.port"),
             ("SERVE_PUBLIC_PORT", "70000", "serve.public.port"),
             (
@@ -604,44 +771,11 @@ mod tests {
                 "maybe",
                 "selfservice.methods.code.enabled",
             ),
+            ("SECRETS_DEFAULT", "short", "secrets.default"),
         ];
         for (name, value, key) in cases {
             let message = error_of(load_env(&[(name, value)]));
             assert!(message.contains(key), "{name}={value}: {message}");
         }
-    }
-
-    #[test]
-    fn a_database_is_required() {
-        let message = error_of(load(None, env(&[("SECRETS_DEFAULT", SECRET)])));
-        assert!(message.starts_with("dsn:"), "{message}");
-    }
-
-    #[test]
-    fn outside_dev_mode_secrets_are_required_and_long() {
-        let message = error_of(load(None, env(&[("DSN", "postgres://x/y")])));
-        assert!(message.starts_with("secrets.default:"), "{message}");
-        let message = error_of(load(
-            None,
-            env(&[("DSN", "postgres://x/y"), ("SECRETS_DEFAULT", "short")]),
-        ));
-        assert!(message.starts_with("secrets.default:"), "{message}");
-        assert!(message.contains("32"), "{message}");
-    }
-
-    #[test]
-    fn dev_mode_relaxes_secrets() {
-        let settings = load(None, env(&[("DSN", "postgres://x/y"), ("DEV", "true")])).unwrap();
-        assert!(settings.generated_secret);
-        let settings = load(
-            None,
-            env(&[
-                ("DSN", "postgres://x/y"),
-                ("DEV", "true"),
-                ("SECRETS_DEFAULT", "short"),
-            ]),
-        )
-        .unwrap();
-        assert!(!settings.generated_secret);
     }
 }

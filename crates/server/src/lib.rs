@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod secret_file;
 pub mod startup;
 pub mod telemetry;

@@ -1,8 +1,9 @@
 use std::process::ExitCode;
 
 use server::cli::{Cli, Command, Exit, USAGE};
-use server::config::{self, Settings};
-use server::startup::Application;
+use server::config::{self, Settings, StoreConfig};
+use server::secret_file::SecretSource;
+use server::startup::{self, Application};
 use server::telemetry;
 
 fn main() -> ExitCode {
@@ -29,26 +30,25 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings);
-    if settings.generated_secret {
-        tracing::warn!(
-            "no secrets.default configured: using a random secret for this run only; codes \
-             issued now stop working when the process restarts"
-        );
-    }
-    if let Err(error) = migrate(&settings) {
-        tracing::error!(%error, "migrations failed");
-        return ExitCode::FAILURE;
-    }
     match cli.command {
-        Command::Migrate => ExitCode::SUCCESS,
+        Command::Migrate => match startup::migrate(&settings) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(%error, "migrations failed");
+                ExitCode::FAILURE
+            }
+        },
         Command::Serve => serve(&settings),
     }
 }
 
-fn migrate(settings: &Settings) -> Result<(), postgres_store::MigrationError> {
-    let applied = postgres_store::run_migrations(&settings.dsn)?;
-    tracing::info!(applied = applied.len(), versions = ?applied, "database schema is up to date");
-    Ok(())
+/// Where the data lives, for people: never a DSN, which may hold a password.
+fn store_description(store: &StoreConfig) -> String {
+    match store {
+        StoreConfig::Postgres { .. } => "PostgreSQL (dsn)".to_owned(),
+        StoreConfig::Sqlite { path } => format!("SQLite file {}", path.display()),
+        StoreConfig::Memory => "memory (lost when the process ends)".to_owned(),
+    }
 }
 
 fn serve(settings: &Settings) -> ExitCode {
@@ -60,11 +60,22 @@ fn serve(settings: &Settings) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        match app.secret_source() {
+            SecretSource::Configured => {}
+            SecretSource::File(path) => tracing::warn!(
+                file = %path.display(),
+                "no secrets.default configured: using the generated secret kept in this file \
+                 (owner-only); configure secrets.default to manage and rotate it yourself"
+            ),
+            SecretSource::Ephemeral => tracing::warn!(
+                "no secrets.default configured: using a random secret for this run only; codes \
+                 issued now stop working when the process restarts"
+            ),
+        }
         tracing::info!(
             admin = %app.admin_addr(),
             public = %app.public_addr(),
-            admin_base_url = %settings.admin.base_url,
-            public_base_url = %settings.public.base_url,
+            store = %store_description(&settings.store),
             "iam-recovery is listening"
         );
         match app.run().await {

@@ -1,16 +1,18 @@
-//! Wiring: the PostgreSQL store and the system clock into the use cases, the use cases into the
-//! two HTTP listeners.
+//! Wiring: the configured store, the secrets and the system clock into the use cases, the use
+//! cases into the two HTTP listeners.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use application::ports::SystemClock;
+use application::ports::{Store, SystemClock};
 use application::{RecoverySettings, Service};
+use domain::secret::Secrets;
 use http_api::{HttpSettings, ServerOptions};
-use postgres_store::PoolOptions;
+use sqlite_store::{Location, SqliteStore};
 
-use crate::config::Settings;
+use crate::config::{Settings, StoreConfig};
+use crate::secret_file::{self, SecretFileError, SecretSource};
 
 /// Both listeners, bound and ready to run.
 pub struct Application {
@@ -18,6 +20,7 @@ pub struct Application {
     public_addr: SocketAddr,
     admin: Server,
     public: Server,
+    secret_source: SecretSource,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,16 +30,91 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+    #[error("the database cannot be prepared: {0}")]
+    Store(String),
+    #[error(transparent)]
+    Secret(#[from] SecretFileError),
+    #[error("no URL can be built for {0}")]
+    Url(SocketAddr),
+}
+
+/// The store, opened and migrated.
+enum OpenStore {
+    #[cfg(feature = "postgres")]
+    Postgres(postgres_store::PgStore),
+    Sqlite(SqliteStore),
+}
+
+/// Applies pending migrations: on PostgreSQL under an advisory lock, so replicas starting
+/// together do not race; SQLite migrates as it opens.
+///
+/// # Errors
+/// [`StartupError::Store`] when the database cannot be reached or migrated.
+pub fn migrate(settings: &Settings) -> Result<(), StartupError> {
+    open_store(settings).map(drop)
+}
+
+fn open_store(settings: &Settings) -> Result<OpenStore, StartupError> {
+    let failed = |e: &dyn std::fmt::Display| StartupError::Store(e.to_string());
+    match &settings.store {
+        #[cfg(feature = "postgres")]
+        StoreConfig::Postgres { dsn } => {
+            let applied = postgres_store::run_migrations(dsn).map_err(|e| failed(&e))?;
+            tracing::info!(applied = applied.len(), "database schema is up to date");
+            Ok(OpenStore::Postgres(postgres_store::connect(
+                dsn,
+                postgres_store::PoolOptions::default(),
+            )))
+        }
+        #[cfg(not(feature = "postgres"))]
+        StoreConfig::Postgres { .. } => Err(failed(&"this build has no PostgreSQL support")),
+        StoreConfig::Sqlite { path } => sqlite_store::open(&Location::File(path.clone()))
+            .map(OpenStore::Sqlite)
+            .map_err(|e| failed(&e)),
+        StoreConfig::Memory => sqlite_store::open(&Location::Memory)
+            .map(OpenStore::Sqlite)
+            .map_err(|e| failed(&e)),
+    }
 }
 
 impl Application {
-    /// Binds both listeners (port 0 picks a free one) and builds the servers; nothing is
-    /// served until [`Application::run`].
+    /// Opens and migrates the store, settles the secrets, binds both listeners (port 0 picks
+    /// a free one) and builds the servers; nothing is served until [`Application::run`].
     ///
     /// # Errors
-    /// [`StartupError`] when a listener cannot be bound.
+    /// [`StartupError`] naming what could not be prepared.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let store = postgres_store::connect(&settings.dsn, PoolOptions::default());
+        let store = open_store(settings)?;
+        let (secrets, secret_source) = secret_file::resolve(settings)?;
+        match store {
+            #[cfg(feature = "postgres")]
+            OpenStore::Postgres(store) => Self::wire(store, secrets, secret_source, settings),
+            OpenStore::Sqlite(store) => Self::wire(store, secrets, secret_source, settings),
+        }
+    }
+
+    fn wire<S: Store>(
+        store: S,
+        secrets: Secrets,
+        secret_source: SecretSource,
+        settings: &Settings,
+    ) -> Result<Self, StartupError> {
+        let (admin_listener, admin_addr) = bind(&settings.admin.host, settings.admin.port)?;
+        let (public_listener, public_addr) = bind(&settings.public.host, settings.public.port)?;
+        let public_base_url = settings
+            .public
+            .base_url_for(public_addr)
+            .map_err(|_| StartupError::Url(public_addr))?;
+        let admin_base_url = settings
+            .admin
+            .base_url_for(admin_addr)
+            .map_err(|_| StartupError::Url(admin_addr))?;
+        let ui_url = match &settings.recovery_ui_url {
+            Some(url) => url.clone(),
+            None => public_base_url
+                .join("recovery")
+                .map_err(|_| StartupError::Url(public_addr))?,
+        };
         let service = Arc::new(Service::new(
             store,
             Arc::new(SystemClock),
@@ -45,20 +123,18 @@ impl Application {
                 lifespan: settings.lifespan,
                 code_length: settings.code_length,
                 invalidate_previous: settings.invalidate_previous,
-                ui_url: settings.recovery_ui_url.clone(),
+                ui_url,
             },
-            settings.secrets.clone(),
+            secrets,
         ));
         let http = HttpSettings {
             dev: settings.dev,
-            public_base_url: settings.public.base_url.clone(),
-            admin_base_url: settings.admin.base_url.clone(),
+            public_base_url,
+            admin_base_url,
         };
         let options = ServerOptions {
             workers: std::thread::available_parallelism().map_or(2, usize::from),
         };
-        let (admin_listener, admin_addr) = bind(&settings.admin.host, settings.admin.port)?;
-        let (public_listener, public_addr) = bind(&settings.public.host, settings.public.port)?;
         let bind_error = |address: SocketAddr| {
             move |source| StartupError::Bind {
                 address: address.to_string(),
@@ -74,6 +150,7 @@ impl Application {
             public_addr,
             admin,
             public,
+            secret_source,
         })
     }
 
@@ -85,6 +162,12 @@ impl Application {
     #[must_use]
     pub fn public_addr(&self) -> SocketAddr {
         self.public_addr
+    }
+
+    /// Where the secrets in use came from.
+    #[must_use]
+    pub fn secret_source(&self) -> &SecretSource {
+        &self.secret_source
     }
 
     /// Serves until both listeners stop (SIGINT or SIGTERM stops them gracefully).

@@ -1,115 +1,64 @@
-//! The `iam-recovery` binary as an operator runs it: real process, real PostgreSQL, real TCP.
+//! The `iam-recovery` binary as an operator runs it: a real process on real stores, over TCP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sqlite;
+
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use diesel::RunQueryDsl;
-use postgres_store::test_support::{TestDatabase, revert_all_migrations};
 use serde_json::{Value, json};
 
-const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
+pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
 
-fn iam_recovery(dsn: &str) -> Command {
+/// The binary with a clean environment: only `DSN`, free ports and JSON logs.
+pub fn iam_recovery(dsn: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_iam-recovery"));
     command
         .env_clear()
         .env("DSN", dsn)
-        .env("SECRETS_DEFAULT", SECRET)
         .env("SERVE_PUBLIC_PORT", "0")
         .env("SERVE_ADMIN_PORT", "0")
         .env("LOG_FORMAT", "json");
     command
 }
 
-fn tables(db: &TestDatabase) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        count: i64,
-    }
-    diesel::sql_query(
-        "SELECT count(*) AS count FROM information_schema.tables \
-         WHERE table_schema = current_schema() \
-           AND table_name IN ('identities', 'recovery_flows', 'recovery_codes')",
-    )
-    .get_result::<Count>(&mut db.connection())
-    .unwrap()
-    .count
-}
-
-#[test]
-fn migrate_applies_the_schema_even_when_replicas_race() {
-    let db = TestDatabase::new();
-    revert_all_migrations(&db.url).unwrap();
-    assert_eq!(tables(&db), 0);
-
-    let runs: Vec<Child> = (0..3)
-        .map(|_| {
-            iam_recovery(&db.url)
-                .arg("migrate")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for run in runs {
-        let output = run.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
-    }
-    assert_eq!(tables(&db), 3);
-}
-
-fn run(command: &mut Command) -> Output {
+pub fn run(command: &mut Command) -> Output {
     command.output().unwrap()
 }
 
-#[test]
-fn a_bad_configuration_stops_start_up_naming_the_key() {
-    let output = run(iam_recovery("postgres://x/y").env("SERVE_ADMIN_PORT", "abc"));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("serve.admin.port"), "{stderr}");
+/// A folder of its own, removed on drop.
+pub struct TempDir(pub PathBuf);
 
-    let output = run(iam_recovery("postgres://x/y").env("SECRETS_DEFAULT", "short"));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("secrets.default"), "{stderr}");
-
-    let output = run(iam_recovery("postgres://x/y").arg("--bogus"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage"));
+pub fn temp_dir() -> TempDir {
+    let name = format!("iam-recovery-cli-{:032x}", rand::random::<u128>());
+    let path = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    TempDir(path)
 }
 
-#[test]
-fn an_unreachable_database_fails_start_up() {
-    let output = run(&mut iam_recovery("postgres://postgres@127.0.0.1:1/none"));
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("migrations failed"), "{stdout}");
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
-/// The server process; killed on drop.
-struct Server {
+/// The server process, killed on drop, with its log lines as they come.
+pub struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
-    log: Vec<String>,
+    pub log: Vec<String>,
+    pub admin: String,
+    pub public: String,
 }
 
 impl Server {
-    fn start(db: &TestDatabase) -> Self {
-        let mut child = iam_recovery(&db.url)
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+    pub fn start(mut command: Command) -> Self {
+        let mut child = command.arg("serve").stdout(Stdio::piped()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -119,15 +68,25 @@ impl Server {
                 }
             }
         });
-        Self {
+        let mut server = Self {
             child,
             lines,
             log: Vec::new(),
-        }
+            admin: String::new(),
+            public: String::new(),
+        };
+        let listening = server.wait_for("iam-recovery is listening");
+        let port = |field: &str| {
+            let addr = listening["fields"][field].as_str().unwrap().to_owned();
+            addr.rsplit_once(':').unwrap().1.to_owned()
+        };
+        server.admin = format!("http://127.0.0.1:{}", port("admin"));
+        server.public = format!("http://127.0.0.1:{}", port("public"));
+        server
     }
 
-    /// The next log line whose message is `message`.
-    fn wait_for(&mut self, message: &str) -> Value {
+    /// The next log event whose message is `message`.
+    pub fn wait_for(&mut self, message: &str) -> Value {
         loop {
             let line = self
                 .lines
@@ -142,6 +101,43 @@ impl Server {
             }
         }
     }
+
+    /// A log event already read whose message is `message`.
+    pub fn logged(&self, message: &str) -> Option<Value> {
+        self.log
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|event| event["fields"]["message"] == message)
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Creates an identity and issues a code for it; returns the identity and the response.
+    pub fn issue_code(&self, email: &str) -> (Value, Value) {
+        let client = reqwest::blocking::Client::new();
+        for base in [&self.admin, &self.public] {
+            let res = client.get(format!("{base}/health/ready")).send().unwrap();
+            assert_eq!(res.status(), 200, "{base}");
+        }
+        let identity: Value = client
+            .post(format!("{}/admin/identities", self.admin))
+            .json(&json!({"traits": {"email": email}}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let res = client
+            .post(format!("{}/iam/recovery/code", self.admin))
+            .header("x-request-id", "req-cli-test")
+            .json(&json!({"identity_id": identity["id"], "expires_in": "1h30m"}))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        (identity, res.json().unwrap())
+    }
 }
 
 impl Drop for Server {
@@ -152,42 +148,30 @@ impl Drop for Server {
 }
 
 #[test]
-fn serve_migrates_listens_and_issues_codes_without_logging_them() {
-    let db = TestDatabase::new();
-    revert_all_migrations(&db.url).unwrap();
-    let mut server = Server::start(&db);
-    let listening = server.wait_for("iam-recovery is listening");
-    let admin = format!("http://{}", listening["fields"]["admin"].as_str().unwrap());
-    let public_port = listening["fields"]["public"]
-        .as_str()
-        .unwrap()
-        .rsplit_once(':')
-        .unwrap()
-        .1
-        .to_owned();
-    let public = format!("http://127.0.0.1:{public_port}");
-    assert_eq!(tables(&db), 3);
+fn a_bad_configuration_stops_start_up_naming_the_key() {
+    let output = run(iam_recovery("memory").env("SERVE_ADMIN_PORT", "abc"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("serve.admin.port"), "{stderr}");
 
-    let client = reqwest::blocking::Client::new();
-    for base in [&admin, &public] {
-        let res = client.get(format!("{base}/health/ready")).send().unwrap();
-        assert_eq!(res.status(), 200, "{base}");
-    }
-    let identity: Value = client
-        .post(format!("{admin}/admin/identities"))
-        .json(&json!({"traits": {"email": "ada@example.com"}}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let res = client
-        .post(format!("{admin}/iam/recovery/code"))
-        .header("x-request-id", "req-cli-test")
-        .json(&json!({"identity_id": identity["id"], "expires_in": "1h30m"}))
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let issued: Value = res.json().unwrap();
+    let output = run(iam_recovery("memory").env("SECRETS_DEFAULT", "short"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("secrets.default"), "{stderr}");
+
+    let output = run(&mut iam_recovery("redis://cache/0"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("dsn"));
+
+    let output = run(iam_recovery("memory").arg("--bogus"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage"));
+}
+
+#[test]
+fn serves_in_memory_and_never_logs_the_code() {
+    let mut server = Server::start(iam_recovery("memory"));
+    let (identity, issued) = server.issue_code("ada@example.com");
     let code = issued["recovery_code"].as_str().unwrap().to_owned();
 
     let audit = server.wait_for("recovery code created");
@@ -202,6 +186,13 @@ fn serve_migrates_listens_and_issues_codes_without_logging_them() {
         .unwrap()
         .1;
     assert_eq!(audit["fields"]["flow_id"], flow_id);
+    assert!(
+        issued["recovery_link"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/recovery?flow=", server.public)),
+        "the link uses the bound public port: {issued}"
+    );
     assert!(
         server
             .log
