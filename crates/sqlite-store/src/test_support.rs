@@ -30,6 +30,19 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A direct connection to this test's database, for assertions.
+    ///
+    /// # Panics
+    /// When the file cannot be opened.
+    #[must_use]
+    pub fn connection(&self) -> diesel::SqliteConnection {
+        use diesel::Connection;
+        diesel::SqliteConnection::establish(&self.path.to_string_lossy())
+            .expect("open the test database")
+    }
+}
+
 impl Default for TestDatabase {
     fn default() -> Self {
         Self::new()

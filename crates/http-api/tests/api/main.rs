@@ -1,6 +1,29 @@
-//! The real HTTP servers on free ports, against a real PostgreSQL schema of their own, driven
-//! over TCP.
+//! The real HTTP servers on free ports, against a real database of their own (PostgreSQL and
+//! SQLite, every test on each), driven over TCP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Runs each test once per store: `async fn name(kind) { ... }` becomes the module `name` with
+/// the tests `postgres` and `sqlite`.
+macro_rules! on_every_store {
+    ($(async fn $name:ident($kind:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($kind: crate::StoreKind) $body
+
+            #[tokio::test]
+            async fn postgres() {
+                run(crate::StoreKind::Postgres).await;
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(crate::StoreKind::Sqlite).await;
+            }
+        }
+    )*};
+}
 
 mod envelope;
 mod identities;
@@ -10,13 +33,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::SystemClock;
+use application::ports::{RecoveryRepository, Store, SystemClock};
 use application::{RecoverySettings, Service};
+use diesel::{QueryableByName, RunQueryDsl};
 use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
+use domain::recovery::{RecoveryFlow, StoredCode};
 use domain::secret::Secrets;
 use http_api::{HttpSettings, ServerOptions};
-use postgres_store::test_support::TestDatabase;
 use postgres_store::{PgStore, PoolOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -25,10 +49,22 @@ use uuid::Uuid;
 
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Postgres,
+    Sqlite,
+}
+
+/// The database behind a test app, kept for inspection and dropped with it.
+pub enum TestDb {
+    Postgres(postgres_store::test_support::TestDatabase),
+    Sqlite(sqlite_store::test_support::TestDatabase),
+}
+
 pub struct TestApp {
     pub admin: String,
     pub public: String,
-    pub db: TestDatabase,
+    pub db: TestDb,
     pub client: reqwest::Client,
 }
 
@@ -36,7 +72,7 @@ pub struct TestApp {
 pub struct Options {
     pub recovery: RecoverySettings,
     pub dev: bool,
-    /// A store to use instead of the test database's (e.g. one that cannot connect).
+    /// A PostgreSQL store to use instead of the test database's (one that cannot connect).
     pub store: Option<PgStore>,
 }
 
@@ -60,13 +96,26 @@ impl Default for Options {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Options::default()).await
+pub async fn spawn_app(kind: StoreKind) -> TestApp {
+    spawn_app_with(kind, Options::default()).await
 }
 
-pub async fn spawn_app_with(options: Options) -> TestApp {
-    let db = TestDatabase::new();
-    let store = options.store.unwrap_or_else(|| db.store.clone());
+pub async fn spawn_app_with(kind: StoreKind, options: Options) -> TestApp {
+    match kind {
+        StoreKind::Postgres => {
+            let db = postgres_store::test_support::TestDatabase::new();
+            let store = options.store.clone().unwrap_or_else(|| db.store.clone());
+            serve(store, options, TestDb::Postgres(db))
+        }
+        StoreKind::Sqlite => {
+            let db = sqlite_store::test_support::TestDatabase::new();
+            let store = db.store.clone();
+            serve(store, options, TestDb::Sqlite(db))
+        }
+    }
+}
+
+fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
     let service = Arc::new(Service::new(
         store,
         Arc::new(SystemClock),
@@ -114,6 +163,12 @@ pub fn unreachable_store() -> PgStore {
     )
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
@@ -136,18 +191,58 @@ impl TestApp {
         Uuid::parse_str(body["id"].as_str().unwrap()).unwrap()
     }
 
-    /// `SELECT count(*) AS count ...` in this app's schema.
+    /// `SELECT count(*) AS count ...` in this app's database (SQL both stores understand).
     pub fn count(&self, sql: &str) -> i64 {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            count: i64,
+        let query = diesel::sql_query(sql);
+        match &self.db {
+            TestDb::Postgres(db) => query.get_result::<Count>(&mut db.connection()),
+            TestDb::Sqlite(db) => query.get_result::<Count>(&mut db.connection()),
         }
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut self.db.connection())
-            .unwrap()
-            .count
+        .unwrap()
+        .count
+    }
+
+    /// The stored flow, read back through the store's port.
+    pub async fn flow(&self, id: Uuid) -> RecoveryFlow {
+        match &self.db {
+            TestDb::Postgres(db) => db.store.find_flow(id).await,
+            TestDb::Sqlite(db) => db.store.find_flow(id).await,
+        }
+        .unwrap()
+        .unwrap()
+    }
+
+    /// The codes of a flow that can still be redeemed now.
+    pub async fn live_codes(&self, flow_id: Uuid) -> Vec<StoredCode> {
+        let now = chrono::Utc::now();
+        match &self.db {
+            TestDb::Postgres(db) => db.store.valid_codes(flow_id, now).await,
+            TestDb::Sqlite(db) => db.store.valid_codes(flow_id, now).await,
+        }
+        .unwrap()
+    }
+
+    /// Whether `text` appears anywhere in the stored data: in any column of any row on
+    /// PostgreSQL, in the database files themselves on SQLite.
+    pub fn database_contains(&self, text: &str) -> bool {
+        match &self.db {
+            TestDb::Postgres(_) => ["identities", "recovery_flows", "recovery_codes"]
+                .iter()
+                .any(|table| {
+                    self.count(&format!(
+                        "SELECT count(*) AS count FROM {table} t \
+                         WHERE row_to_json(t)::text LIKE '%{text}%'"
+                    )) > 0
+                }),
+            TestDb::Sqlite(db) => {
+                let mut files = vec![db.path.clone()];
+                files.push(db.path.with_extension("sqlite-wal"));
+                files
+                    .iter()
+                    .filter_map(|f| std::fs::read(f).ok())
+                    .any(|bytes| bytes.windows(text.len()).any(|w| w == text.as_bytes()))
+            }
+        }
     }
 }
 
