@@ -7,11 +7,21 @@ use uuid::Uuid;
 use crate::Service;
 use crate::ports::{BoxError, IdentityQuery, InsertIdentityError, Store, StoreError};
 
-/// A new identity as the operator sends it; the password is in clear until hashed here.
-#[derive(Debug, Clone, Default)]
+/// A new identity as the operator sends it; the password is in clear until hashed here, and
+/// `Debug` does not print it.
+#[derive(Clone, Default)]
 pub struct CreateIdentityRequest {
     pub draft: IdentityDraft,
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for CreateIdentityRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateIdentityRequest")
+            .field("draft", &self.draft)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -56,7 +56,7 @@ pub fn admin_server<S: Store>(
     })
 }
 
-/// The public listener's server, not yet running: health only, for now.
+/// The public listener's server, not yet running: health and identity schemas.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -66,13 +66,10 @@ pub fn public_server<S: Store>(
     listener: TcpListener,
     options: ServerOptions,
 ) -> std::io::Result<Server> {
-    server(
-        service,
-        settings,
-        listener,
-        options,
-        routes::health::configure::<S>,
-    )
+    server(service, settings, listener, options, |cfg| {
+        routes::health::configure::<S>(cfg);
+        routes::schemas::configure(cfg);
+    })
 }
 
 /// A server for `routes`, with what every listener shares: the extractor settings, the 404 for

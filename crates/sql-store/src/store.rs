@@ -119,12 +119,22 @@ impl<D: Dialect> SqlStore<D> {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
     {
+        self.run_within(self.pool.connection_timeout(), work).await
+    }
+
+    /// [`SqlStore::run`], waiting at most `patience` for a connection.
+    async fn run_within<T, E, F>(&self, patience: Duration, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
+    {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         let task = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool
-                .get()
+                .get_timeout(patience)
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
             work(&mut conn)
         });
@@ -211,9 +221,13 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
     }
 }
 
+/// How long a readiness check waits for a connection: probes must get their answer, a 503,
+/// within their own timeout.
+const READINESS_PATIENCE: Duration = Duration::from_secs(1);
+
 impl<D: Dialect> Readiness for SqlStore<D> {
     async fn check_ready(&self) -> Result<(), StoreError> {
-        self.run(|conn| {
+        self.run_within(READINESS_PATIENCE, |conn| {
             conn.ping()
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))
         })

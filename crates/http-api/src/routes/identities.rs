@@ -5,8 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use application::Service;
 use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
 use application::ports::Store;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::identity::{Identity, IdentityDraft};
 use domain::time::format_rfc3339_millis;
 use serde::{Deserialize, Serialize};
@@ -14,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::json::JsonObject;
+use crate::routes::{external_url, schemas};
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -72,9 +71,9 @@ struct IdentityResponse {
 impl IdentityResponse {
     fn new(identity: Identity, settings: &HttpSettings) -> Self {
         let schema_url = format!(
-            "{}schemas/{}",
+            "{}{}",
             settings.public_base_url,
-            URL_SAFE_NO_PAD.encode(&identity.schema_id)
+            schemas::path_of(&identity.schema_id)
         );
         Self {
             id: identity.id,
@@ -149,25 +148,36 @@ async fn list<S: Store>(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let identifier = query.credentials_identifier;
     let page = service
         .list_identities(ListIdentitiesRequest {
             page_size: query.page_size,
             page_token: query.page_token,
-            credentials_identifier: query.credentials_identifier,
+            credentials_identifier: identifier.clone(),
         })
         .await?;
-    let mut response = HttpResponse::Ok();
+    // As Kratos: the first and next pages as absolute links, keeping the filter.
     let page_link = |token: Option<&str>, rel: &str| {
-        let mut link = format!("<{}?page_size={}", req.path(), page.page_size);
-        if let Some(token) = token {
-            link.push_str(&format!("&page_token={token}"));
+        let mut link = url::Url::parse(&external_url(&settings.admin_base_url, &req))
+            .unwrap_or_else(|_| settings.admin_base_url.clone());
+        link.set_query(None);
+        {
+            let mut query = link.query_pairs_mut();
+            query.append_pair("page_size", &page.page_size.to_string());
+            if let Some(identifier) = &identifier {
+                query.append_pair("credentials_identifier", identifier);
+            }
+            if let Some(token) = token {
+                query.append_pair("page_token", token);
+            }
         }
-        format!("{link}>; rel=\"{rel}\"")
+        format!("<{link}>; rel=\"{rel}\"")
     };
     let mut links = vec![page_link(None, "first")];
     if let Some(next) = &page.next_page_token {
         links.push(page_link(Some(next), "next"));
     }
+    let mut response = HttpResponse::Ok();
     response.insert_header((header::LINK, links.join(",")));
     let body: Vec<IdentityResponse> = page
         .identities

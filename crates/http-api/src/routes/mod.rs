@@ -1,6 +1,7 @@
 pub(crate) mod health;
 pub(crate) mod identities;
 pub(crate) mod recovery_codes;
+pub(crate) mod schemas;
 
 use actix_web::HttpRequest;
 

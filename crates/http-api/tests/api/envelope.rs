@@ -54,6 +54,14 @@ on_every_store! {
         }
     }
 
+    async fn unknown_schemas_are_404(kind) {
+        let app = spawn_app(kind).await;
+        for id in ["Y3VzdG9tZXI", "!!"] {
+            let res = app.client.get(format!("{}/schemas/{id}", app.public)).send().await.unwrap();
+            assert_envelope(res, StatusCode::NOT_FOUND).await;
+        }
+    }
+
     async fn unknown_routes_and_wrong_methods_get_the_envelope(kind) {
         let app = spawn_app(kind).await;
         let res = app

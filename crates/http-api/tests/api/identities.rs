@@ -36,6 +36,19 @@ on_every_store! {
                 created["schema_url"],
                 format!("{}/schemas/ZGVmYXVsdA", app.public)
             );
+            let schema: Value = app
+                .client
+                .get(created["schema_url"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                schema["properties"]["traits"]["properties"]["email"]["format"],
+                "email"
+            );
             assert_eq!(created["state"], "active");
             assert_eq!(created["traits"], json!({"email": email, "name": "Ada"}));
             assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
@@ -161,15 +174,10 @@ on_every_store! {
         ids.sort();
 
         let mut seen = Vec::new();
-        let mut next = Some("/admin/identities?page_size=2".to_owned());
+        let mut next = Some(format!("{}/admin/identities?page_size=2", app.admin));
         let mut pages = 0;
-        while let Some(path) = next {
-            let res = app
-                .client
-                .get(format!("{}{path}", app.admin))
-                .send()
-                .await
-                .unwrap();
+        while let Some(url) = next {
+            let res = app.client.get(url).send().await.unwrap();
             assert_eq!(res.status(), StatusCode::OK);
             next = next_link(&res);
             let page: Vec<Value> = res.json().await.unwrap();
@@ -194,6 +202,8 @@ on_every_store! {
             .send()
             .await
             .unwrap();
+        let link = res.headers()["link"].to_str().unwrap().to_owned();
+        assert!(link.contains("credentials_identifier=Ada%40example.com"), "{link}");
         let found: Vec<Value> = res.json().await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["id"], ada.to_string());
