@@ -7,13 +7,18 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use domain::code::{CodeLength, PlainCode};
 use domain::identity::{IdentityDraft, NewIdentity};
-use domain::recovery::{CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
+use domain::password::PasswordHash;
+use domain::recovery::{
+    CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, Redemption, StoredCode,
+};
 use domain::secret::Secrets;
+use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::session::{AuthMethod, Session, SessionToken};
 use domain::time::Timestamp;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreCodeIssueError};
+use crate::ports::{IdentityQuery, InsertIdentityError, RedeemError, Store, StoreCodeIssueError};
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
 /// test; `store` borrows the store from it.
@@ -38,6 +43,13 @@ macro_rules! store_contract {
             revocation_can_be_skipped,
             concurrent_issues_leave_one_live_code,
             codes_expire_at_their_instant,
+            submissions_are_counted_atomically,
+            a_code_is_redeemed_exactly_once_under_concurrency,
+            redemption_revokes_other_sessions_when_asked,
+            a_revoked_code_cannot_be_redeemed,
+            sessions_are_found_by_token_until_revoked_or_expired,
+            a_password_is_set_with_its_settings_flow,
+            login_flows_round_trip,
             the_store_is_ready
         );
     };
@@ -79,6 +91,7 @@ fn issue(identity_id: Uuid, issued_at: Timestamp) -> CodeIssue {
             issued_at,
             expires_at,
             request_url: "http://127.0.0.1:4434/iam/recovery/code?x=1".into(),
+            return_to: Some("https://app.example.com/welcome".into()),
         },
         code: StoredCode {
             id: Uuid::new_v4(),
@@ -351,6 +364,294 @@ pub async fn codes_expire_at_their_instant<S: Store>(store: &S) {
             .unwrap()
             .is_empty()
     );
+}
+
+fn new_session(identity_id: Uuid, at: Timestamp) -> (SessionToken, Session) {
+    let token = SessionToken::generate(&mut rand::rng());
+    let session = Session {
+        id: Uuid::new_v4(),
+        identity_id,
+        token_hash: token.hash(),
+        method: AuthMethod::CodeRecovery,
+        authenticated_at: at,
+        expires_at: at + TimeDelta::hours(24),
+    };
+    (token, session)
+}
+
+fn redemption(issued: &CodeIssue, at: Timestamp) -> (SessionToken, Redemption) {
+    let (token, session) = new_session(issued.flow.identity_id, at);
+    let settings = SettingsFlow {
+        id: Uuid::new_v4(),
+        identity_id: issued.flow.identity_id,
+        session_id: session.id,
+        flow_type: FlowType::Browser,
+        state: SettingsState::ShowForm,
+        issued_at: at,
+        expires_at: at + TimeDelta::hours(1),
+        return_to: issued.flow.return_to.clone(),
+    };
+    let redemption = Redemption {
+        flow_id: issued.flow.id,
+        code_id: issued.code.id,
+        at,
+        session,
+        revoke_other_sessions: true,
+        settings,
+    };
+    (token, redemption)
+}
+
+pub async fn submissions_are_counted_atomically<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let counts =
+        futures_util::future::join_all((0..50).map(|_| store.count_submission(issued.flow.id)))
+            .await;
+    let mut counts: Vec<u32> = counts.into_iter().map(|c| c.unwrap().unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=50).collect::<Vec<_>>());
+    assert_eq!(store.count_submission(Uuid::new_v4()).await.unwrap(), None);
+}
+
+pub async fn a_code_is_redeemed_exactly_once_under_concurrency<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let attempts: Vec<(SessionToken, Redemption)> =
+        (0..50).map(|_| redemption(&issued, now())).collect();
+    let results =
+        futures_util::future::join_all(attempts.iter().map(|(_, r)| store.redeem(r.clone()))).await;
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(RedeemError::CodeAlreadyUsed))),
+        "{results:?}"
+    );
+    let (token, won) = &attempts[winners[0]];
+    let flow = store.find_flow(issued.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.state, FlowState::PassedChallenge);
+    assert!(
+        store
+            .valid_codes(issued.flow.id, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (found, identity) = store
+        .find_session(&token.hash(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, won.session);
+    assert_eq!(identity.id, ada);
+    assert_eq!(
+        store.find_settings_flow(won.settings.id).await.unwrap(),
+        Some(won.settings.clone())
+    );
+    // The losers wrote nothing.
+    for (loser_token, loser) in attempts
+        .iter()
+        .filter(|(_, r)| r.session.id != won.session.id)
+    {
+        assert!(
+            store
+                .find_session(&loser_token.hash(), now())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .find_settings_flow(loser.settings.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+pub async fn redemption_revokes_other_sessions_when_asked<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let (old_token, old) = new_session(ada, now());
+    store.insert_session(old, false).await.unwrap();
+    let first = issue(ada, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+    let (_, mut keep) = redemption(&first, now());
+    keep.revoke_other_sessions = false;
+    store.redeem(keep).await.unwrap();
+    assert!(
+        store
+            .find_session(&old_token.hash(), now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let second = issue(ada, now() + TimeDelta::seconds(1));
+    store.store_code_issue(second.clone()).await.unwrap();
+    let (new_token, revoke) = redemption(&second, now() + TimeDelta::seconds(1));
+    store.redeem(revoke).await.unwrap();
+    let later = now() + TimeDelta::seconds(2);
+    assert!(
+        store
+            .find_session(&old_token.hash(), later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_session(&new_token.hash(), later)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn a_revoked_code_cannot_be_redeemed<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let first = issue(ada, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+    store
+        .store_code_issue(issue(ada, now() + TimeDelta::seconds(1)))
+        .await
+        .unwrap();
+    let (token, stale) = redemption(&first, now() + TimeDelta::seconds(2));
+    assert!(matches!(
+        store.redeem(stale).await,
+        Err(RedeemError::CodeAlreadyUsed)
+    ));
+    assert!(
+        store
+            .find_session(&token.hash(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let flow = store.find_flow(first.flow.id).await.unwrap().unwrap();
+    assert_eq!(flow.state, FlowState::SentEmail);
+}
+
+pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let (token, session) = new_session(ada, now());
+    store.insert_session(session.clone(), false).await.unwrap();
+    let (found, identity) = store
+        .find_session(&token.hash(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, session);
+    assert_eq!(identity.id, ada);
+    assert!(
+        store
+            .find_session(&token.hash(), session.expires_at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_session(&SessionToken::generate(&mut rand::rng()).hash(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (other_token, other) = new_session(ada, now() + TimeDelta::seconds(1));
+    store.insert_session(other, true).await.unwrap();
+    assert!(
+        store
+            .find_session(&token.hash(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_session(&other_token.hash(), now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (current, _) = store
+        .find_session(&other_token.hash(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.revoke_session(current.id, now()).await.unwrap());
+    assert!(!store.revoke_session(current.id, now()).await.unwrap());
+    assert!(
+        store
+            .find_session(&other_token.hash(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let (_, redeemed) = redemption(&issued, now());
+    let settings_id = redeemed.settings.id;
+    store.redeem(redeemed).await.unwrap();
+    let (_, before) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(before.is_none());
+
+    let hash = PasswordHash::create("correct horse battery", &mut rand::rng()).unwrap();
+    let at = now() + TimeDelta::minutes(5);
+    store
+        .set_password(settings_id, ada, hash.clone(), at)
+        .await
+        .unwrap();
+    let (identity, after) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, Some(hash));
+    assert_eq!(identity.updated_at, at);
+    let flow = store
+        .find_settings_flow(settings_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(flow.state, SettingsState::Success);
+    assert!(
+        store
+            .find_by_identifier("bob@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn login_flows_round_trip<S: Store>(store: &S) {
+    let flow = LoginFlow {
+        id: Uuid::new_v4(),
+        flow_type: FlowType::Api,
+        issued_at: now(),
+        expires_at: now() + TimeDelta::hours(1),
+        return_to: Some("https://app.example.com/".into()),
+    };
+    store.insert_login_flow(flow.clone()).await.unwrap();
+    assert_eq!(store.find_login_flow(flow.id).await.unwrap(), Some(flow));
+    assert_eq!(store.find_login_flow(Uuid::new_v4()).await.unwrap(), None);
 }
 
 pub async fn the_store_is_ready<S: Store>(store: &S) {

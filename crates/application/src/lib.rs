@@ -4,10 +4,14 @@
 #[cfg(feature = "testing")]
 pub mod contract;
 pub mod identities;
+pub mod login;
 pub mod ports;
 pub mod recovery_codes;
+pub mod redemption;
 mod service;
+pub mod sessions;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use service::{RecoverySettings, Service};
+pub use service::{RecoverySettings, SelfServiceSettings, Service};

@@ -5,7 +5,10 @@
 use std::future::Future;
 
 use domain::identity::{Identity, NewIdentity};
-use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
+use domain::password::PasswordHash;
+use domain::recovery::{CodeIssue, RecoveryFlow, Redemption, StoredCode};
+use domain::selfservice::{LoginFlow, SettingsFlow};
+use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -38,6 +41,16 @@ pub enum StoreCodeIssueError {
     #[error("the identity does not exist")]
     IdentityNotFound,
     /// Nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemError {
+    /// The code was used or revoked meanwhile (a concurrent submission won); nothing was
+    /// written.
+    #[error("the code was used or revoked meanwhile")]
+    CodeAlreadyUsed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -82,6 +95,16 @@ pub trait IdentityRepository: Send + Sync + 'static {
         query: IdentityQuery,
     ) -> impl Future<Output = Result<Vec<Identity>, StoreError>> + Send;
 
+    /// The identity that signs in with `identifier` (lower-cased), with its password hash
+    /// when it has one.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> impl Future<Output = Result<Option<(Identity, Option<PasswordHash>)>, StoreError>> + Send;
+
     /// Deletes the identity with `id` and, with it, its recovery flows and codes. Returns
     /// whether it existed.
     ///
@@ -121,6 +144,95 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         flow_id: Uuid,
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<StoredCode>, StoreError>> + Send;
+
+    /// Counts one more submission on flow `flow_id`, atomically: of concurrent callers each
+    /// gets a different count. The new count, or `None` when there is no such flow.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn count_submission(
+        &self,
+        flow_id: Uuid,
+    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
+
+    /// Writes `redemption` in one transaction (see [`Redemption`]). Of concurrent redemptions
+    /// of one code exactly one succeeds.
+    ///
+    /// # Errors
+    /// [`RedeemError::CodeAlreadyUsed`] when the code is used or revoked (nothing written);
+    /// [`RedeemError::Store`] otherwise.
+    fn redeem(
+        &self,
+        redemption: Redemption,
+    ) -> impl Future<Output = Result<(), RedeemError>> + Send;
+}
+
+pub trait SessionRepository: Send + Sync + 'static {
+    /// Stores `session`; when `revoke_others`, the identity's other sessions end at once.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn insert_session(
+        &self,
+        session: Session,
+        revoke_others: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session with `token_hash` and its identity, if it is neither revoked nor expired at
+    /// `now`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn find_session(
+        &self,
+        token_hash: &TokenHash,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<(Session, Identity)>, StoreError>> + Send;
+
+    /// Ends the session `id` at `at`. Returns whether it was still active.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn revoke_session(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait SelfServiceRepository: Send + Sync + 'static {
+    /// # Errors
+    /// [`StoreError`] when the store fails; absence is `Ok(None)`.
+    fn find_settings_flow(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<SettingsFlow>, StoreError>> + Send;
+
+    /// Sets the identity's password and marks the settings flow succeeded, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; nothing is written then.
+    fn set_password(
+        &self,
+        flow_id: Uuid,
+        identity_id: Uuid,
+        password: PasswordHash,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn insert_login_flow(
+        &self,
+        flow: LoginFlow,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// # Errors
+    /// [`StoreError`] when the store fails; absence is `Ok(None)`.
+    fn find_login_flow(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<LoginFlow>, StoreError>> + Send;
 }
 
 pub trait Readiness: Send + Sync + 'static {
@@ -132,9 +244,19 @@ pub trait Readiness: Send + Sync + 'static {
 }
 
 /// Everything the use cases store; one adapter usually implements all of it.
-pub trait Store: IdentityRepository + RecoveryRepository + Readiness {}
+pub trait Store:
+    IdentityRepository + RecoveryRepository + SessionRepository + SelfServiceRepository + Readiness
+{
+}
 
-impl<T: IdentityRepository + RecoveryRepository + Readiness> Store for T {}
+impl<T> Store for T where
+    T: IdentityRepository
+        + RecoveryRepository
+        + SessionRepository
+        + SelfServiceRepository
+        + Readiness
+{
+}
 
 /// The current time. Injected, so tests can stand at an exact instant.
 pub trait Clock: Send + Sync + 'static {

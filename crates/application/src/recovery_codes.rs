@@ -5,6 +5,7 @@ use domain::lifespan::LifespanError;
 use domain::recovery::{
     CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode, recovery_link,
 };
+use domain::selfservice::{ReturnToError, check_return_to};
 use domain::time::Timestamp;
 use url::Url;
 use uuid::Uuid;
@@ -22,6 +23,8 @@ pub struct RecoveryCodeRequest {
     pub request_url: String,
     /// The id of the admin request, for the audit trail.
     pub request_id: String,
+    /// Where the browser goes once the new password is set; must be allowed.
+    pub return_to: Option<String>,
 }
 
 /// What the operator gets back, once: the only place the plain code exists.
@@ -40,6 +43,8 @@ pub enum CreateRecoveryCodeError {
     Disabled,
     #[error(transparent)]
     InvalidLifespan(#[from] LifespanError),
+    #[error(transparent)]
+    InvalidReturnTo(#[from] ReturnToError),
     #[error("identity {0} was not found")]
     IdentityNotFound(Uuid),
     #[error(transparent)]
@@ -68,6 +73,12 @@ impl<S: Store> Service<S> {
             .recovery
             .lifespan
             .expiry(request.expires_in.as_deref(), issued_at)?;
+        let return_to = request
+            .return_to
+            .as_deref()
+            .map(|url| check_return_to(url, &self.selfservice.allowed_return_urls))
+            .transpose()?
+            .map(String::from);
         let code = PlainCode::generate(&mut rand::rng(), self.recovery.code_length);
         let flow_id = Uuid::new_v4();
         let issue = CodeIssue {
@@ -79,6 +90,7 @@ impl<S: Store> Service<S> {
                 issued_at,
                 expires_at,
                 request_url: request.request_url,
+                return_to,
             },
             code: StoredCode {
                 id: Uuid::new_v4(),

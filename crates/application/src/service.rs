@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use chrono::TimeDelta;
 use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
 use domain::secret::Secrets;
@@ -19,11 +20,44 @@ pub struct RecoverySettings {
     pub ui_url: Url,
 }
 
+/// What follows a code: attempts, sessions, and where browsers may be sent (Kratos's
+/// `selfservice.*` and `session.*`).
+#[derive(Debug, Clone)]
+pub struct SelfServiceSettings {
+    /// Submissions a recovery flow takes before it is dead (`methods.code.config.max_submissions`).
+    pub max_submissions: u32,
+    /// A recovery ends the identity's other sessions (`flows.recovery.revoke_active_sessions`).
+    pub revoke_active_sessions: bool,
+    /// How long after signing in a session may set a new password
+    /// (`flows.settings.privileged_session_max_age`).
+    pub privileged_session_max_age: TimeDelta,
+    /// How long a session lasts (`session.lifespan`).
+    pub session_lifespan: TimeDelta,
+    /// How long settings and login flows last.
+    pub flow_lifespan: TimeDelta,
+    /// Where `return_to` may point (`allowed_return_urls`).
+    pub allowed_return_urls: Vec<Url>,
+}
+
+impl Default for SelfServiceSettings {
+    fn default() -> Self {
+        Self {
+            max_submissions: 5,
+            revoke_active_sessions: true,
+            privileged_session_max_age: TimeDelta::hours(1),
+            session_lifespan: TimeDelta::hours(24),
+            flow_lifespan: TimeDelta::hours(1),
+            allowed_return_urls: Vec::new(),
+        }
+    }
+}
+
 /// The use cases, over any store and clock.
 pub struct Service<S> {
     pub(crate) store: S,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) recovery: RecoverySettings,
+    pub(crate) selfservice: SelfServiceSettings,
     pub(crate) secrets: Secrets,
 }
 
@@ -38,8 +72,21 @@ impl<S: Store> Service<S> {
             store,
             clock,
             recovery,
+            selfservice: SelfServiceSettings::default(),
             secrets,
         }
+    }
+
+    /// The same service with `selfservice` instead of Kratos's defaults.
+    #[must_use]
+    pub fn with_selfservice(mut self, selfservice: SelfServiceSettings) -> Self {
+        self.selfservice = selfservice;
+        self
+    }
+
+    /// Digits in a code, for forms that ask for one.
+    pub fn code_length(&self) -> usize {
+        self.recovery.code_length.get()
     }
 
     /// The store, for readiness checks.

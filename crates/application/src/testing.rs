@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::identity::{Identity, NewIdentity};
 use domain::password::PasswordHash;
-use domain::recovery::{CodeIssue, CodeType, RecoveryFlow, StoredCode};
+use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
+use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::ports::{
     Clock, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
-    StoreCodeIssueError, StoreError,
+    RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
 };
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
@@ -27,8 +29,22 @@ pub struct CodeRecord {
 #[derive(Debug, Default)]
 struct State {
     identities: BTreeMap<Uuid, (Identity, Option<String>, Option<PasswordHash>)>,
-    flows: BTreeMap<Uuid, RecoveryFlow>,
+    flows: BTreeMap<Uuid, (RecoveryFlow, u32)>,
     codes: BTreeMap<Uuid, CodeRecord>,
+    /// Sessions with the instant they were revoked, if they were.
+    sessions: BTreeMap<Uuid, (Session, Option<Timestamp>)>,
+    settings_flows: BTreeMap<Uuid, SettingsFlow>,
+    login_flows: BTreeMap<Uuid, LoginFlow>,
+}
+
+impl State {
+    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) {
+        for (session, revoked_at) in self.sessions.values_mut() {
+            if session.identity_id == identity_id && revoked_at.is_none() {
+                *revoked_at = Some(at);
+            }
+        }
+    }
 }
 
 /// A store in memory. [`InMemoryStore::set_unavailable`] makes every call fail as a lost
@@ -51,7 +67,16 @@ impl InMemoryStore {
 
     /// Every flow, for assertions.
     pub fn flows(&self) -> Vec<RecoveryFlow> {
-        self.lock().flows.values().cloned().collect()
+        self.lock()
+            .flows
+            .values()
+            .map(|(flow, _)| flow.clone())
+            .collect()
+    }
+
+    /// Every session with its revocation instant, for assertions.
+    pub fn sessions(&self) -> Vec<(Session, Option<Timestamp>)> {
+        self.lock().sessions.values().cloned().collect()
     }
 
     /// Every code, for assertions.
@@ -130,11 +155,29 @@ impl IdentityRepository for InMemoryStore {
     async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
         let mut state = self.available()?;
         let existed = state.identities.remove(&id).is_some();
-        state.flows.retain(|_, flow| flow.identity_id != id);
+        state.flows.retain(|_, (flow, _)| flow.identity_id != id);
         state
             .codes
             .retain(|_, record| record.code.identity_id != id);
+        state
+            .sessions
+            .retain(|_, (session, _)| session.identity_id != id);
+        state
+            .settings_flows
+            .retain(|_, flow| flow.identity_id != id);
         Ok(existed)
+    }
+
+    async fn find_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(Identity, Option<PasswordHash>)>, StoreError> {
+        Ok(self
+            .available()?
+            .identities
+            .values()
+            .find(|(_, id, _)| id.as_deref() == Some(identifier))
+            .map(|(identity, _, password)| (identity.clone(), password.clone())))
     }
 }
 
@@ -158,7 +201,7 @@ impl RecoveryRepository for InMemoryStore {
                 }
             }
         }
-        state.flows.insert(issue.flow.id, issue.flow);
+        state.flows.insert(issue.flow.id, (issue.flow, 0));
         state.codes.insert(
             issue.code.id,
             CodeRecord {
@@ -171,7 +214,11 @@ impl RecoveryRepository for InMemoryStore {
     }
 
     async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
-        Ok(self.available()?.flows.get(&id).cloned())
+        Ok(self
+            .available()?
+            .flows
+            .get(&id)
+            .map(|(flow, _)| flow.clone()))
     }
 
     async fn valid_codes(
@@ -193,6 +240,123 @@ impl RecoveryRepository for InMemoryStore {
             .collect();
         codes.sort_by_key(|code| std::cmp::Reverse(code.issued_at));
         Ok(codes)
+    }
+
+    async fn count_submission(&self, flow_id: Uuid) -> Result<Option<u32>, StoreError> {
+        let mut state = self.available()?;
+        Ok(state.flows.get_mut(&flow_id).map(|(_, count)| {
+            *count += 1;
+            *count
+        }))
+    }
+
+    async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
+        let mut state = self.available()?;
+        let usable = state.codes.get(&redemption.code_id).is_some_and(|record| {
+            record.code.flow_id == redemption.flow_id
+                && record.used_at.is_none()
+                && record.revoked_at.is_none()
+        });
+        if !usable {
+            return Err(RedeemError::CodeAlreadyUsed);
+        }
+        if let Some(record) = state.codes.get_mut(&redemption.code_id) {
+            record.used_at = Some(redemption.at);
+        }
+        if let Some((flow, _)) = state.flows.get_mut(&redemption.flow_id) {
+            flow.state = FlowState::PassedChallenge;
+        }
+        if redemption.revoke_other_sessions {
+            state.revoke_sessions_of(redemption.session.identity_id, redemption.at);
+        }
+        state
+            .sessions
+            .insert(redemption.session.id, (redemption.session, None));
+        state
+            .settings_flows
+            .insert(redemption.settings.id, redemption.settings);
+        Ok(())
+    }
+}
+
+impl SessionRepository for InMemoryStore {
+    async fn insert_session(
+        &self,
+        session: Session,
+        revoke_others: bool,
+    ) -> Result<(), StoreError> {
+        let mut state = self.available()?;
+        if revoke_others {
+            state.revoke_sessions_of(session.identity_id, session.authenticated_at);
+        }
+        state.sessions.insert(session.id, (session, None));
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<(Session, Identity)>, StoreError> {
+        let state = self.available()?;
+        Ok(state
+            .sessions
+            .values()
+            .find(|(session, revoked_at)| {
+                session.token_hash == *token_hash
+                    && revoked_at.is_none()
+                    && session.expires_at > now
+            })
+            .and_then(|(session, _)| {
+                state
+                    .identities
+                    .get(&session.identity_id)
+                    .map(|(identity, _, _)| (session.clone(), identity.clone()))
+            }))
+    }
+
+    async fn revoke_session(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError> {
+        let mut state = self.available()?;
+        Ok(match state.sessions.get_mut(&id) {
+            Some((_, revoked_at @ None)) => {
+                *revoked_at = Some(at);
+                true
+            }
+            _ => false,
+        })
+    }
+}
+
+impl SelfServiceRepository for InMemoryStore {
+    async fn find_settings_flow(&self, id: Uuid) -> Result<Option<SettingsFlow>, StoreError> {
+        Ok(self.available()?.settings_flows.get(&id).cloned())
+    }
+
+    async fn set_password(
+        &self,
+        flow_id: Uuid,
+        identity_id: Uuid,
+        password: PasswordHash,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.available()?;
+        if let Some((identity, _, stored)) = state.identities.get_mut(&identity_id) {
+            *stored = Some(password);
+            identity.updated_at = at;
+        }
+        if let Some(flow) = state.settings_flows.get_mut(&flow_id) {
+            flow.state = SettingsState::Success;
+        }
+        Ok(())
+    }
+
+    async fn insert_login_flow(&self, flow: LoginFlow) -> Result<(), StoreError> {
+        self.available()?.login_flows.insert(flow.id, flow);
+        Ok(())
+    }
+
+    async fn find_login_flow(&self, id: Uuid) -> Result<Option<LoginFlow>, StoreError> {
+        Ok(self.available()?.login_flows.get(&id).cloned())
     }
 }
 

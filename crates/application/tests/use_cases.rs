@@ -76,6 +76,7 @@ fn code_request(identity_id: Uuid, expires_in: Option<&str>) -> RecoveryCodeRequ
         flow_type: FlowType::Browser,
         request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
         request_id: "req-test-1".into(),
+        return_to: None,
     }
 }
 

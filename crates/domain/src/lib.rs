@@ -10,4 +10,6 @@ pub mod lifespan;
 pub mod password;
 pub mod recovery;
 pub mod secret;
+pub mod selfservice;
+pub mod session;
 pub mod time;

@@ -15,6 +15,8 @@ pub enum PasswordError {
     TooShort(usize),
     #[error("the password must be at most {MAX_LEN} characters long, it has {0}")]
     TooLong(usize),
+    #[error("the password must not be the same as the email address")]
+    SameAsIdentifier,
     #[error("the password could not be hashed")]
     Hashing,
 }
@@ -47,6 +49,22 @@ impl PasswordHash {
             .hash_password(plain.as_bytes(), &salt)
             .map(|hash| Self(hash.to_string()))
             .map_err(|_| PasswordError::Hashing)
+    }
+
+    /// [`PasswordHash::create`], refusing a password equal to the identity's `identifier`
+    /// (its email address), in any case.
+    ///
+    /// # Errors
+    /// [`PasswordError`] when `plain` breaks a rule.
+    pub fn create_for<R: Rng + CryptoRng + ?Sized>(
+        plain: &str,
+        identifier: Option<&str>,
+        rng: &mut R,
+    ) -> Result<Self, PasswordError> {
+        if identifier.is_some_and(|id| id.eq_ignore_ascii_case(plain.trim())) {
+            return Err(PasswordError::SameAsIdentifier);
+        }
+        Self::create(plain, rng)
     }
 
     /// Wraps a hash read back from storage.
@@ -91,6 +109,17 @@ mod tests {
         assert!(hash.verify("correct horse"));
         assert!(!hash.verify("correct horsE"));
         assert!(!PasswordHash::from_stored("garbage".into()).verify("correct horse"));
+    }
+
+    #[test]
+    fn the_identifier_is_not_a_password() {
+        let rng = &mut StdRng::seed_from_u64(5);
+        assert_eq!(
+            PasswordHash::create_for("Ada@Example.com", Some("ada@example.com"), rng),
+            Err(PasswordError::SameAsIdentifier)
+        );
+        assert!(PasswordHash::create_for("ada@example.org", Some("ada@example.com"), rng).is_ok());
+        assert!(PasswordHash::create_for("whatever-long", None, rng).is_ok());
     }
 
     #[test]

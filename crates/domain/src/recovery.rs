@@ -70,6 +70,8 @@ pub struct RecoveryFlow {
     pub expires_at: Timestamp,
     /// The URL of the request that created the flow.
     pub request_url: String,
+    /// Where the browser goes once the new password is set.
+    pub return_to: Option<String>,
 }
 
 /// Who created a code: an operator through the admin API, or the person through a self-service
@@ -116,6 +118,19 @@ pub struct CodeIssue {
     pub flow: RecoveryFlow,
     pub code: StoredCode,
     pub revoke_previous: bool,
+}
+
+/// A redeemed code and what it opens, written as one unit: the code is consumed (only if still
+/// unused and unrevoked), the flow has passed, the session is stored (the identity's other
+/// sessions revoked when asked) and the settings flow for the new password is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    pub flow_id: Uuid,
+    pub code_id: Uuid,
+    pub at: Timestamp,
+    pub session: crate::session::Session,
+    pub revoke_other_sessions: bool,
+    pub settings: crate::selfservice::SettingsFlow,
 }
 
 /// The link that opens the recovery page for `flow_id`: `ui_url` with `flow=<id>` added to its

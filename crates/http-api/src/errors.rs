@@ -47,6 +47,9 @@ impl From<CreateRecoveryCodeError> for ApiError {
                 };
                 ApiError::bad_request(error.to_string()).with_reason(reason)
             }
+            CreateRecoveryCodeError::InvalidReturnTo(error) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
             CreateRecoveryCodeError::IdentityNotFound(id) => identity_not_found(id),
             CreateRecoveryCodeError::Store(error) => error.into(),
         }

@@ -3,7 +3,7 @@
 use application::ports::StoreCodeIssueError;
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use domain::recovery::{CODE_METHOD, CodeIssue};
 use sql_store::{Dialect, is_foreign_key_violation, store_error};
 
@@ -21,8 +21,9 @@ WITH identity AS (
     SELECT id FROM identities WHERE id = $1 FOR NO KEY UPDATE
 ), flow AS (
     INSERT INTO recovery_flows
-        (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at)
-    SELECT $2, identity.id, $3, $4, $5, $6, $7, $8 FROM identity
+        (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at,
+         return_to)
+    SELECT $2, identity.id, $3, $4, $5, $6, $7, $8, $13 FROM identity
     RETURNING id, identity_id
 ), revoked AS (
     UPDATE recovery_codes SET revoked_at = $7
@@ -100,6 +101,7 @@ fn issue_code(conn: &mut PgConnection, issue: &CodeIssue) -> QueryResult<Created
         .bind::<Text, _>(code.hash.as_str())
         .bind::<Text, _>(code.code_type.as_str())
         .bind::<Bool, _>(*revoke_previous)
+        .bind::<Nullable<Text>, _>(flow.return_to.as_deref())
         .get_result::<Created>(conn)
 }
 

@@ -12,9 +12,12 @@ use uuid::Uuid;
 
 use crate::rows::{
     CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FlowColumns, FlowInsert, FlowRow,
-    IDENTITY_COLUMNS, IdentityColumns, IdentityInsert, IdentityRow,
+    IDENTITY_COLUMNS, IdentityColumns, IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS,
+    SessionColumns, SessionInsert, SessionRow, SettingsFlowRow,
 };
-use crate::schema::{identities, recovery_codes, recovery_flows};
+use crate::schema::{
+    identities, login_flows, recovery_codes, recovery_flows, sessions, settings_flows,
+};
 use crate::types::{DbId, DbInstant};
 
 #[dsl::auto_type]
@@ -79,6 +82,93 @@ fn revoke_unused_codes(identity_id: DbId, code_type: &'static str, at: DbInstant
     .set(recovery_codes::revoked_at.eq(at))
 }
 
+#[dsl::auto_type]
+fn identity_with_password(identifier: String) -> _ {
+    let columns: IdentityColumns = IDENTITY_COLUMNS;
+    identities::table
+        .filter(identities::identifier.eq(identifier))
+        .select((columns, identities::password_hash))
+}
+
+#[dsl::auto_type]
+fn count_flow_submission(id: DbId) -> _ {
+    dsl::update(recovery_flows::table.find(id))
+        .set(recovery_flows::submit_count.eq(recovery_flows::submit_count + 1_i32))
+        .returning(recovery_flows::submit_count)
+}
+
+#[dsl::auto_type]
+fn consume_unused_code(code_id: DbId, flow_id: DbId, at: DbInstant) -> _ {
+    dsl::update(
+        recovery_codes::table
+            .filter(recovery_codes::id.eq(code_id))
+            .filter(recovery_codes::flow_id.eq(flow_id))
+            .filter(recovery_codes::used_at.is_null())
+            .filter(recovery_codes::revoked_at.is_null()),
+    )
+    .set(recovery_codes::used_at.eq(at))
+}
+
+#[dsl::auto_type]
+fn set_flow_state(id: DbId, state: &'static str) -> _ {
+    dsl::update(recovery_flows::table.find(id)).set(recovery_flows::state.eq(state))
+}
+
+#[dsl::auto_type]
+fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
+    dsl::update(
+        sessions::table
+            .filter(sessions::identity_id.eq(identity_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+}
+
+#[dsl::auto_type]
+fn revoke_active_session(id: DbId, at: DbInstant) -> _ {
+    dsl::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+}
+
+#[dsl::auto_type]
+fn active_session(token_hash: String, now: DbInstant) -> _ {
+    let session: SessionColumns = SESSION_COLUMNS;
+    let identity: IdentityColumns = IDENTITY_COLUMNS;
+    sessions::table
+        .inner_join(identities::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((session, identity))
+}
+
+#[dsl::auto_type]
+fn settings_flow_by_id(id: DbId) -> _ {
+    settings_flows::table.find(id)
+}
+
+#[dsl::auto_type]
+fn set_settings_state(id: DbId, state: &'static str) -> _ {
+    dsl::update(settings_flows::table.find(id)).set(settings_flows::state.eq(state))
+}
+
+#[dsl::auto_type]
+fn login_flow_by_id(id: DbId) -> _ {
+    login_flows::table.find(id)
+}
+
+#[dsl::auto_type]
+fn set_identity_password(id: DbId, hash: String, at: DbInstant) -> _ {
+    dsl::update(identities::table.find(id)).set((
+        identities::password_hash.eq(hash),
+        identities::updated_at.eq(at),
+    ))
+}
+
 /// The ids are UUIDv4, never nil, so "after nil" is "from the start".
 fn cursor(after: Option<Uuid>) -> DbId {
     DbId(after.unwrap_or(Uuid::nil()))
@@ -110,6 +200,36 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
     fn find_flow(&mut self, id: Uuid) -> QueryResult<Option<FlowRow>>;
     /// The codes of `flow_id` that are unused, unrevoked and unexpired at `now`, newest first.
     fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>>;
+    /// The identity with `identifier`, with its password hash.
+    fn find_by_identifier(
+        &mut self,
+        identifier: &str,
+    ) -> QueryResult<Option<(IdentityRow, Option<String>)>>;
+    /// Counts a submission; the new count, `None` without such a flow.
+    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<i32>>;
+    /// Marks the code used if it is still unused and unrevoked; returns rows changed.
+    fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize>;
+    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize>;
+    /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity.
+    fn find_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> QueryResult<Option<(SessionRow, IdentityRow)>>;
+    fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize>;
+    fn find_settings_flow(&mut self, id: Uuid) -> QueryResult<Option<SettingsFlowRow>>;
+    fn set_settings_state(&mut self, id: Uuid, state: &'static str) -> QueryResult<usize>;
+    fn set_password(
+        &mut self,
+        identity_id: Uuid,
+        hash: String,
+        at: Timestamp,
+    ) -> QueryResult<usize>;
+    fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize>;
+    fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>>;
     /// A round trip that proves the database answers.
     fn ping(&mut self) -> QueryResult<()> {
         self.batch_execute("SELECT 1")
@@ -122,6 +242,20 @@ where
     InsertRow<identities::table, IdentityInsert>: ExecuteDsl<C>,
     InsertRow<recovery_flows::table, FlowInsert>: ExecuteDsl<C>,
     InsertRow<recovery_codes::table, CodeInsert>: ExecuteDsl<C>,
+    InsertRow<sessions::table, SessionInsert>: ExecuteDsl<C>,
+    InsertRow<settings_flows::table, SettingsFlowRow>: ExecuteDsl<C>,
+    InsertRow<login_flows::table, LoginFlowRow>: ExecuteDsl<C>,
+    consume_unused_code: ExecuteDsl<C>,
+    set_flow_state: ExecuteDsl<C>,
+    revoke_active_sessions: ExecuteDsl<C>,
+    revoke_active_session: ExecuteDsl<C>,
+    set_settings_state: ExecuteDsl<C>,
+    set_identity_password: ExecuteDsl<C>,
+    for<'a> identity_with_password: LoadQuery<'a, C, (IdentityRow, Option<String>)>,
+    for<'a> count_flow_submission: LoadQuery<'a, C, i32>,
+    for<'a> active_session: LoadQuery<'a, C, (SessionRow, IdentityRow)>,
+    for<'a> dsl::Limit<settings_flow_by_id>: LoadQuery<'a, C, SettingsFlowRow>,
+    for<'a> dsl::Limit<login_flow_by_id>: LoadQuery<'a, C, LoginFlowRow>,
     delete_identity_by_id: ExecuteDsl<C>,
     revoke_unused_codes: ExecuteDsl<C>,
     for<'a> dsl::Limit<identity_by_id>: LoadQuery<'a, C, IdentityRow>,
@@ -186,5 +320,85 @@ where
 
     fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>> {
         codes_valid_at(DbId(flow_id), DbInstant(now)).load(self)
+    }
+
+    fn find_by_identifier(
+        &mut self,
+        identifier: &str,
+    ) -> QueryResult<Option<(IdentityRow, Option<String>)>> {
+        identity_with_password(identifier.to_owned())
+            .load(self)
+            .map(|rows| rows.into_iter().next())
+    }
+
+    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<i32>> {
+        count_flow_submission(DbId(flow_id))
+            .load(self)
+            .map(|counts| counts.into_iter().next())
+    }
+
+    fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize> {
+        consume_unused_code(DbId(code_id), DbId(flow_id), DbInstant(at)).execute(self)
+    }
+
+    fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize> {
+        set_flow_state(DbId(flow_id), state).execute(self)
+    }
+
+    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize> {
+        revoke_active_sessions(DbId(identity_id), DbInstant(at)).execute(self)
+    }
+
+    fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize> {
+        revoke_active_session(DbId(id), DbInstant(at)).execute(self)
+    }
+
+    fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize> {
+        diesel::insert_into(sessions::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn find_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> QueryResult<Option<(SessionRow, IdentityRow)>> {
+        active_session(token_hash.to_owned(), DbInstant(now))
+            .load(self)
+            .map(|rows| rows.into_iter().next())
+    }
+
+    fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize> {
+        diesel::insert_into(settings_flows::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn find_settings_flow(&mut self, id: Uuid) -> QueryResult<Option<SettingsFlowRow>> {
+        settings_flow_by_id(DbId(id)).first(self).optional()
+    }
+
+    fn set_settings_state(&mut self, id: Uuid, state: &'static str) -> QueryResult<usize> {
+        set_settings_state(DbId(id), state).execute(self)
+    }
+
+    fn set_password(
+        &mut self,
+        identity_id: Uuid,
+        hash: String,
+        at: Timestamp,
+    ) -> QueryResult<usize> {
+        set_identity_password(DbId(identity_id), hash, DbInstant(at)).execute(self)
+    }
+
+    fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize> {
+        diesel::insert_into(login_flows::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>> {
+        login_flow_by_id(DbId(id)).first(self).optional()
     }
 }

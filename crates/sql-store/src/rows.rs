@@ -5,8 +5,12 @@ use diesel::{Insertable, Queryable};
 use domain::identity::{Identity, IdentityState, NewIdentity};
 use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
 use domain::secret::CodeHash;
+use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::session::{AuthMethod, Session, TokenHash};
 
-use crate::schema::{identities, recovery_codes, recovery_flows};
+use crate::schema::{
+    identities, login_flows, recovery_codes, recovery_flows, sessions, settings_flows,
+};
 use crate::types::{DbDocument, DbId, DbInstant};
 
 /// A stored value that the domain does not recognise: the database was edited by hand or by a
@@ -99,6 +103,7 @@ pub struct FlowInsert {
     request_url: String,
     issued_at: DbInstant,
     expires_at: DbInstant,
+    return_to: Option<String>,
 }
 
 impl From<RecoveryFlow> for FlowInsert {
@@ -112,6 +117,7 @@ impl From<RecoveryFlow> for FlowInsert {
             request_url: flow.request_url,
             issued_at: DbInstant(flow.issued_at),
             expires_at: DbInstant(flow.expires_at),
+            return_to: flow.return_to,
         }
     }
 }
@@ -125,6 +131,7 @@ pub type FlowColumns = (
     recovery_flows::issued_at,
     recovery_flows::expires_at,
     recovery_flows::request_url,
+    recovery_flows::return_to,
 );
 
 pub const FLOW_COLUMNS: FlowColumns = (
@@ -135,6 +142,7 @@ pub const FLOW_COLUMNS: FlowColumns = (
     recovery_flows::issued_at,
     recovery_flows::expires_at,
     recovery_flows::request_url,
+    recovery_flows::return_to,
 );
 
 #[derive(Queryable)]
@@ -146,6 +154,7 @@ pub struct FlowRow {
     issued_at: DbInstant,
     expires_at: DbInstant,
     request_url: String,
+    return_to: Option<String>,
 }
 
 impl TryFrom<FlowRow> for RecoveryFlow {
@@ -161,6 +170,7 @@ impl TryFrom<FlowRow> for RecoveryFlow {
             issued_at: row.issued_at.0,
             expires_at: row.expires_at.0,
             request_url: row.request_url,
+            return_to: row.return_to,
         })
     }
 }
@@ -240,6 +250,158 @@ impl TryFrom<CodeRow> for StoredCode {
                 .ok_or_else(|| corrupt("code type", &row.code_type))?,
             issued_at: row.issued_at.0,
             expires_at: row.expires_at.0,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionInsert {
+    id: DbId,
+    identity_id: DbId,
+    token_hash: String,
+    method: &'static str,
+    authenticated_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl From<Session> for SessionInsert {
+    fn from(session: Session) -> Self {
+        Self {
+            id: DbId(session.id),
+            identity_id: DbId(session.identity_id),
+            token_hash: session.token_hash.as_str().to_owned(),
+            method: session.method.as_str(),
+            authenticated_at: DbInstant(session.authenticated_at),
+            expires_at: DbInstant(session.expires_at),
+        }
+    }
+}
+
+pub type SessionColumns = (
+    sessions::id,
+    sessions::identity_id,
+    sessions::token_hash,
+    sessions::method,
+    sessions::authenticated_at,
+    sessions::expires_at,
+);
+
+pub const SESSION_COLUMNS: SessionColumns = (
+    sessions::id,
+    sessions::identity_id,
+    sessions::token_hash,
+    sessions::method,
+    sessions::authenticated_at,
+    sessions::expires_at,
+);
+
+#[derive(Queryable)]
+pub struct SessionRow {
+    id: DbId,
+    identity_id: DbId,
+    token_hash: String,
+    method: String,
+    authenticated_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            identity_id: row.identity_id.0,
+            token_hash: TokenHash::from_stored(row.token_hash),
+            method: AuthMethod::parse(&row.method)
+                .ok_or_else(|| corrupt("session method", &row.method))?,
+            authenticated_at: row.authenticated_at.0,
+            expires_at: row.expires_at.0,
+        })
+    }
+}
+
+#[derive(Insertable, Queryable)]
+#[diesel(table_name = settings_flows)]
+pub struct SettingsFlowRow {
+    id: DbId,
+    identity_id: DbId,
+    session_id: DbId,
+    flow_type: String,
+    state: String,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+    return_to: Option<String>,
+}
+
+impl From<SettingsFlow> for SettingsFlowRow {
+    fn from(flow: SettingsFlow) -> Self {
+        Self {
+            id: DbId(flow.id),
+            identity_id: DbId(flow.identity_id),
+            session_id: DbId(flow.session_id),
+            flow_type: flow.flow_type.as_str().to_owned(),
+            state: flow.state.as_str().to_owned(),
+            issued_at: DbInstant(flow.issued_at),
+            expires_at: DbInstant(flow.expires_at),
+            return_to: flow.return_to,
+        }
+    }
+}
+
+impl TryFrom<SettingsFlowRow> for SettingsFlow {
+    type Error = StoreError;
+
+    fn try_from(row: SettingsFlowRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            identity_id: row.identity_id.0,
+            session_id: row.session_id.0,
+            flow_type: FlowType::parse(&row.flow_type)
+                .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
+            state: SettingsState::parse(&row.state)
+                .ok_or_else(|| corrupt("settings state", &row.state))?,
+            issued_at: row.issued_at.0,
+            expires_at: row.expires_at.0,
+            return_to: row.return_to,
+        })
+    }
+}
+
+#[derive(Insertable, Queryable)]
+#[diesel(table_name = login_flows)]
+pub struct LoginFlowRow {
+    id: DbId,
+    flow_type: String,
+    issued_at: DbInstant,
+    expires_at: DbInstant,
+    return_to: Option<String>,
+}
+
+impl From<LoginFlow> for LoginFlowRow {
+    fn from(flow: LoginFlow) -> Self {
+        Self {
+            id: DbId(flow.id),
+            flow_type: flow.flow_type.as_str().to_owned(),
+            issued_at: DbInstant(flow.issued_at),
+            expires_at: DbInstant(flow.expires_at),
+            return_to: flow.return_to,
+        }
+    }
+}
+
+impl TryFrom<LoginFlowRow> for LoginFlow {
+    type Error = StoreError;
+
+    fn try_from(row: LoginFlowRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0,
+            flow_type: FlowType::parse(&row.flow_type)
+                .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
+            issued_at: row.issued_at.0,
+            expires_at: row.expires_at.0,
+            return_to: row.return_to,
         })
     }
 }

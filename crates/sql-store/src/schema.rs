@@ -30,6 +30,7 @@ diesel::table! {
         submit_count -> Integer,
         issued_at -> Instant,
         expires_at -> Instant,
+        return_to -> Nullable<Text>,
     }
 }
 
@@ -51,5 +52,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    sessions (id) {
+        id -> Id,
+        identity_id -> Id,
+        token_hash -> Text,
+        method -> Text,
+        authenticated_at -> Instant,
+        expires_at -> Instant,
+        revoked_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    settings_flows (id) {
+        id -> Id,
+        identity_id -> Id,
+        session_id -> Id,
+        flow_type -> Text,
+        state -> Text,
+        issued_at -> Instant,
+        expires_at -> Instant,
+        return_to -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    login_flows (id) {
+        id -> Id,
+        flow_type -> Text,
+        issued_at -> Instant,
+        expires_at -> Instant,
+        return_to -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(recovery_codes -> recovery_flows (flow_id));
-diesel::allow_tables_to_appear_in_same_query!(identities, recovery_flows, recovery_codes);
+diesel::joinable!(sessions -> identities (identity_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    identities,
+    recovery_flows,
+    recovery_codes,
+    sessions,
+    settings_flows,
+    login_flows,
+);

@@ -6,11 +6,16 @@ use std::time::Duration;
 
 use application::ports::{
     IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
-    StoreCodeIssueError, StoreError,
+    RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
 };
+use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use domain::identity::{Identity, NewIdentity};
+use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
+use domain::recovery::{FlowState, Redemption};
+use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -183,6 +188,23 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
+    async fn find_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(Identity, Option<PasswordHash>)>, StoreError> {
+        let identifier = identifier.to_owned();
+        self.run(move |conn| {
+            conn.find_by_identifier(&identifier)
+                .map_err(store_error)?
+                .map(|(row, password)| {
+                    Identity::try_from(row)
+                        .map(|identity| (identity, password.map(PasswordHash::from_stored)))
+                })
+                .transpose()
+        })
+        .await
+    }
+
     async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
         // Flows and codes go with it: their foreign keys cascade.
         self.run(move |conn| Ok(conn.delete_identity(id).map_err(store_error)? > 0))
@@ -219,11 +241,138 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         })
         .await
     }
+
+    async fn count_submission(&self, flow_id: Uuid) -> Result<Option<u32>, StoreError> {
+        self.run(move |conn| {
+            Ok(conn
+                .count_submission(flow_id)
+                .map_err(store_error)?
+                .map(|count| u32::try_from(count).unwrap_or(u32::MAX)))
+        })
+        .await
+    }
+
+    async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
+        self.run(move |conn| {
+            // The consumption writes first, so SQLite takes its write lock at once and a
+            // lost race rolls back before anything else is written.
+            let outcome = conn.transaction(|conn| {
+                if conn.consume_code(redemption.code_id, redemption.flow_id, redemption.at)? == 0 {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                conn.set_flow_state(redemption.flow_id, FlowState::PassedChallenge.as_str())?;
+                if redemption.revoke_other_sessions {
+                    conn.revoke_sessions_of(redemption.session.identity_id, redemption.at)?;
+                }
+                conn.insert_session(redemption.session.into())?;
+                conn.insert_settings_flow(redemption.settings.into())
+            });
+            match outcome {
+                Ok(_) => Ok(()),
+                Err(diesel::result::Error::RollbackTransaction) => {
+                    Err(RedeemError::CodeAlreadyUsed)
+                }
+                Err(error) => Err(store_error(error).into()),
+            }
+        })
+        .await
+    }
 }
 
 /// How long a readiness check waits for a connection: probes must get their answer, a 503,
 /// within their own timeout.
 const READINESS_PATIENCE: Duration = Duration::from_secs(1);
+
+impl<D: Dialect> SessionRepository for SqlStore<D> {
+    async fn insert_session(
+        &self,
+        session: Session,
+        revoke_others: bool,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                if revoke_others {
+                    conn.revoke_sessions_of(session.identity_id, session.authenticated_at)?;
+                }
+                conn.insert_session(session.into())
+            })
+            .map(drop)
+            .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<(Session, Identity)>, StoreError> {
+        let token_hash = token_hash.as_str().to_owned();
+        self.run(move |conn| {
+            conn.find_session(&token_hash, now)
+                .map_err(store_error)?
+                .map(|(session, identity)| {
+                    Ok((Session::try_from(session)?, Identity::try_from(identity)?))
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError> {
+        self.run(move |conn| Ok(conn.revoke_session(id, at).map_err(store_error)? > 0))
+            .await
+    }
+}
+
+impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
+    async fn find_settings_flow(&self, id: Uuid) -> Result<Option<SettingsFlow>, StoreError> {
+        self.run(move |conn| {
+            conn.find_settings_flow(id)
+                .map_err(store_error)?
+                .map(SettingsFlow::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        flow_id: Uuid,
+        identity_id: Uuid,
+        password: PasswordHash,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                conn.set_password(identity_id, password.as_str().to_owned(), at)?;
+                conn.set_settings_state(flow_id, SettingsState::Success.as_str())
+            })
+            .map(drop)
+            .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn insert_login_flow(&self, flow: LoginFlow) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.insert_login_flow(flow.into())
+                .map(drop)
+                .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn find_login_flow(&self, id: Uuid) -> Result<Option<LoginFlow>, StoreError> {
+        self.run(move |conn| {
+            conn.find_login_flow(id)
+                .map_err(store_error)?
+                .map(LoginFlow::try_from)
+                .transpose()
+        })
+        .await
+    }
+}
 
 impl<D: Dialect> Readiness for SqlStore<D> {
     async fn check_ready(&self) -> Result<(), StoreError> {

@@ -28,6 +28,15 @@ struct CreateRecoveryCodeBody {
     expires_in: Option<String>,
     #[serde(default)]
     flow_type: Option<FlowTypeBody>,
+    /// Where the browser goes once the new password is set (also accepted as a query
+    /// parameter, as Kratos does).
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CreateRecoveryCodeQuery {
+    return_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +60,7 @@ async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
     req: HttpRequest,
+    query: web::Query<CreateRecoveryCodeQuery>,
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
     if !service.recovery_enabled() {
@@ -68,6 +78,7 @@ async fn create<S: Store>(
             },
             request_url: external_url(&settings.admin_base_url, &req),
             request_id: request_id_of(&req),
+            return_to: body.return_to.or(query.into_inner().return_to),
         })
         .await
         .map_err(ApiError::from)?;

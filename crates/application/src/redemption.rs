@@ -1,0 +1,155 @@
+//! Redeeming a recovery code on the public API: the flow is shown, the code is typed, and a
+//! session with a settings flow for the new password comes out.
+
+use domain::identity::{Identity, IdentityState};
+use domain::recovery::{FlowState, RecoveryFlow, Redemption};
+use domain::selfservice::{SettingsFlow, SettingsState};
+use domain::session::{AuthMethod, Session, SessionToken};
+use uuid::Uuid;
+
+use crate::Service;
+use crate::ports::{RedeemError, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowLookupError {
+    #[error("recovery flow {0} was not found")]
+    NotFound(Uuid),
+    #[error("recovery flow {0} has expired")]
+    Expired(Uuid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A redeemed code: the session it opened (its token in clear, shown once) and the settings
+/// flow where the new password is set.
+#[derive(Debug)]
+pub struct Recovered {
+    pub token: SessionToken,
+    pub session: Session,
+    pub identity: Identity,
+    pub settings: SettingsFlow,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitCodeError {
+    #[error(transparent)]
+    Flow(#[from] FlowLookupError),
+    /// More submissions than allowed: the flow is dead, even for the right code.
+    #[error("the request was submitted too often; please request another code")]
+    TooManyAttempts,
+    /// Wrong, used, revoked or expired code, or another flow's: the flow stays open.
+    #[error("the recovery code is invalid or has already been used")]
+    InvalidCode(RecoveryFlow),
+    #[error("this account was disabled")]
+    IdentityDisabled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<S: Store> Service<S> {
+    /// The recovery flow `id`, while it lasts.
+    ///
+    /// # Errors
+    /// [`FlowLookupError`] when it does not exist or has expired.
+    pub async fn recovery_flow(&self, id: Uuid) -> Result<RecoveryFlow, FlowLookupError> {
+        let flow = self
+            .store
+            .find_flow(id)
+            .await?
+            .ok_or(FlowLookupError::NotFound(id))?;
+        if flow.expires_at <= self.clock.now() {
+            return Err(FlowLookupError::Expired(id));
+        }
+        Ok(flow)
+    }
+
+    /// Checks `code` against flow `flow_id` and, when it is right, redeems it.
+    ///
+    /// Every submission is counted first, atomically; past the limit the flow is dead. The
+    /// code is compared, in constant time and under every secret, with the redeemable codes of
+    /// this flow only. Redemption is atomic: of concurrent submissions of one code exactly one
+    /// succeeds.
+    ///
+    /// # Errors
+    /// [`SubmitCodeError`], one variant per outcome.
+    pub async fn submit_recovery_code(
+        &self,
+        flow_id: Uuid,
+        code: &str,
+    ) -> Result<Recovered, SubmitCodeError> {
+        let flow = self.recovery_flow(flow_id).await?;
+        let submissions = self
+            .store
+            .count_submission(flow_id)
+            .await?
+            .ok_or(FlowLookupError::NotFound(flow_id))?;
+        if submissions > self.selfservice.max_submissions {
+            return Err(SubmitCodeError::TooManyAttempts);
+        }
+        if flow.state != FlowState::SentEmail {
+            return Err(SubmitCodeError::InvalidCode(flow));
+        }
+        let now = self.clock.now();
+        let candidates = self.store.valid_codes(flow_id, now).await?;
+        let Some(matched) = candidates
+            .into_iter()
+            .find(|stored| self.secrets.verify(code, &stored.hash))
+        else {
+            return Err(SubmitCodeError::InvalidCode(flow));
+        };
+        let identity = self
+            .store
+            .find_identity(flow.identity_id)
+            .await?
+            .ok_or(FlowLookupError::NotFound(flow_id))?;
+        if identity.state == IdentityState::Inactive {
+            return Err(SubmitCodeError::IdentityDisabled);
+        }
+
+        let token = SessionToken::generate(&mut rand::rng());
+        let session = Session {
+            id: Uuid::new_v4(),
+            identity_id: identity.id,
+            token_hash: token.hash(),
+            method: AuthMethod::CodeRecovery,
+            authenticated_at: now,
+            expires_at: now + self.selfservice.session_lifespan,
+        };
+        let settings = SettingsFlow {
+            id: Uuid::new_v4(),
+            identity_id: identity.id,
+            session_id: session.id,
+            flow_type: flow.flow_type,
+            state: SettingsState::ShowForm,
+            issued_at: now,
+            expires_at: now + self.selfservice.privileged_session_max_age,
+            return_to: flow.return_to.clone(),
+        };
+        let redemption = Redemption {
+            flow_id,
+            code_id: matched.id,
+            at: now,
+            session: session.clone(),
+            revoke_other_sessions: self.selfservice.revoke_active_sessions,
+            settings: settings.clone(),
+        };
+        match self.store.redeem(redemption).await {
+            Ok(()) => {}
+            Err(RedeemError::CodeAlreadyUsed) => return Err(SubmitCodeError::InvalidCode(flow)),
+            Err(RedeemError::Store(error)) => return Err(error.into()),
+        }
+        tracing::info!(
+            target: "audit",
+            identity_id = %identity.id,
+            flow_id = %flow_id,
+            session_id = %session.id,
+            "recovery code redeemed"
+        );
+        Ok(Recovered {
+            token,
+            session,
+            identity,
+            settings,
+        })
+    }
+}

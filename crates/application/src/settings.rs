@@ -1,0 +1,111 @@
+//! Setting a new password in the settings flow a redeemed code opened.
+
+use domain::identity::Identity;
+use domain::password::{PasswordError, PasswordHash};
+use domain::selfservice::{SettingsFlow, SettingsState};
+use domain::session::{Session, SessionToken};
+use uuid::Uuid;
+
+use crate::Service;
+use crate::ports::{BoxError, Store, StoreError};
+use crate::sessions::SessionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("no active session")]
+    Unauthorized,
+    #[error("settings flow {0} was not found")]
+    NotFound(Uuid),
+    #[error("settings flow {0} has expired")]
+    Expired(Uuid),
+    /// The flow belongs to another session's identity.
+    #[error("this settings flow belongs to another account")]
+    Forbidden,
+    /// The session is too old to change the password; signing in again (or a new code)
+    /// renews it.
+    #[error("the session is too old to change the password")]
+    PrivilegeExpired,
+    #[error("the password was already changed in this flow")]
+    AlreadyDone,
+    #[error(transparent)]
+    InvalidPassword(PasswordError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<SessionError> for SettingsError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unauthorized => Self::Unauthorized,
+            SessionError::Store(error) => Self::Store(error),
+        }
+    }
+}
+
+impl<S: Store> Service<S> {
+    /// Settings flow `id`, for the session `token` names, which must own it.
+    ///
+    /// # Errors
+    /// [`SettingsError`] for a missing session, an unknown, expired or foreign flow.
+    pub async fn settings_flow(
+        &self,
+        id: Uuid,
+        token: &SessionToken,
+    ) -> Result<(SettingsFlow, Session, Identity), SettingsError> {
+        let (session, identity) = self.whoami(token).await?;
+        let flow = self
+            .store
+            .find_settings_flow(id)
+            .await?
+            .ok_or(SettingsError::NotFound(id))?;
+        if flow.identity_id != identity.id {
+            return Err(SettingsError::Forbidden);
+        }
+        if flow.expires_at <= self.clock.now() {
+            return Err(SettingsError::Expired(id));
+        }
+        Ok((flow, session, identity))
+    }
+
+    /// Sets the password of the identity `token`'s session belongs to, in settings flow
+    /// `flow_id`: the session must be privileged (recent), and the password must follow the
+    /// rules (8 to 1024 characters, not the email address). Stored as Argon2id.
+    ///
+    /// # Errors
+    /// [`SettingsError`], one variant per refusal.
+    pub async fn set_new_password(
+        &self,
+        flow_id: Uuid,
+        token: &SessionToken,
+        password: String,
+    ) -> Result<SettingsFlow, SettingsError> {
+        let (mut flow, session, identity) = self.settings_flow(flow_id, token).await?;
+        if flow.state == SettingsState::Success {
+            return Err(SettingsError::AlreadyDone);
+        }
+        let now = self.clock.now();
+        if !session.is_privileged(self.selfservice.privileged_session_max_age, now) {
+            return Err(SettingsError::PrivilegeExpired);
+        }
+        let identifier = identity
+            .traits
+            .get("email")
+            .and_then(|email| email.as_str())
+            .map(str::to_lowercase);
+        let hash = match tokio::task::spawn_blocking(move || {
+            PasswordHash::create_for(&password, identifier.as_deref(), &mut rand::rng())
+        })
+        .await
+        {
+            Ok(hashed) => hashed.map_err(SettingsError::InvalidPassword)?,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => return Err(StoreError::Unexpected(BoxError::from(join)).into()),
+        };
+        self.store
+            .set_password(flow.id, identity.id, hash, now)
+            .await?;
+        tracing::info!(target: "audit", identity_id = %identity.id, "password changed");
+        flow.state = SettingsState::Success;
+        Ok(flow)
+    }
+}

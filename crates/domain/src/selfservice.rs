@@ -1,0 +1,141 @@
+//! What follows a redeemed code: the settings flow that sets a new password, the login flow
+//! that signs in with it, and where the browser goes at the end.
+
+use url::Url;
+use uuid::Uuid;
+
+use crate::recovery::FlowType;
+use crate::time::Timestamp;
+
+/// Where a settings flow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsState {
+    /// Waiting for the new password.
+    ShowForm,
+    /// The password was set.
+    Success,
+}
+
+impl SettingsState {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShowForm => "show_form",
+            Self::Success => "success",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::ShowForm, Self::Success]
+            .into_iter()
+            .find(|state| state.as_str() == s)
+    }
+}
+
+/// Setting a new password, opened by a redeemed recovery code for its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsFlow {
+    pub id: Uuid,
+    pub identity_id: Uuid,
+    pub session_id: Uuid,
+    pub flow_type: FlowType,
+    pub state: SettingsState,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Where the browser goes once the password is set.
+    pub return_to: Option<String>,
+}
+
+/// Signing in with an identifier and a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFlow {
+    pub id: Uuid,
+    pub flow_type: FlowType,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub return_to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnToError {
+    #[error("\"return_to\" value \"{0}\" is not an absolute URL")]
+    NotAUrl(String),
+    #[error(
+        "\"return_to\" value \"{0}\" is not allowed: add its origin to selfservice.allowed_return_urls"
+    )]
+    NotAllowed(String),
+}
+
+/// `return_to` when it is under one of `allowed`: the same scheme, host and port, and a path
+/// that starts with the allowed one. Anything else could send people to another site.
+///
+/// # Errors
+/// [`ReturnToError`] when it is not a URL or not allowed.
+pub fn check_return_to(return_to: &str, allowed: &[Url]) -> Result<Url, ReturnToError> {
+    let url = Url::parse(return_to).map_err(|_| ReturnToError::NotAUrl(return_to.to_owned()))?;
+    let permitted = allowed.iter().any(|base| {
+        base.scheme() == url.scheme()
+            && base.host() == url.host()
+            && base.port_or_known_default() == url.port_or_known_default()
+            && url.path().starts_with(base.path())
+    });
+    if permitted {
+        Ok(url)
+    } else {
+        Err(ReturnToError::NotAllowed(return_to.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Vec<Url> {
+        vec![
+            Url::parse("https://app.example.com/").unwrap(),
+            Url::parse("https://admin.example.com/portal/").unwrap(),
+        ]
+    }
+
+    #[test]
+    fn urls_under_an_allowed_base_pass() {
+        for ok in [
+            "https://app.example.com/",
+            "https://app.example.com/welcome?x=1",
+            "https://app.example.com:443/a",
+            "https://admin.example.com/portal/users",
+        ] {
+            assert!(check_return_to(ok, &allowed()).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn other_origins_schemes_ports_and_paths_do_not() {
+        for bad in [
+            "https://evil.example.com/",
+            "http://app.example.com/",
+            "https://app.example.com:8443/",
+            "https://admin.example.com/other",
+            "https://app.example.com.evil.net/",
+        ] {
+            assert_eq!(
+                check_return_to(bad, &allowed()),
+                Err(ReturnToError::NotAllowed(bad.into())),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_return_to("/relative", &allowed()),
+            Err(ReturnToError::NotAUrl("/relative".into()))
+        );
+        assert!(check_return_to("https://app.example.com/", &[]).is_err());
+    }
+
+    #[test]
+    fn states_parse_back() {
+        for state in [SettingsState::ShowForm, SettingsState::Success] {
+            assert_eq!(SettingsState::parse(state.as_str()), Some(state));
+        }
+    }
+}

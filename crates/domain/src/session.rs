@@ -1,0 +1,156 @@
+//! Sessions: who is signed in, and the tokens that prove it.
+
+use std::fmt;
+
+use rand::distr::{Alphanumeric, SampleString};
+use rand::{CryptoRng, Rng};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::time::Timestamp;
+
+/// How the session was earned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// A recovery code was redeemed.
+    CodeRecovery,
+    Password,
+}
+
+impl AuthMethod {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CodeRecovery => "code_recovery",
+            Self::Password => "password",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::CodeRecovery, Self::Password]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// A session token in clear, as the client holds it (cookie or `X-Session-Token`). Shown once;
+/// `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+/// The stored form of a session token: lowercase hex of its SHA-256. The token carries 190
+/// random bits, so a plain digest cannot be reversed and lookups stay one indexed equality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHash(String);
+
+impl SessionToken {
+    const PREFIX: &'static str = "ory_st_";
+
+    pub fn generate<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            Alphanumeric.sample_string(rng, 32)
+        ))
+    }
+
+    /// A token as presented by a client.
+    #[must_use]
+    pub fn from_client(token: &str) -> Self {
+        Self(token.to_owned())
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    #[must_use]
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+impl TokenHash {
+    #[must_use]
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: Uuid,
+    pub identity_id: Uuid,
+    pub token_hash: TokenHash,
+    pub method: AuthMethod,
+    pub authenticated_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Session {
+    /// Whether the session is recent enough for privileged changes (a new password).
+    #[must_use]
+    pub fn is_privileged(&self, max_age: chrono::TimeDelta, now: Timestamp) -> bool {
+        now < self.authenticated_at + max_age
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn tokens_are_long_random_and_stored_hashed() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let token = SessionToken::generate(&mut rng);
+        assert!(token.expose().starts_with("ory_st_"));
+        assert_eq!(token.expose().len(), 7 + 32);
+        assert_ne!(token, SessionToken::generate(&mut rng));
+        assert_eq!(
+            token.hash(),
+            SessionToken::from_client(token.expose()).hash()
+        );
+        assert_eq!(token.hash().as_str().len(), 64);
+        assert!(!token.hash().as_str().contains(&token.expose()[7..]));
+        assert_eq!(format!("{token:?}"), "SessionToken(<redacted>)");
+    }
+
+    #[test]
+    fn privilege_ends_at_its_exact_age() {
+        let start = Utc.timestamp_millis_opt(1_764_064_800_000).unwrap();
+        let session = Session {
+            id: Uuid::nil(),
+            identity_id: Uuid::nil(),
+            token_hash: TokenHash::from_stored(String::new()),
+            method: AuthMethod::CodeRecovery,
+            authenticated_at: start,
+            expires_at: start + TimeDelta::hours(24),
+        };
+        let hour = TimeDelta::hours(1);
+        assert!(session.is_privileged(hour, start + hour - TimeDelta::milliseconds(1)));
+        assert!(!session.is_privileged(hour, start + hour));
+    }
+
+    #[test]
+    fn methods_parse_back() {
+        for m in [AuthMethod::CodeRecovery, AuthMethod::Password] {
+            assert_eq!(AuthMethod::parse(m.as_str()), Some(m));
+        }
+    }
+}
