@@ -1,0 +1,396 @@
+//! Redeeming codes, setting the new password, signing in and out, against the in-memory
+//! store with a clock that stands still until moved.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::identities::CreateIdentityRequest;
+use application::login::LoginError;
+use application::recovery_codes::{CreateRecoveryCodeError, RecoveryCodeRequest};
+use application::redemption::{FlowLookupError, SubmitCodeError};
+use application::sessions::SessionError;
+use application::settings::SettingsError;
+use application::testing::{InMemoryStore, ManualClock};
+use application::{RecoverySettings, SelfServiceSettings, Service};
+use chrono::{TimeDelta, TimeZone, Utc};
+use domain::code::CodeLength;
+use domain::identity::IdentityDraft;
+use domain::lifespan::LifespanPolicy;
+use domain::password::PasswordError;
+use domain::recovery::{FlowState, FlowType};
+use domain::secret::Secrets;
+use domain::selfservice::{ReturnToError, SettingsState};
+use domain::session::{AuthMethod, SessionToken};
+use domain::time::Timestamp;
+use serde_json::json;
+use url::Url;
+use uuid::Uuid;
+
+fn start() -> Timestamp {
+    Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+}
+
+struct Fixture {
+    service: Service<InMemoryStore>,
+    clock: Arc<ManualClock>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let clock = Arc::new(ManualClock::new(start()));
+        let service = Service::new(
+            InMemoryStore::new(),
+            clock.clone(),
+            RecoverySettings {
+                enabled: true,
+                lifespan: LifespanPolicy::new(
+                    Duration::from_secs(3600),
+                    Duration::from_secs(720 * 3600),
+                )
+                .unwrap(),
+                code_length: CodeLength::default(),
+                invalidate_previous: true,
+                ui_url: Url::parse("http://127.0.0.1:4433/recovery").unwrap(),
+            },
+            Secrets::new(vec!["a-test-secret-that-is-long-enough-for-prod".into()]).unwrap(),
+        )
+        .with_selfservice(SelfServiceSettings {
+            allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+            ..SelfServiceSettings::default()
+        });
+        Self { service, clock }
+    }
+
+    fn at(&self, offset: TimeDelta) {
+        self.clock.set(start() + offset);
+    }
+
+    async fn identity(&self, email: &str, state: &str) -> Uuid {
+        self.service
+            .create_identity(CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({ "email": email })),
+                    state: Some(state.into()),
+                    ..IdentityDraft::default()
+                },
+                password: None,
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Issues a code; returns the flow id and the code.
+    async fn code(&self, identity_id: Uuid) -> (Uuid, String) {
+        let issued = self
+            .service
+            .create_recovery_code(RecoveryCodeRequest {
+                identity_id,
+                expires_in: None,
+                flow_type: FlowType::Browser,
+                request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
+                request_id: "req".into(),
+                return_to: Some("https://app.example.com/welcome".into()),
+            })
+            .await
+            .unwrap();
+        (issued.flow_id, issued.code.expose().to_owned())
+    }
+}
+
+fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_right_code_opens_a_session_and_a_settings_flow() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    f.at(TimeDelta::minutes(1));
+
+    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+
+    assert_eq!(recovered.identity.id, ada);
+    assert_eq!(recovered.session.method, AuthMethod::CodeRecovery);
+    assert_eq!(recovered.session.authenticated_at, start() + TimeDelta::minutes(1));
+    assert_eq!(recovered.settings.state, SettingsState::ShowForm);
+    assert_eq!(
+        recovered.settings.expires_at,
+        start() + TimeDelta::minutes(61)
+    );
+    assert_eq!(
+        recovered.settings.return_to.as_deref(),
+        Some("https://app.example.com/welcome")
+    );
+    let flow = f.service.recovery_flow(flow_id).await.unwrap();
+    assert_eq!(flow.state, FlowState::PassedChallenge);
+    let (session, identity) = f.service.whoami(&recovered.token).await.unwrap();
+    assert_eq!(session, recovered.session);
+    assert_eq!(identity.id, ada);
+}
+
+#[tokio::test]
+async fn a_wrong_code_leaves_the_flow_open_and_the_right_one_still_works() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    let error = f.service.submit_recovery_code(flow_id, &wrong(&code)).await.unwrap_err();
+    assert!(matches!(error, SubmitCodeError::InvalidCode(flow) if flow.id == flow_id));
+    f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_used_code_and_another_flows_code_are_invalid() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let bob = f.identity("bob@example.com", "active").await;
+    let (ada_flow, ada_code) = f.code(ada).await;
+    let (bob_flow, bob_code) = f.code(bob).await;
+    assert!(matches!(
+        f.service.submit_recovery_code(ada_flow, &bob_code).await,
+        Err(SubmitCodeError::InvalidCode(_))
+    ));
+    f.service.submit_recovery_code(ada_flow, &ada_code).await.unwrap();
+    assert!(matches!(
+        f.service.submit_recovery_code(ada_flow, &ada_code).await,
+        Err(SubmitCodeError::InvalidCode(_))
+    ));
+    f.service.submit_recovery_code(bob_flow, &bob_code).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_code_is_invalid() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (first_flow, first_code) = f.code(ada).await;
+    f.code(ada).await;
+    assert!(matches!(
+        f.service.submit_recovery_code(first_flow, &first_code).await,
+        Err(SubmitCodeError::InvalidCode(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_submission_limit_kills_the_flow_even_for_the_right_code() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    for _ in 0..5 {
+        assert!(matches!(
+            f.service.submit_recovery_code(flow_id, &wrong(&code)).await,
+            Err(SubmitCodeError::InvalidCode(_))
+        ));
+    }
+    assert!(matches!(
+        f.service.submit_recovery_code(flow_id, &code).await,
+        Err(SubmitCodeError::TooManyAttempts)
+    ));
+}
+
+#[tokio::test]
+async fn the_fifth_submission_may_still_be_the_right_one() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    for _ in 0..4 {
+        let _ = f.service.submit_recovery_code(flow_id, &wrong(&code)).await;
+    }
+    f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+}
+
+#[tokio::test]
+async fn flows_expire_at_their_instant() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    f.at(TimeDelta::hours(1) - TimeDelta::milliseconds(1));
+    f.service.recovery_flow(flow_id).await.unwrap();
+    f.at(TimeDelta::hours(1));
+    assert!(matches!(
+        f.service.recovery_flow(flow_id).await,
+        Err(FlowLookupError::Expired(id)) if id == flow_id
+    ));
+    assert!(matches!(
+        f.service.submit_recovery_code(flow_id, &code).await,
+        Err(SubmitCodeError::Flow(FlowLookupError::Expired(_)))
+    ));
+    assert!(matches!(
+        f.service.recovery_flow(Uuid::new_v4()).await,
+        Err(FlowLookupError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_disabled_identity_is_refused() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "inactive").await;
+    let (flow_id, code) = f.code(ada).await;
+    assert!(matches!(
+        f.service.submit_recovery_code(flow_id, &code).await,
+        Err(SubmitCodeError::IdentityDisabled)
+    ));
+}
+
+#[tokio::test]
+async fn recovery_revokes_the_other_sessions() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (first_flow, first_code) = f.code(ada).await;
+    let first = f.service.submit_recovery_code(first_flow, &first_code).await.unwrap();
+    let (second_flow, second_code) = f.code(ada).await;
+    f.at(TimeDelta::seconds(1));
+    let second = f.service.submit_recovery_code(second_flow, &second_code).await.unwrap();
+    assert!(matches!(
+        f.service.whoami(&first.token).await,
+        Err(SessionError::Unauthorized)
+    ));
+    f.service.whoami(&second.token).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_off_list_return_to_is_refused_when_issuing() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let error = f
+        .service
+        .create_recovery_code(RecoveryCodeRequest {
+            identity_id: ada,
+            expires_in: None,
+            flow_type: FlowType::Browser,
+            request_url: String::new(),
+            request_id: String::new(),
+            return_to: Some("https://evil.example.net/".into()),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        CreateRecoveryCodeError::InvalidReturnTo(ReturnToError::NotAllowed(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    let settings = recovered.settings.id;
+
+    for (password, expected) in [
+        ("short", PasswordError::TooShort(5)),
+        ("ADA@example.com", PasswordError::SameAsIdentifier),
+    ] {
+        let error = f
+            .service
+            .set_new_password(settings, &recovered.token, password.into())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SettingsError::InvalidPassword(e) if e == expected));
+    }
+    let flow = f
+        .service
+        .set_new_password(settings, &recovered.token, "correct horse battery".into())
+        .await
+        .unwrap();
+    assert_eq!(flow.state, SettingsState::Success);
+    assert!(matches!(
+        f.service
+            .set_new_password(settings, &recovered.token, "another good one".into())
+            .await,
+        Err(SettingsError::AlreadyDone)
+    ));
+
+    let login = f.service.create_login_flow(FlowType::Api, None).await.unwrap();
+    let signed_in = f
+        .service
+        .log_in(login.id, "Ada@Example.com", "correct horse battery".into())
+        .await
+        .unwrap();
+    assert_eq!(signed_in.identity.id, ada);
+    assert_eq!(signed_in.session.method, AuthMethod::Password);
+    f.service.whoami(&signed_in.token).await.unwrap();
+    f.service.log_out(&signed_in.token).await.unwrap();
+    assert!(matches!(
+        f.service.whoami(&signed_in.token).await,
+        Err(SessionError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn an_old_session_cannot_set_the_password() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    f.at(TimeDelta::hours(1));
+    let error = f
+        .service
+        .set_new_password(recovered.settings.id, &recovered.token, "correct horse battery".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SettingsError::Expired(_) | SettingsError::PrivilegeExpired));
+}
+
+#[tokio::test]
+async fn settings_need_the_owners_session() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let bob = f.identity("bob@example.com", "active").await;
+    let (ada_flow, ada_code) = f.code(ada).await;
+    let (bob_flow, bob_code) = f.code(bob).await;
+    let adas = f.service.submit_recovery_code(ada_flow, &ada_code).await.unwrap();
+    let bobs = f.service.submit_recovery_code(bob_flow, &bob_code).await.unwrap();
+    assert!(matches!(
+        f.service.settings_flow(adas.settings.id, &bobs.token).await,
+        Err(SettingsError::Forbidden)
+    ));
+    assert!(matches!(
+        f.service
+            .settings_flow(adas.settings.id, &SessionToken::from_client("ory_st_nope"))
+            .await,
+        Err(SettingsError::Unauthorized)
+    ));
+    assert!(matches!(
+        f.service.settings_flow(Uuid::new_v4(), &adas.token).await,
+        Err(SettingsError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
+    let f = Fixture::new();
+    let ada = f.identity("ada@example.com", "active").await;
+    let (flow_id, code) = f.code(ada).await;
+    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    f.service
+        .set_new_password(recovered.settings.id, &recovered.token, "correct horse battery".into())
+        .await
+        .unwrap();
+    let login = f.service.create_login_flow(FlowType::Browser, None).await.unwrap();
+    for (identifier, password) in [
+        ("ada@example.com", "wrong password"),
+        ("nobody@example.com", "correct horse battery"),
+        ("not an email", "correct horse battery"),
+    ] {
+        assert!(matches!(
+            f.service.log_in(login.id, identifier, password.into()).await,
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    assert!(matches!(
+        f.service
+            .create_login_flow(FlowType::Browser, Some("https://evil.example.net/"))
+            .await,
+        Err(LoginError::InvalidReturnTo(_))
+    ));
+    f.at(TimeDelta::hours(2));
+    assert!(matches!(
+        f.service.log_in(login.id, "ada@example.com", "correct horse battery".into()).await,
+        Err(LoginError::FlowExpired(_))
+    ));
+}
