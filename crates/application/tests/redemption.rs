@@ -112,11 +112,18 @@ async fn the_right_code_opens_a_session_and_a_settings_flow() {
     let (flow_id, code) = f.code(ada).await;
     f.at(TimeDelta::minutes(1));
 
-    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    let recovered = f
+        .service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
 
     assert_eq!(recovered.identity.id, ada);
     assert_eq!(recovered.session.method, AuthMethod::CodeRecovery);
-    assert_eq!(recovered.session.authenticated_at, start() + TimeDelta::minutes(1));
+    assert_eq!(
+        recovered.session.authenticated_at,
+        start() + TimeDelta::minutes(1)
+    );
     assert_eq!(recovered.settings.state, SettingsState::ShowForm);
     assert_eq!(
         recovered.settings.expires_at,
@@ -138,9 +145,16 @@ async fn a_wrong_code_leaves_the_flow_open_and_the_right_one_still_works() {
     let f = Fixture::new();
     let ada = f.identity("ada@example.com", "active").await;
     let (flow_id, code) = f.code(ada).await;
-    let error = f.service.submit_recovery_code(flow_id, &wrong(&code)).await.unwrap_err();
+    let error = f
+        .service
+        .submit_recovery_code(flow_id, &wrong(&code))
+        .await
+        .unwrap_err();
     assert!(matches!(error, SubmitCodeError::InvalidCode(flow) if flow.id == flow_id));
-    f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    f.service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -154,12 +168,18 @@ async fn a_used_code_and_another_flows_code_are_invalid() {
         f.service.submit_recovery_code(ada_flow, &bob_code).await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
-    f.service.submit_recovery_code(ada_flow, &ada_code).await.unwrap();
+    f.service
+        .submit_recovery_code(ada_flow, &ada_code)
+        .await
+        .unwrap();
     assert!(matches!(
         f.service.submit_recovery_code(ada_flow, &ada_code).await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
-    f.service.submit_recovery_code(bob_flow, &bob_code).await.unwrap();
+    f.service
+        .submit_recovery_code(bob_flow, &bob_code)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -169,7 +189,9 @@ async fn a_revoked_code_is_invalid() {
     let (first_flow, first_code) = f.code(ada).await;
     f.code(ada).await;
     assert!(matches!(
-        f.service.submit_recovery_code(first_flow, &first_code).await,
+        f.service
+            .submit_recovery_code(first_flow, &first_code)
+            .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
 }
@@ -199,7 +221,10 @@ async fn the_fifth_submission_may_still_be_the_right_one() {
     for _ in 0..4 {
         let _ = f.service.submit_recovery_code(flow_id, &wrong(&code)).await;
     }
-    f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    f.service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -240,10 +265,18 @@ async fn recovery_revokes_the_other_sessions() {
     let f = Fixture::new();
     let ada = f.identity("ada@example.com", "active").await;
     let (first_flow, first_code) = f.code(ada).await;
-    let first = f.service.submit_recovery_code(first_flow, &first_code).await.unwrap();
+    let first = f
+        .service
+        .submit_recovery_code(first_flow, &first_code)
+        .await
+        .unwrap();
     let (second_flow, second_code) = f.code(ada).await;
     f.at(TimeDelta::seconds(1));
-    let second = f.service.submit_recovery_code(second_flow, &second_code).await.unwrap();
+    let second = f
+        .service
+        .submit_recovery_code(second_flow, &second_code)
+        .await
+        .unwrap();
     assert!(matches!(
         f.service.whoami(&first.token).await,
         Err(SessionError::Unauthorized)
@@ -278,7 +311,11 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
     let f = Fixture::new();
     let ada = f.identity("ada@example.com", "active").await;
     let (flow_id, code) = f.code(ada).await;
-    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    let recovered = f
+        .service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
     let settings = recovered.settings.id;
 
     for (password, expected) in [
@@ -305,7 +342,11 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
         Err(SettingsError::AlreadyDone)
     ));
 
-    let login = f.service.create_login_flow(FlowType::Api, None).await.unwrap();
+    let login = f
+        .service
+        .create_login_flow(FlowType::Api, None)
+        .await
+        .unwrap();
     let signed_in = f
         .service
         .log_in(login.id, "Ada@Example.com", "correct horse battery".into())
@@ -326,14 +367,25 @@ async fn an_old_session_cannot_set_the_password() {
     let f = Fixture::new();
     let ada = f.identity("ada@example.com", "active").await;
     let (flow_id, code) = f.code(ada).await;
-    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
+    let recovered = f
+        .service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
     f.at(TimeDelta::hours(1));
     let error = f
         .service
-        .set_new_password(recovered.settings.id, &recovered.token, "correct horse battery".into())
+        .set_new_password(
+            recovered.settings.id,
+            &recovered.token,
+            "correct horse battery".into(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(error, SettingsError::Expired(_) | SettingsError::PrivilegeExpired));
+    assert!(matches!(
+        error,
+        SettingsError::Expired(_) | SettingsError::PrivilegeExpired
+    ));
 }
 
 #[tokio::test]
@@ -343,8 +395,16 @@ async fn settings_need_the_owners_session() {
     let bob = f.identity("bob@example.com", "active").await;
     let (ada_flow, ada_code) = f.code(ada).await;
     let (bob_flow, bob_code) = f.code(bob).await;
-    let adas = f.service.submit_recovery_code(ada_flow, &ada_code).await.unwrap();
-    let bobs = f.service.submit_recovery_code(bob_flow, &bob_code).await.unwrap();
+    let adas = f
+        .service
+        .submit_recovery_code(ada_flow, &ada_code)
+        .await
+        .unwrap();
+    let bobs = f
+        .service
+        .submit_recovery_code(bob_flow, &bob_code)
+        .await
+        .unwrap();
     assert!(matches!(
         f.service.settings_flow(adas.settings.id, &bobs.token).await,
         Err(SettingsError::Forbidden)
@@ -366,19 +426,33 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     let f = Fixture::new();
     let ada = f.identity("ada@example.com", "active").await;
     let (flow_id, code) = f.code(ada).await;
-    let recovered = f.service.submit_recovery_code(flow_id, &code).await.unwrap();
-    f.service
-        .set_new_password(recovered.settings.id, &recovered.token, "correct horse battery".into())
+    let recovered = f
+        .service
+        .submit_recovery_code(flow_id, &code)
         .await
         .unwrap();
-    let login = f.service.create_login_flow(FlowType::Browser, None).await.unwrap();
+    f.service
+        .set_new_password(
+            recovered.settings.id,
+            &recovered.token,
+            "correct horse battery".into(),
+        )
+        .await
+        .unwrap();
+    let login = f
+        .service
+        .create_login_flow(FlowType::Browser, None)
+        .await
+        .unwrap();
     for (identifier, password) in [
         ("ada@example.com", "wrong password"),
         ("nobody@example.com", "correct horse battery"),
         ("not an email", "correct horse battery"),
     ] {
         assert!(matches!(
-            f.service.log_in(login.id, identifier, password.into()).await,
+            f.service
+                .log_in(login.id, identifier, password.into())
+                .await,
             Err(LoginError::InvalidCredentials)
         ));
     }
@@ -390,7 +464,9 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     ));
     f.at(TimeDelta::hours(2));
     assert!(matches!(
-        f.service.log_in(login.id, "ada@example.com", "correct horse battery".into()).await,
+        f.service
+            .log_in(login.id, "ada@example.com", "correct horse battery".into())
+            .await,
         Err(LoginError::FlowExpired(_))
     ));
 }

@@ -237,7 +237,13 @@ pub(crate) async fn middleware(
         }
     };
     let status = res.status();
-    if status.is_client_error() || status.is_server_error() {
+    // The built-in pages answer people in HTML, whatever the status.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_page {
         let error = res
             .response()
             .error()

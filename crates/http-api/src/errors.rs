@@ -2,12 +2,17 @@
 
 use actix_web::http::StatusCode;
 use application::identities::{CreateIdentityError, IdentityLookupError, ListIdentitiesError};
+use application::login::LoginError;
 use application::ports::StoreError;
 use application::recovery_codes::CreateRecoveryCodeError;
+use application::redemption::{FlowLookupError, SubmitCodeError};
+use application::sessions::SessionError;
+use application::settings::SettingsError;
 use domain::duration::{DurationError, PATTERN};
 use domain::lifespan::LifespanError;
 
 use crate::ApiError;
+use crate::routes::views;
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -104,10 +109,122 @@ fn identity_not_found(id: uuid::Uuid) -> ApiError {
 }
 
 /// Domain messages are sentence fragments; responses start with a capital.
-fn capitalize(text: &str) -> String {
+pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+impl From<FlowLookupError> for ApiError {
+    fn from(error: FlowLookupError) -> Self {
+        match error {
+            FlowLookupError::NotFound(id) => ApiError::not_found("Unable to locate the resource")
+                .with_reason(format!("No recovery flow has the id {id}.")),
+            FlowLookupError::Expired(_) => ApiError::new(
+                StatusCode::GONE,
+                "The recovery flow has expired: please ask for a new recovery code",
+            )
+            .with_id("self_service_flow_expired"),
+            FlowLookupError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<SubmitCodeError> for ApiError {
+    fn from(error: SubmitCodeError) -> Self {
+        match error {
+            SubmitCodeError::Flow(error) => error.into(),
+            SubmitCodeError::TooManyAttempts => ApiError::bad_request(TOO_MANY_ATTEMPTS)
+                .with_id("self_service_flow_submissions_exceeded"),
+            SubmitCodeError::InvalidCode(_) => {
+                ApiError::bad_request(views::INVALID_CODE_TEXT).with_id("code_invalid")
+            }
+            SubmitCodeError::IdentityDisabled => {
+                ApiError::new(StatusCode::FORBIDDEN, DISABLED).with_id("identity_disabled")
+            }
+            SubmitCodeError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// What a person reads when a flow took more submissions than allowed.
+pub(crate) const TOO_MANY_ATTEMPTS: &str =
+    "The request was submitted too often. Please request another code.";
+pub(crate) const DISABLED: &str = "This account was disabled.";
+
+fn unauthorized() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "No valid session credentials found in the request",
+    )
+    .with_id("session_inactive")
+    .with_reason("Sign in, then send the session cookie or the X-Session-Token header.")
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unauthorized => unauthorized(),
+            SessionError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Unauthorized => unauthorized(),
+            SettingsError::NotFound(id) => ApiError::not_found("Unable to locate the resource")
+                .with_reason(format!("No settings flow has the id {id}.")),
+            SettingsError::Expired(_) => ApiError::new(
+                StatusCode::GONE,
+                "The settings flow has expired: recover your account again or sign in",
+            )
+            .with_id("self_service_flow_expired"),
+            SettingsError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This settings flow belongs to another account",
+            )
+            .with_id("security_identity_mismatch"),
+            SettingsError::PrivilegeExpired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "The session is too old to change the password: sign in again first",
+            )
+            .with_id("session_refresh_required"),
+            SettingsError::AlreadyDone => {
+                ApiError::bad_request("The password was already changed in this flow")
+            }
+            SettingsError::InvalidPassword(error) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
+            SettingsError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::FlowNotFound(id) => ApiError::not_found("Unable to locate the resource")
+                .with_reason(format!("No login flow has the id {id}.")),
+            LoginError::FlowExpired(_) => ApiError::new(
+                StatusCode::GONE,
+                "The login flow has expired: start signing in again",
+            )
+            .with_id("self_service_flow_expired"),
+            LoginError::InvalidCredentials => {
+                ApiError::bad_request(views::INVALID_CREDENTIALS_TEXT)
+                    .with_id("invalid_credentials")
+            }
+            LoginError::Disabled => {
+                ApiError::new(StatusCode::FORBIDDEN, DISABLED).with_id("identity_disabled")
+            }
+            LoginError::InvalidReturnTo(error) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
+            LoginError::Store(error) => error.into(),
+        }
+    }
 }

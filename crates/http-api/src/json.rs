@@ -45,6 +45,49 @@ pub(crate) fn config() -> web::JsonConfig {
         .error_handler(|error, _| json_error(&error).into())
 }
 
+/// A submission as a browser form or as a JSON object: the handler answers a form with a page
+/// and JSON with JSON.
+pub(crate) enum Submission<T> {
+    Form(T),
+    Json(T),
+}
+
+impl<T> Submission<T> {
+    pub(crate) fn into_inner(self) -> T {
+        match self {
+            Self::Form(body) | Self::Json(body) => body,
+        }
+    }
+
+    pub(crate) fn is_form(&self) -> bool {
+        matches!(self, Self::Form(_))
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Submission<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        if req.content_type() == "application/x-www-form-urlencoded" {
+            let form = web::Form::<T>::from_request(req, payload);
+            Box::pin(async move { Ok(Self::Form(form.await?.into_inner())) })
+        } else {
+            let json = JsonObject::<T>::from_request(req, payload);
+            Box::pin(async move { Ok(Self::Json(json.await?.0)) })
+        }
+    }
+}
+
+pub(crate) fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|error, _| {
+            ApiError::bad_request(format!("Unable to decode the form: {error}")).into()
+        })
+}
+
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _| {
         let QueryPayloadError::Deserialize(detail) = &error else {

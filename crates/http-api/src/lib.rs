@@ -2,10 +2,13 @@
 //! management and recovery-code issuance; the public listener serves what end users reach.
 //! Every non-2xx answer of either is the `errorGeneric` envelope (see [`envelope`]).
 
+mod csrf;
 mod envelope;
 mod errors;
 mod json;
+mod pages;
 mod routes;
+mod session_auth;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -56,7 +59,8 @@ pub fn admin_server<S: Store>(
     })
 }
 
-/// The public listener's server, not yet running: health and identity schemas.
+/// The public listener's server, not yet running: health, identity schemas, the
+/// self-service API and the built-in pages.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -69,6 +73,7 @@ pub fn public_server<S: Store>(
     server(service, settings, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
         routes::schemas::configure(cfg);
+        routes::self_service::configure::<S>(cfg);
     })
 }
 
@@ -89,6 +94,7 @@ fn server<S: Store>(
             .app_data(settings.clone())
             .app_data(json::config())
             .app_data(json::query_config())
+            .app_data(json::form_config())
             .app_data(json::path_config())
             .configure(routes)
             .default_service(web::to(routes::not_found))

@@ -14,7 +14,7 @@ use url::Url;
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 23] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -29,8 +29,13 @@ pub const KEYS: [&str; 18] = [
     "selfservice.methods.code.config.max_lifespan",
     "selfservice.methods.code.config.code_length",
     "selfservice.methods.code.config.invalidate_previous",
+    "selfservice.methods.code.config.max_submissions",
     "selfservice.flows.recovery.enabled",
     "selfservice.flows.recovery.ui_url",
+    "selfservice.flows.recovery.revoke_active_sessions",
+    "selfservice.flows.settings.privileged_session_max_age",
+    "selfservice.allowed_return_urls",
+    "session.lifespan",
     "log.level",
     "log.format",
 ];
@@ -72,6 +77,14 @@ struct RawConfig {
     selfservice: RawSelfservice,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    session: RawSession,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    lifespan: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +139,8 @@ struct RawSelfservice {
     methods: RawMethods,
     #[serde(default)]
     flows: RawFlows,
+    #[serde(default)]
+    allowed_return_urls: OneOrMany,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +165,7 @@ struct RawCodeConfig {
     max_lifespan: Option<String>,
     code_length: Option<usize>,
     invalidate_previous: Option<bool>,
+    max_submissions: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +173,14 @@ struct RawCodeConfig {
 struct RawFlows {
     #[serde(default)]
     recovery: RawRecoveryFlow,
+    #[serde(default)]
+    settings: RawSettingsFlow,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettingsFlow {
+    privileged_session_max_age: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +188,7 @@ struct RawFlows {
 struct RawRecoveryFlow {
     enabled: Option<bool>,
     ui_url: Option<String>,
+    revoke_active_sessions: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -263,6 +288,11 @@ pub struct Settings {
     pub invalidate_previous: bool,
     /// As configured; by default `<public base URL>recovery`.
     pub recovery_ui_url: Option<Url>,
+    pub max_submissions: u32,
+    pub revoke_active_sessions: bool,
+    pub privileged_session_max_age: Duration,
+    pub session_lifespan: Duration,
+    pub allowed_return_urls: Vec<Url>,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -288,7 +318,7 @@ pub fn load(
         let Some(value) = env(&env_name(key)) else {
             continue;
         };
-        builder = if key == "secrets.default" {
+        builder = if key == "secrets.default" || key == "selfservice.allowed_return_urls" {
             let list: Vec<String> = value
                 .split(',')
                 .map(str::trim)
@@ -339,6 +369,42 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         })
         .transpose()?;
 
+    let max_submissions = code.config.max_submissions.unwrap_or(5);
+    if !(1..=255).contains(&max_submissions) {
+        return Err(invalid(
+            "selfservice.methods.code.config.max_submissions",
+            format!("must be between 1 and 255, not {max_submissions}"),
+        ));
+    }
+    let privileged_session_max_age = parse_positive_duration(
+        "selfservice.flows.settings.privileged_session_max_age",
+        raw.selfservice
+            .flows
+            .settings
+            .privileged_session_max_age
+            .as_deref(),
+        Duration::from_secs(3600),
+    )?;
+    let session_lifespan = parse_positive_duration(
+        "session.lifespan",
+        raw.session.lifespan.as_deref(),
+        Duration::from_secs(24 * 3600),
+    )?;
+    let allowed_return_urls = raw
+        .selfservice
+        .allowed_return_urls
+        .into_vec()
+        .iter()
+        .map(|url| {
+            Url::parse(url).map_err(|e| {
+                invalid(
+                    "selfservice.allowed_return_urls",
+                    format!("\"{url}\" is not an absolute URL: {e}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
     let log_level = raw.log.level.unwrap_or_else(|| "info".to_owned());
     tracing_subscriber::EnvFilter::try_new(&log_level)
         .map_err(|e| invalid("log.level", format!("\"{log_level}\" is not a level: {e}")))?;
@@ -355,6 +421,11 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         code_length,
         invalidate_previous: code.config.invalidate_previous.unwrap_or(true),
         recovery_ui_url,
+        max_submissions,
+        revoke_active_sessions: recovery.revoke_active_sessions.unwrap_or(true),
+        privileged_session_max_age,
+        session_lifespan,
+        allowed_return_urls,
         log_level,
         log_format: raw.log.format.unwrap_or_default(),
     })
@@ -421,6 +492,18 @@ fn listener(
         port: raw.port.unwrap_or(default_port),
         base_url,
     })
+}
+
+fn parse_positive_duration(
+    key: &'static str,
+    value: Option<&str>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let parsed = parse_duration(key, value, default)?;
+    if parsed.is_zero() {
+        return Err(invalid(key, "must be longer than zero"));
+    }
+    Ok(parsed)
 }
 
 fn parse_duration(
@@ -668,7 +751,7 @@ mod tests {
         );
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
-        assert_eq!(KEYS.len(), 18);
+        assert_eq!(KEYS.len(), 23);
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use application::ports::{Store, SystemClock};
-use application::{RecoverySettings, Service};
+use application::{RecoverySettings, SelfServiceSettings, Service};
+use chrono::TimeDelta;
 use domain::secret::Secrets;
 use http_api::{HttpSettings, ServerOptions};
 use sqlite_store::{Location, SqliteStore};
@@ -115,18 +116,28 @@ impl Application {
                 .join("recovery")
                 .map_err(|_| StartupError::Url(public_addr))?,
         };
-        let service = Arc::new(Service::new(
-            store,
-            Arc::new(SystemClock),
-            RecoverySettings {
-                enabled: settings.code_enabled && settings.recovery_enabled,
-                lifespan: settings.lifespan,
-                code_length: settings.code_length,
-                invalidate_previous: settings.invalidate_previous,
-                ui_url,
-            },
-            secrets,
-        ));
+        let service = Arc::new(
+            Service::new(
+                store,
+                Arc::new(SystemClock),
+                RecoverySettings {
+                    enabled: settings.code_enabled && settings.recovery_enabled,
+                    lifespan: settings.lifespan,
+                    code_length: settings.code_length,
+                    invalidate_previous: settings.invalidate_previous,
+                    ui_url,
+                },
+                secrets,
+            )
+            .with_selfservice(SelfServiceSettings {
+                max_submissions: settings.max_submissions,
+                revoke_active_sessions: settings.revoke_active_sessions,
+                privileged_session_max_age: delta(settings.privileged_session_max_age),
+                session_lifespan: delta(settings.session_lifespan),
+                flow_lifespan: delta(settings.privileged_session_max_age),
+                allowed_return_urls: settings.allowed_return_urls.clone(),
+            }),
+        );
         let http = HttpSettings {
             dev: settings.dev,
             public_base_url,
@@ -178,6 +189,11 @@ impl Application {
         let (admin, public) = tokio::join!(self.admin, self.public);
         admin.and(public)
     }
+}
+
+/// Configured durations are at most Go's limit (about 292 years), which `TimeDelta` holds.
+fn delta(duration: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
 
 fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr), StartupError> {

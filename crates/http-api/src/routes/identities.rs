@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use application::Service;
 use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
 use application::ports::Store;
-use domain::identity::{Identity, IdentityDraft};
-use domain::time::format_rfc3339_millis;
-use serde::{Deserialize, Serialize};
+use domain::identity::IdentityDraft;
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::json::JsonObject;
-use crate::routes::{external_url, schemas};
+use crate::routes::external_url;
+use crate::routes::views::identity_json;
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -54,41 +54,6 @@ struct PasswordConfigBody {
     password: Option<String>,
 }
 
-/// The fields of Kratos's `identity` its generated clients require, and no credentials.
-#[derive(Serialize)]
-struct IdentityResponse {
-    id: Uuid,
-    schema_id: String,
-    schema_url: String,
-    state: &'static str,
-    traits: Value,
-    metadata_public: Option<Value>,
-    metadata_admin: Option<Value>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl IdentityResponse {
-    fn new(identity: Identity, settings: &HttpSettings) -> Self {
-        let schema_url = format!(
-            "{}{}",
-            settings.public_base_url,
-            schemas::path_of(&identity.schema_id)
-        );
-        Self {
-            id: identity.id,
-            schema_id: identity.schema_id,
-            schema_url,
-            state: identity.state.as_str(),
-            traits: identity.traits,
-            metadata_public: None,
-            metadata_admin: None,
-            created_at: format_rfc3339_millis(identity.created_at),
-            updated_at: format_rfc3339_millis(identity.updated_at),
-        }
-    }
-}
-
 async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
@@ -113,7 +78,7 @@ async fn create<S: Store>(
     let location = format!("{}/{}", req.path(), identity.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
-        .json(IdentityResponse::new(identity, &settings)))
+        .json(identity_json(&identity, &settings)))
 }
 
 async fn get<S: Store>(
@@ -122,7 +87,7 @@ async fn get<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let identity = service.get_identity(id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(IdentityResponse::new(identity, &settings)))
+    Ok(HttpResponse::Ok().json(identity_json(&identity, &settings)))
 }
 
 async fn delete<S: Store>(
@@ -179,10 +144,10 @@ async fn list<S: Store>(
     }
     let mut response = HttpResponse::Ok();
     response.insert_header((header::LINK, links.join(",")));
-    let body: Vec<IdentityResponse> = page
+    let body: Vec<serde_json::Value> = page
         .identities
-        .into_iter()
-        .map(|identity| IdentityResponse::new(identity, &settings))
+        .iter()
+        .map(|identity| identity_json(identity, &settings))
         .collect();
     Ok(response.json(body))
 }

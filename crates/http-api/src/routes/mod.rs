@@ -2,6 +2,8 @@ pub(crate) mod health;
 pub(crate) mod identities;
 pub(crate) mod recovery_codes;
 pub(crate) mod schemas;
+pub(crate) mod self_service;
+pub(crate) mod views;
 
 use actix_web::HttpRequest;
 
