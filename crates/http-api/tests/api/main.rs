@@ -28,13 +28,14 @@ macro_rules! on_every_store {
 mod envelope;
 mod identities;
 mod recovery_codes;
+mod self_service;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::{RecoveryRepository, Store, SystemClock};
-use application::{RecoverySettings, Service};
+use application::{RecoverySettings, SelfServiceSettings, Service};
 use diesel::{QueryableByName, RunQueryDsl};
 use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
@@ -71,6 +72,7 @@ pub struct TestApp {
 /// What a test may change about the app it starts.
 pub struct Options {
     pub recovery: RecoverySettings,
+    pub selfservice: SelfServiceSettings,
     pub dev: bool,
     /// A PostgreSQL store to use instead of the test database's (one that cannot connect).
     pub store: Option<PgStore>,
@@ -89,6 +91,10 @@ impl Default for Options {
                 code_length: CodeLength::default(),
                 invalidate_previous: true,
                 ui_url: Url::parse("http://127.0.0.1:4433/recovery").unwrap(),
+            },
+            selfservice: SelfServiceSettings {
+                allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+                ..SelfServiceSettings::default()
             },
             dev: false,
             store: None,
@@ -116,12 +122,15 @@ pub async fn spawn_app_with(kind: StoreKind, options: Options) -> TestApp {
 }
 
 fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
-    let service = Arc::new(Service::new(
-        store,
-        Arc::new(SystemClock),
-        options.recovery,
-        Secrets::new(vec![SECRET.into()]).unwrap(),
-    ));
+    let service = Arc::new(
+        Service::new(
+            store,
+            Arc::new(SystemClock),
+            options.recovery,
+            Secrets::new(vec![SECRET.into()]).unwrap(),
+        )
+        .with_selfservice(options.selfservice),
+    );
     let admin_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let public_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let admin = format!("http://{}", admin_listener.local_addr().unwrap());
@@ -147,7 +156,11 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
         admin,
         public,
         db,
-        client: reqwest::Client::new(),
+        // Redirects are part of what is tested: never followed.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
     }
 }
 
