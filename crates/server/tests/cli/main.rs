@@ -1,6 +1,7 @@
 //! The `iam-recovery` binary as an operator runs it: a real process on real stores, over TCP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
