@@ -621,6 +621,14 @@ mod tests {
         assert!(settings.invalidate_previous);
         assert!(settings.code_enabled && settings.recovery_enabled);
         assert_eq!(settings.recovery_ui_url, None);
+        assert_eq!(settings.max_submissions, 5);
+        assert!(settings.revoke_active_sessions);
+        assert_eq!(
+            settings.privileged_session_max_age,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(settings.session_lifespan, Duration::from_secs(24 * 3600));
+        assert!(settings.allowed_return_urls.is_empty());
         assert_eq!(settings.log_level, "info");
         assert_eq!(settings.log_format, LogFormat::Text);
         assert!(!settings.dev);
@@ -714,6 +722,17 @@ mod tests {
                 "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
                 "https://app.example.com/recover?x=1",
             ),
+            ("SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS", "3"),
+            ("SELFSERVICE_FLOWS_RECOVERY_REVOKE_ACTIVE_SESSIONS", "false"),
+            (
+                "SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE",
+                "10m",
+            ),
+            (
+                "SELFSERVICE_ALLOWED_RETURN_URLS",
+                "https://app.example.com/, https://admin.example.com/portal/",
+            ),
+            ("SESSION_LIFESPAN", "8h"),
             ("LOG_LEVEL", "debug"),
             ("LOG_FORMAT", "json"),
         ])
@@ -749,6 +768,24 @@ mod tests {
             settings.recovery_ui_url.unwrap().as_str(),
             "https://app.example.com/recover?x=1"
         );
+        assert_eq!(settings.max_submissions, 3);
+        assert!(!settings.revoke_active_sessions);
+        assert_eq!(
+            settings.privileged_session_max_age,
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            settings
+                .allowed_return_urls
+                .iter()
+                .map(Url::as_str)
+                .collect::<Vec<_>>(),
+            [
+                "https://app.example.com/",
+                "https://admin.example.com/portal/"
+            ]
+        );
+        assert_eq!(settings.session_lifespan, Duration::from_secs(8 * 3600));
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
         assert_eq!(KEYS.len(), 23);
@@ -815,7 +852,18 @@ mod tests {
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 11] = [
+        let cases: [(&str, &str, &str); 14] = [
+            (
+                "SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS",
+                "0",
+                "selfservice.methods.code.config.max_submissions",
+            ),
+            ("SESSION_LIFESPAN", "0s", "session.lifespan"),
+            (
+                "SELFSERVICE_ALLOWED_RETURN_URLS",
+                "not-a-url",
+                "selfservice.allowed_return_urls",
+            ),
             ("SERVE_ADMIN_PORT", "abc", "serve.admin.port"),
             ("SERVE_PUBLIC_PORT", "70000", "serve.public.port"),
             (
