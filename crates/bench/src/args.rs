@@ -1,0 +1,123 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+Usage: bench <issue|redeem|scale> [options]
+
+  issue    POST /iam/recovery/code for random identities; pgbench baselines (a) the obvious
+           transaction and (b) one statement
+  redeem   submit pre-issued codes through the recovery API; pgbench baseline: look up and
+           consume the code
+  scale    issue at 10k and at 1M identities (as many outstanding codes), and their ratio
+
+Options:
+  --identities N    identities to seed (default 10000)
+  --codes N         codes to pre-issue for redeem (default 20000)
+  --concurrency N   concurrent clients, for the service and for pgbench (default 16)
+  --duration D      measured time, e.g. 20s (default 20s)
+  --warmup D        unmeasured time before it (default 3s)
+  --store S         postgres (default) or sqlite
+  --database-url U  the PostgreSQL server to create the database on
+                    (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+  --json PATH       also write the results as JSON";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Issue,
+    Redeem,
+    Scale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub mode: Mode,
+    pub identities: usize,
+    pub codes: usize,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub store: Store,
+    pub database_url: String,
+    pub json: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut args = args.into_iter();
+        let mode = match args.next().as_deref() {
+            Some("issue") => Mode::Issue,
+            Some("redeem") => Mode::Redeem,
+            Some("scale") => Mode::Scale,
+            Some(other) => return Err(format!("unknown mode \"{other}\"")),
+            None => return Err("a mode is required".to_owned()),
+        };
+        let mut parsed = Self {
+            mode,
+            identities: 10_000,
+            codes: 20_000,
+            concurrency: 16,
+            duration: Duration::from_secs(20),
+            warmup: Duration::from_secs(3),
+            store: Store::Postgres,
+            database_url: std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
+            json: None,
+        };
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--identities" => parsed.identities = number(&value()?)?,
+                "--codes" => parsed.codes = number(&value()?)?,
+                "--concurrency" => parsed.concurrency = number(&value()?)?,
+                "--duration" => parsed.duration = seconds(&value()?)?,
+                "--warmup" => parsed.warmup = seconds(&value()?)?,
+                "--store" => {
+                    parsed.store = match value()?.as_str() {
+                        "postgres" => Store::Postgres,
+                        "sqlite" => Store::Sqlite,
+                        other => return Err(format!("unknown store \"{other}\"")),
+                    }
+                }
+                "--database-url" => parsed.database_url = value()?,
+                "--json" => parsed.json = Some(PathBuf::from(value()?)),
+                other => return Err(format!("unknown option \"{other}\"")),
+            }
+        }
+        if parsed.concurrency == 0 || parsed.identities == 0 {
+            return Err("--concurrency and --identities must be at least 1".to_owned());
+        }
+        Ok(parsed)
+    }
+}
+
+fn number(text: &str) -> Result<usize, String> {
+    text.replace('_', "")
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number"))
+}
+
+/// `20s`, `500ms` or `2m`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let bad = || format!("\"{text}\" is not a duration like 20s, 500ms or 2m");
+    if let Some(ms) = text.strip_suffix("ms") {
+        return ms.parse().map(Duration::from_millis).map_err(|_| bad());
+    }
+    if let Some(s) = text.strip_suffix('s') {
+        return s.parse().map(Duration::from_secs).map_err(|_| bad());
+    }
+    if let Some(m) = text.strip_suffix('m') {
+        return m
+            .parse::<u64>()
+            .map(|m| Duration::from_secs(60 * m))
+            .map_err(|_| bad());
+    }
+    Err(bad())
+}

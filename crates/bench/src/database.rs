@@ -1,0 +1,203 @@
+//! A fresh database per run: created, migrated by the server's own `migrate`, seeded in bulk,
+//! and dropped at the end.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::Text;
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+
+use crate::args::Store;
+
+pub struct Database {
+    pub store: Store,
+    /// What the server is given.
+    pub dsn: String,
+    /// PostgreSQL: the server URL the database was created on, and its name.
+    server_url: String,
+    name: String,
+    /// SQLite: the folder holding the file.
+    folder: Option<PathBuf>,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Database {
+    /// Creates, migrates (with `binary migrate`) and seeds `identities` identities. On
+    /// PostgreSQL the database is created on the server at `server_url`.
+    pub fn create(
+        binary: &std::path::Path,
+        store: Store,
+        identities: usize,
+        server_url: &str,
+    ) -> Result<Self, String> {
+        let name = format!("bench_{}_{}", std::process::id(), rand::random::<u32>());
+        let server_url = server_url.to_owned();
+        let db = match store {
+            Store::Postgres => {
+                let mut conn = PgConnection::establish(&server_url)
+                    .map_err(|e| format!("PostgreSQL at {server_url} does not answer: {e}"))?;
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .map_err(|e| e.to_string())?;
+                Self {
+                    store,
+                    dsn: with_database(&server_url, &name),
+                    server_url,
+                    name,
+                    folder: None,
+                }
+            }
+            Store::Sqlite => {
+                let folder = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
+                Self {
+                    store,
+                    dsn: format!("sqlite://{}", folder.join("bench.sqlite").display()),
+                    server_url,
+                    name,
+                    folder: Some(folder),
+                }
+            }
+        };
+        let migrated = Command::new(binary)
+            .env_clear()
+            .env("DSN", &db.dsn)
+            .env("SECRETS_DEFAULT", crate::server::SECRET)
+            .env("LOG_LEVEL", "warn")
+            .arg("migrate")
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !migrated.success() {
+            return Err("the database could not be migrated".to_owned());
+        }
+        db.seed_identities(identities)?;
+        Ok(db)
+    }
+
+    fn execute(&self, postgres: &str, sqlite: &str) -> Result<(), String> {
+        match self.store {
+            Store::Postgres => PgConnection::establish(&self.dsn)
+                .map_err(|e| e.to_string())?
+                .batch_execute(postgres)
+                .map_err(|e| e.to_string()),
+            Store::Sqlite => SqliteConnection::establish(self.sqlite_path())
+                .map_err(|e| e.to_string())?
+                .batch_execute(sqlite)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn sqlite_path(&self) -> &str {
+        self.dsn.trim_start_matches("sqlite://")
+    }
+
+    /// `n` identities, numbered in `bench_ids` so that pgbench can pick one at random.
+    fn seed_identities(&self, n: usize) -> Result<(), String> {
+        self.execute(
+            &format!(
+                "INSERT INTO identities (id, schema_id, state, traits, created_at, updated_at)
+                 SELECT gen_random_uuid(), 'default', 'active', '{{}}'::jsonb, now(), now()
+                 FROM generate_series(1, {n});
+                 CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM identities;
+                 CREATE UNIQUE INDEX ON bench_ids (n);
+                 ANALYZE;"
+            ),
+            &format!(
+                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n})
+                 INSERT INTO identities (id, schema_id, state, traits, created_at, updated_at)
+                 SELECT {UUID}, 'default', 'active', '{{}}', {NOW}, {NOW} FROM s;"
+            ),
+        )
+    }
+
+    /// One outstanding (live, exclusive) code per identity for the first `n` identities,
+    /// numbered in `bench_flows`.
+    pub fn seed_codes(&self, n: usize) -> Result<(), String> {
+        self.execute(
+            &format!(
+                "CREATE TABLE bench_flows (n bigint, id uuid);
+                 WITH picked AS (SELECT id FROM bench_ids WHERE n <= {n}),
+                 flows AS (
+                   INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method,
+                                               request_url, issued_at, expires_at)
+                   SELECT gen_random_uuid(), id, 'api', 'sent_email', 'code', 'http://bench',
+                          now(), now() + interval '1 hour' FROM picked
+                   RETURNING id, identity_id)
+                 INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type,
+                                             issued_at, expires_at, exclusive)
+                 SELECT gen_random_uuid(), id, identity_id, md5(random()::text) || md5(random()::text),
+                        'admin', now(), now() + interval '1 hour', true FROM flows;
+                 INSERT INTO bench_flows SELECT row_number() OVER (), id FROM recovery_flows;
+                 CREATE UNIQUE INDEX ON bench_flows (n);
+                 CREATE SEQUENCE bench_next;
+                 ANALYZE;"
+            ),
+            &format!(
+                "INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method,
+                                             request_url, issued_at, expires_at)
+                 SELECT {UUID}, id, 'api', 'sent_email', 'code', 'http://bench', {NOW}, {LATER}
+                 FROM identities LIMIT {n};
+                 INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type,
+                                             issued_at, expires_at, exclusive)
+                 SELECT {UUID}, id, identity_id, lower(hex(randomblob(32))), 'admin', {NOW},
+                        {LATER}, 1 FROM recovery_flows;"
+            ),
+        )
+    }
+
+    /// Every identity id.
+    pub fn identity_ids(&self) -> Result<Vec<String>, String> {
+        let query = diesel::sql_query("SELECT CAST(id AS TEXT) AS id FROM identities");
+        let rows: Vec<Id> = match self.store {
+            Store::Postgres => PgConnection::establish(&self.dsn)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| query.load(&mut c).map_err(|e| e.to_string()))?,
+            Store::Sqlite => SqliteConnection::establish(self.sqlite_path())
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| query.load(&mut c).map_err(|e| e.to_string()))?,
+        };
+        Ok(rows.into_iter().map(|row| row.id).collect())
+    }
+
+    pub fn drop_database(self) {
+        match self.store {
+            Store::Postgres => {
+                if let Ok(mut conn) = PgConnection::establish(&self.server_url) {
+                    let _ = conn.batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ));
+                }
+            }
+            Store::Sqlite => {
+                if let Some(folder) = &self.folder {
+                    let _ = std::fs::remove_dir_all(folder);
+                }
+            }
+        }
+    }
+}
+
+/// A random UUIDv4 in SQLite, as the store writes them (lower-case, hyphenated).
+const UUID: &str = "lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), \
+     substr(hex(randomblob(2)), 2), substr('89ab', 1 + (abs(random()) % 4), 1), \
+     substr(hex(randomblob(2)), 2), hex(randomblob(6))))";
+/// Now, and an hour from now, as the store writes instants in SQLite.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+const LATER: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 hour')";

@@ -1,0 +1,126 @@
+//! `bench issue|redeem|scale [options]`: starts the release server on a fresh database, drives
+//! it at a fixed concurrency, runs pgbench on the same database doing the same work, and
+//! prints (and writes as JSON) how close the service comes to the database's own speed.
+
+mod args;
+mod database;
+mod load;
+mod pgbench;
+mod report;
+mod server;
+
+use std::process::ExitCode;
+
+use args::{Args, Mode, Store};
+use report::Row;
+
+fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("bench: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bench: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), String> {
+    let binary = server::build_release()?;
+    let mut rows = Vec::new();
+    match args.mode {
+        Mode::Issue => rows.extend(issue(args, &binary, args.identities).await?),
+        Mode::Redeem => rows.extend(redeem(args, &binary).await?),
+        Mode::Scale => {
+            for identities in [10_000, 1_000_000] {
+                rows.extend(issue(args, &binary, identities).await?);
+            }
+        }
+    }
+    let table = report::table(args, &rows);
+    println!("{table}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, report::json(args, &rows))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Issuing codes: the service, then pgbench's two baselines on the same database.
+async fn issue(
+    args: &Args,
+    binary: &std::path::Path,
+    identities: usize,
+) -> Result<Vec<Row>, String> {
+    let db = database::Database::create(binary, args.store, identities, &args.database_url)?;
+    // With as many outstanding codes as identities, as a service in use would have.
+    db.seed_codes(identities)?;
+    let ids = db.identity_ids()?;
+    let server = server::Server::start(binary, &db)?;
+    let measured = load::issue(&server, &ids, args).await?;
+    let peak_rss = server.peak_rss_kib();
+    server.stop();
+    let mut rows = vec![Row::service(
+        format!("service, {identities} identities"),
+        identities,
+        measured,
+        peak_rss,
+    )];
+    if args.store == Store::Postgres {
+        for baseline in [
+            pgbench::Script::IssueObvious,
+            pgbench::Script::IssueOneStatement,
+        ] {
+            let result = pgbench::run(&db, baseline, identities, args)?;
+            rows.push(Row::baseline(baseline.label(), identities, result));
+        }
+    }
+    db.drop_database();
+    Ok(rows)
+}
+
+/// Redeeming codes: pre-issued through the API, submitted through the API flow; the baseline is
+/// pgbench looking the code up and consuming it.
+async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, String> {
+    let db = database::Database::create(binary, args.store, args.identities, &args.database_url)?;
+    let ids = db.identity_ids()?;
+    let server = server::Server::start(binary, &db)?;
+    let codes = load::preissue(&server, &ids, args.codes, args.concurrency).await?;
+    let measured = load::redeem(&server, codes, args).await?;
+    let peak_rss = server.peak_rss_kib();
+    server.stop();
+    let mut rows = vec![Row::service(
+        "service: redeem".to_owned(),
+        args.identities,
+        measured,
+        peak_rss,
+    )];
+    if args.store == Store::Postgres {
+        db.seed_codes(args.codes)?;
+        let result = pgbench::run(&db, pgbench::Script::Redeem, args.codes, args)?;
+        rows.push(Row::baseline(
+            pgbench::Script::Redeem.label(),
+            args.identities,
+            result,
+        ));
+    }
+    db.drop_database();
+    Ok(rows)
+}
