@@ -19,6 +19,7 @@ pub struct Database {
     name: String,
     /// SQLite: the folder holding the file.
     folder: Option<PathBuf>,
+    identities: usize,
 }
 
 #[derive(QueryableByName)]
@@ -61,6 +62,7 @@ impl Database {
                     server_url,
                     name,
                     folder: None,
+                    identities,
                 }
             }
             Store::Sqlite => {
@@ -72,6 +74,7 @@ impl Database {
                     server_url,
                     name,
                     folder: Some(folder),
+                    identities,
                 }
             }
         };
@@ -126,26 +129,31 @@ impl Database {
         )
     }
 
-    /// One outstanding (live, exclusive) code per identity for the first `n` identities,
-    /// numbered in `bench_flows`.
-    pub fn seed_codes(&self, n: usize) -> Result<(), String> {
+    /// `n` outstanding codes, each with its flow, for the identities in turn, numbered in
+    /// `bench_flows`. `exclusive` codes (as issued with invalidation on) allow one per identity.
+    pub fn seed_codes(&self, n: usize, exclusive: bool) -> Result<(), String> {
+        let rounds = n.div_ceil(self.identities).max(1);
         self.execute(
             &format!(
-                "CREATE TABLE bench_flows (n bigint, id uuid);
-                 WITH picked AS (SELECT id FROM bench_ids WHERE n <= {n}),
+                "CREATE TABLE IF NOT EXISTS bench_flows (n bigint, id uuid);
+                 WITH picked AS (
+                   SELECT b.id FROM generate_series(1, {rounds}), bench_ids b LIMIT {n}),
                  flows AS (
                    INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method,
                                                request_url, issued_at, expires_at)
                    SELECT gen_random_uuid(), id, 'api', 'sent_email', 'code', 'http://bench',
                           now(), now() + interval '1 hour' FROM picked
-                   RETURNING id, identity_id)
-                 INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type,
-                                             issued_at, expires_at, exclusive)
-                 SELECT gen_random_uuid(), id, identity_id, md5(random()::text) || md5(random()::text),
-                        'admin', now(), now() + interval '1 hour', true FROM flows;
-                 INSERT INTO bench_flows SELECT row_number() OVER (), id FROM recovery_flows;
-                 CREATE UNIQUE INDEX ON bench_flows (n);
-                 CREATE SEQUENCE bench_next;
+                   RETURNING id, identity_id),
+                 codes AS (
+                   INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type,
+                                               issued_at, expires_at, exclusive)
+                   SELECT gen_random_uuid(), id, identity_id,
+                          md5(random()::text) || md5(random()::text), 'admin', now(),
+                          now() + interval '1 hour', {exclusive} FROM flows
+                   RETURNING flow_id)
+                 INSERT INTO bench_flows SELECT row_number() OVER (), flow_id FROM codes;
+                 CREATE UNIQUE INDEX IF NOT EXISTS bench_flows_n ON bench_flows (n);
+                 CREATE SEQUENCE IF NOT EXISTS bench_next;
                  ANALYZE;"
             ),
             &format!(
@@ -156,7 +164,8 @@ impl Database {
                  INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type,
                                              issued_at, expires_at, exclusive)
                  SELECT {UUID}, id, identity_id, lower(hex(randomblob(32))), 'admin', {NOW},
-                        {LATER}, 1 FROM recovery_flows;"
+                        {LATER}, {exclusive} FROM recovery_flows;",
+                exclusive = u8::from(exclusive),
             ),
         )
     }
