@@ -1,7 +1,5 @@
 //! Signing in with an email address and a password.
 
-use std::sync::OnceLock;
-
 use domain::identity::{Identity, IdentityState, normalize_email};
 use domain::password::PasswordHash;
 use domain::recovery::FlowType;
@@ -98,7 +96,7 @@ impl<S: Store> Service<S> {
         };
         let (identity, stored) = match found {
             Some((identity, Some(hash))) => (Some(identity), hash),
-            _ => (None, decoy_hash().clone()),
+            _ => (None, PasswordHash::from_stored(DECOY_HASH.to_owned())),
         };
         let matches = match tokio::task::spawn_blocking(move || stored.verify(&password)).await {
             Ok(matches) => matches,
@@ -132,13 +130,7 @@ impl<S: Store> Service<S> {
     }
 }
 
-/// A hash of a random password, verified against when the identifier is unknown or has no
-/// password, so that both cost what a real check costs.
-fn decoy_hash() -> &'static PasswordHash {
-    static DECOY: OnceLock<PasswordHash> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let random: String = uuid::Uuid::new_v4().to_string();
-        PasswordHash::create(&random, &mut rand::rng())
-            .unwrap_or_else(|_| PasswordHash::from_stored(String::new()))
-    })
-}
+/// An Argon2id hash, with the parameters every stored hash has, of a random password nobody
+/// knows. It is verified against when the identifier is unknown or has no password, so that
+/// every refusal costs what a real check costs, from the first one on.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Leg8Hy7Jp6f/puRjUNm7Og$GzUhN6wxxVS2wzA5x56yRTpAzDJzTHDOOQlCWgLRcvs";

@@ -28,6 +28,8 @@ pub struct Recovered {
     pub session: Session,
     pub identity: Identity,
     pub settings: SettingsFlow,
+    /// The recovery flow, now passed.
+    pub flow: RecoveryFlow,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +137,9 @@ impl<S: Store> Service<S> {
         };
         match self.store.redeem(redemption).await {
             Ok(()) => {}
-            Err(RedeemError::CodeAlreadyUsed) => return Err(SubmitCodeError::InvalidCode(flow)),
+            Err(RedeemError::CodeAlreadyUsed) => {
+                return Err(SubmitCodeError::InvalidCode(flow));
+            }
             Err(RedeemError::Store(error)) => return Err(error.into()),
         }
         tracing::info!(
@@ -150,6 +154,10 @@ impl<S: Store> Service<S> {
             session,
             identity,
             settings,
+            flow: RecoveryFlow {
+                state: FlowState::PassedChallenge,
+                ..flow
+            },
         })
     }
 }

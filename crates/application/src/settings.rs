@@ -21,8 +21,8 @@ pub enum SettingsError {
     /// The flow belongs to another session's identity.
     #[error("this settings flow belongs to another account")]
     Forbidden,
-    /// The session is too old to change the password; signing in again (or a new code)
-    /// renews it.
+    /// The session is too old to change the password (a session other than the one the code
+    /// opened, signed in long ago); a new recovery code opens a fresh one.
     #[error("the session is too old to change the password")]
     PrivilegeExpired,
     #[error("the password was already changed in this flow")]
@@ -71,6 +71,8 @@ impl<S: Store> Service<S> {
     /// `flow_id`: the session must be privileged (recent), and the password must follow the
     /// rules (8 to 1024 characters, not the email address). Stored as Argon2id.
     ///
+    /// Returns the flow, now succeeded, and its identity.
+    ///
     /// # Errors
     /// [`SettingsError`], one variant per refusal.
     pub async fn set_new_password(
@@ -78,7 +80,7 @@ impl<S: Store> Service<S> {
         flow_id: Uuid,
         token: &SessionToken,
         password: String,
-    ) -> Result<SettingsFlow, SettingsError> {
+    ) -> Result<(SettingsFlow, Identity), SettingsError> {
         let (mut flow, session, identity) = self.settings_flow(flow_id, token).await?;
         if flow.state == SettingsState::Success {
             return Err(SettingsError::AlreadyDone);
@@ -87,11 +89,7 @@ impl<S: Store> Service<S> {
         if !session.is_privileged(self.selfservice.privileged_session_max_age, now) {
             return Err(SettingsError::PrivilegeExpired);
         }
-        let identifier = identity
-            .traits
-            .get("email")
-            .and_then(|email| email.as_str())
-            .map(str::to_lowercase);
+        let identifier = identity.email().map(str::to_lowercase);
         let hash = match tokio::task::spawn_blocking(move || {
             PasswordHash::create_for(&password, identifier.as_deref(), &mut rand::rng())
         })
@@ -106,6 +104,6 @@ impl<S: Store> Service<S> {
             .await?;
         tracing::info!(target: "audit", identity_id = %identity.id, "password changed");
         flow.state = SettingsState::Success;
-        Ok(flow)
+        Ok((flow, identity))
     }
 }

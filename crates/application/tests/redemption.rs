@@ -119,6 +119,7 @@ async fn the_right_code_opens_a_session_and_a_settings_flow() {
         .unwrap();
 
     assert_eq!(recovered.identity.id, ada);
+    assert_eq!(recovered.flow.state, FlowState::PassedChallenge);
     assert_eq!(recovered.session.method, AuthMethod::CodeRecovery);
     assert_eq!(
         recovered.session.authenticated_at,
@@ -329,12 +330,13 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
             .unwrap_err();
         assert!(matches!(error, SettingsError::InvalidPassword(e) if e == expected));
     }
-    let flow = f
+    let (flow, identity) = f
         .service
         .set_new_password(settings, &recovered.token, "correct horse battery".into())
         .await
         .unwrap();
     assert_eq!(flow.state, SettingsState::Success);
+    assert_eq!(identity.id, ada);
     assert!(matches!(
         f.service
             .set_new_password(settings, &recovered.token, "another good one".into())

@@ -47,6 +47,14 @@ pub struct Identity {
     pub updated_at: Timestamp,
 }
 
+impl Identity {
+    /// The `traits.email`, as stored.
+    #[must_use]
+    pub fn email(&self) -> Option<&str> {
+        self.traits.get("email").and_then(Value::as_str)
+    }
+}
+
 /// A validated identity about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewIdentity {

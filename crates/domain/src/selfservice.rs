@@ -78,13 +78,20 @@ pub fn check_return_to(return_to: &str, allowed: &[Url]) -> Result<Url, ReturnTo
         base.scheme() == url.scheme()
             && base.host() == url.host()
             && base.port_or_known_default() == url.port_or_known_default()
-            && url.path().starts_with(base.path())
+            && under(url.path(), base.path())
     });
     if permitted {
         Ok(url)
     } else {
         Err(ReturnToError::NotAllowed(return_to.to_owned()))
     }
+}
+
+/// Whether `path` is `base` or below it, segment by segment: `/portal` covers `/portal/x` but
+/// not `/portalx`.
+fn under(path: &str, base: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    path == base || path.starts_with(&format!("{base}/"))
 }
 
 #[cfg(test)]
@@ -105,6 +112,7 @@ mod tests {
             "https://app.example.com/welcome?x=1",
             "https://app.example.com:443/a",
             "https://admin.example.com/portal/users",
+            "https://admin.example.com/portal",
         ] {
             assert!(check_return_to(ok, &allowed()).is_ok(), "{ok}");
         }
@@ -117,6 +125,8 @@ mod tests {
             "http://app.example.com/",
             "https://app.example.com:8443/",
             "https://admin.example.com/other",
+            "https://admin.example.com/portalx",
+            "https://admin.example.com/portal-evil/x",
             "https://app.example.com.evil.net/",
         ] {
             assert_eq!(

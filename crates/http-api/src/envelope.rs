@@ -237,6 +237,16 @@ pub(crate) async fn middleware(
         }
     };
     let status = res.status();
+    if status.is_server_error() {
+        let detail = res
+            .response()
+            .error()
+            .and_then(|error| error.as_error::<ApiError>())
+            .and_then(|error| error.debug.clone());
+        span.in_scope(
+            || tracing::error!(status = status.as_u16(), detail = ?detail, "request failed"),
+        );
+    }
     // The built-in pages answer people in HTML, whatever the status.
     let is_page = res
         .headers()
@@ -250,9 +260,6 @@ pub(crate) async fn middleware(
             .and_then(|error| error.as_error::<ApiError>())
             .cloned()
             .unwrap_or_else(|| ApiError::from_status(status));
-        if status.is_server_error() {
-            span.in_scope(|| tracing::error!(status = status.as_u16(), debug = ?error.debug, "request failed"));
-        }
         res = res.into_response(error.render(&request_id, dev));
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -80,13 +80,20 @@ fn notice(message: Option<(&str, bool)>) -> String {
     }
 }
 
-/// The attributes that tie a field to the form's error.
-fn invalid(error: bool) -> &'static str {
+/// The attributes that tie a field to its hint (if it has one) and to the form's error.
+fn described(hint: Option<&str>, error: bool) -> String {
+    let ids: Vec<&str> = hint
+        .into_iter()
+        .chain(error.then_some("form-error"))
+        .collect();
+    let mut attributes = String::new();
     if error {
-        " aria-invalid=\"true\" aria-describedby=\"form-error\""
-    } else {
-        ""
+        attributes.push_str(" aria-invalid=\"true\"");
     }
+    if !ids.is_empty() {
+        attributes.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
+    }
+    attributes
 }
 
 /// The code-entry page of a recovery flow.
@@ -98,13 +105,12 @@ pub(crate) fn recovery_form(action: &str, code_length: usize, error: Option<&str
          <input type=\"hidden\" name=\"method\" value=\"code\">\
          <label for=\"code\">Recovery code</label>\
          <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" pattern=\"[0-9]*\" \
-         autocomplete=\"one-time-code\" maxlength=\"{code_length}\" required autofocus{invalid} \
-         aria-describedby=\"code-hint\">\
+         autocomplete=\"one-time-code\" maxlength=\"{code_length}\" required autofocus{described}>\
          <p id=\"code-hint\" class=\"hint\">{code_length} digits.</p>\
          <button type=\"submit\">Continue</button></form>",
         notice = notice(error.map(|e| (e, true))),
         action = escape(action),
-        invalid = invalid(error.is_some()),
+        described = described(Some("code-hint"), error.is_some()),
     );
     page(StatusCode::OK, "Recover your account", &body)
 }
@@ -139,12 +145,12 @@ pub(crate) fn settings_form(
          <input type=\"hidden\" name=\"method\" value=\"password\">\
          <label for=\"password\">New password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
-         minlength=\"8\" maxlength=\"1024\" required autofocus{invalid} aria-describedby=\"password-hint\">\
+         minlength=\"8\" maxlength=\"1024\" required autofocus{described}>\
          <p id=\"password-hint\" class=\"hint\">At least 8 characters, and not your email address.</p>\
          <button type=\"submit\">Save password</button></form>",
         notice = notice(message),
         action = escape(action),
-        invalid = invalid(error),
+        described = described(Some("password-hint"), error),
     );
     page(StatusCode::OK, "Set a new password", &body)
 }
@@ -162,15 +168,15 @@ pub(crate) fn login_form(
          <input type=\"hidden\" name=\"method\" value=\"password\">\
          <label for=\"identifier\">Email address</label>\
          <input id=\"identifier\" name=\"identifier\" type=\"email\" autocomplete=\"username\" \
-         value=\"{identifier}\" required autofocus{invalid}>\
+         value=\"{identifier}\" required autofocus{described}>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" \
-         required{invalid}>\
+         required{described}>\
          <button type=\"submit\">Sign in</button></form>",
         notice = notice(message),
         action = escape(action),
         identifier = escape(identifier),
-        invalid = invalid(error),
+        described = described(None, error),
     );
     page(StatusCode::OK, "Sign in", &body)
 }

@@ -144,7 +144,6 @@ async fn submit_recovery<S: Store>(
             if is_form {
                 return Ok(redirect(&settings_url).cookie(cookie).finish());
             }
-            let flow = service.recovery_flow(flow_id).await?;
             let minutes = recovered.settings.expires_at - recovered.session.authenticated_at;
             let mut continue_with = Vec::new();
             if !browser {
@@ -158,7 +157,7 @@ async fn submit_recovery<S: Store>(
                 "flow": {"id": recovered.settings.id, "url": settings_url},
             }));
             let mut body = views::recovery_flow(
-                &flow,
+                &recovered.flow,
                 service.code_length(),
                 vec![views::text(
                     views::RECOVERED,
@@ -286,13 +285,6 @@ struct SettingsSubmission {
     password: String,
 }
 
-fn email_of(identity: &domain::identity::Identity) -> Option<&str> {
-    identity
-        .traits
-        .get("email")
-        .and_then(|email| email.as_str())
-}
-
 async fn submit_settings<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -317,15 +309,14 @@ async fn submit_settings<S: Store>(
         .set_new_password(flow_id, &token, submission.password)
         .await
     {
-        Ok(flow) if is_form => {
+        Ok((flow, _)) if is_form => {
             let destination = flow
                 .return_to
                 .clone()
                 .unwrap_or_else(|| settings.public_base_url.to_string());
             Ok(redirect(&destination).finish())
         }
-        Ok(flow) => {
-            let (_, _, identity) = service.settings_flow(flow_id, &token).await?;
+        Ok((flow, identity)) => {
             let mut body = views::settings_flow(
                 &flow,
                 &identity,
@@ -343,24 +334,29 @@ async fn submit_settings<S: Store>(
             let message = capitalize(&error.to_string());
             Ok(pages::settings_form(
                 &action,
-                email_of(&identity),
+                identity.email(),
                 Some((&message, true)),
             ))
         }
         Err(SettingsError::Unauthorized) if is_form => {
             Ok(redirect(&public_url(&settings, "login")).finish())
         }
-        Err(error) if is_form => Ok(settings_dead_end(&error, &settings)),
+        Err(error) if is_form => settings_dead_end(error, &settings),
         Err(error) => Err(error.into()),
     }
 }
 
-fn settings_dead_end(error: &SettingsError, settings: &HttpSettings) -> HttpResponse {
+/// The page for a settings flow that cannot go on. A failing store is an error, answered and
+/// logged as such.
+fn settings_dead_end(
+    error: SettingsError,
+    settings: &HttpSettings,
+) -> Result<HttpResponse, ApiError> {
     let sign_in = format!(
-        "Sign in at {}login, or recover your account again.",
+        "Sign in at {}login, or ask for a new recovery code.",
         settings.public_base_url
     );
-    match error {
+    Ok(match error {
         SettingsError::Expired(_) | SettingsError::PrivilegeExpired => pages::recovery_dead_end(
             StatusCode::FORBIDDEN,
             "This page has expired",
@@ -371,8 +367,9 @@ fn settings_dead_end(error: &SettingsError, settings: &HttpSettings) -> HttpResp
             "Your password was already changed",
             "Sign in with your new password.",
         ),
+        SettingsError::Store(error) => return Err(error.into()),
         _ => pages::recovery_dead_end(StatusCode::FORBIDDEN, "This page is not for you", &sign_in),
-    }
+    })
 }
 
 async fn settings_page<S: Store>(
@@ -390,19 +387,18 @@ async fn settings_page<S: Store>(
     match service.settings_flow(flow_id, &token).await {
         Ok((flow, session, identity)) => {
             if flow.state == domain::selfservice::SettingsState::Success {
-                return Ok(settings_dead_end(&SettingsError::AlreadyDone, &settings));
+                return settings_dead_end(SettingsError::AlreadyDone, &settings);
             }
             let minutes = (flow.expires_at - session.authenticated_at).num_minutes();
             let info = views::recovered_text(minutes);
             Ok(pages::settings_form(
                 &public_url(&settings, &format!("self-service/settings?flow={flow_id}")),
-                email_of(&identity),
+                identity.email(),
                 Some((&info, false)),
             ))
         }
         Err(SettingsError::Unauthorized) => Ok(redirect(&public_url(&settings, "login")).finish()),
-        Err(SettingsError::Store(error)) => Err(error.into()),
-        Err(error) => Ok(settings_dead_end(&error, &settings)),
+        Err(error) => settings_dead_end(error, &settings),
     }
 }
 
@@ -585,12 +581,16 @@ async fn home_page<S: Store>(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let signed_in = match session_token(&req) {
-        Some(token) => service.whoami(&token).await.ok(),
+        Some(token) => match service.whoami(&token).await {
+            Ok(signed_in) => Some(signed_in),
+            Err(application::sessions::SessionError::Unauthorized) => None,
+            Err(error) => return Err(error.into()),
+        },
         None => None,
     };
     let email = signed_in
         .as_ref()
-        .and_then(|(_, identity)| email_of(identity))
+        .and_then(|(_, identity)| identity.email())
         .map(str::to_owned);
     Ok(pages::home(
         email.as_deref(),

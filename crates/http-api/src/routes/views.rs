@@ -113,7 +113,7 @@ pub(crate) fn settings_flow(
         "state": flow.state.as_str(),
         "issued_at": time(flow.issued_at),
         "expires_at": time(flow.expires_at),
-        "request_url": action(settings, "self-service/settings/flows", flow.id),
+        "request_url": format!("{}self-service/settings/flows?id={}", settings.public_base_url, flow.id),
         "return_to": flow.return_to,
         "identity": identity_json(identity, settings),
         "ui": {
@@ -140,7 +140,7 @@ pub(crate) fn login_flow(flow: &LoginFlow, messages: Vec<Value>, settings: &Http
         "state": "choose_method",
         "issued_at": time(flow.issued_at),
         "expires_at": time(flow.expires_at),
-        "request_url": action(settings, "self-service/login/flows", flow.id),
+        "request_url": format!("{}self-service/login/flows?id={}", settings.public_base_url, flow.id),
         "return_to": flow.return_to,
         "refresh": false,
         "requested_aal": "aal1",

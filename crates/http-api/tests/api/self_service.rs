@@ -413,6 +413,109 @@ on_every_store! {
         assert_eq!(res.status(), StatusCode::CREATED);
     }
 
+    async fn settings_flows_answer_only_their_owner(kind) {
+        let app = spawn_app(kind).await;
+        let mut tokens = Vec::new();
+        let mut settings = Vec::new();
+        for email in ["ada@example.com", "bob@example.com"] {
+            let (flow, code) = issue(&app, email, json!({"flow_type": "api"})).await;
+            let body: Value = app.submit_code(flow, &code).await.json().await.unwrap();
+            tokens.push(body["continue_with"][0]["ory_session_token"].as_str().unwrap().to_owned());
+            settings.push(body["continue_with"][1]["flow"]["id"].as_str().unwrap().to_owned());
+        }
+        let get = |id: &str, token: &str| {
+            app.client
+                .get(format!("{}/self-service/settings/flows?id={id}", app.public))
+                .header("x-session-token", token)
+                .send()
+        };
+        let error = assert_envelope(get(&settings[0], &tokens[1]).await.unwrap(), StatusCode::FORBIDDEN).await;
+        assert_eq!(error["id"], "security_identity_mismatch");
+        assert_envelope(get(&Uuid::new_v4().to_string(), &tokens[0]).await.unwrap(), StatusCode::NOT_FOUND).await;
+        assert_envelope(get(&settings[0], "ory_st_nobody").await.unwrap(), StatusCode::UNAUTHORIZED).await;
+        let long = "x".repeat(1025);
+        let res = app
+            .client
+            .post(format!("{}/self-service/settings?flow={}", app.public, settings[0]))
+            .header("x-session-token", &tokens[0])
+            .json(&json!({"method": "password", "password": long}))
+            .send()
+            .await
+            .unwrap();
+        let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
+        assert!(error["message"].as_str().unwrap().contains("at most 1024"), "{error}");
+    }
+
+    async fn unknown_and_expired_login_flows(kind) {
+        let mut options = Options::default();
+        options.selfservice.flow_lifespan = chrono::TimeDelta::milliseconds(5);
+        let app = spawn_app_with(kind, options).await;
+        let login: Value = app
+            .client
+            .get(format!("{}/self-service/login/api", app.public))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        for (id, status) in [
+            (login["id"].as_str().unwrap().to_owned(), StatusCode::GONE),
+            (Uuid::new_v4().to_string(), StatusCode::NOT_FOUND),
+        ] {
+            let res = app
+                .client
+                .post(format!("{}/self-service/login?flow={id}", app.public))
+                .json(&json!({"method": "password", "identifier": "a@b.co", "password": "whatever1"}))
+                .send()
+                .await
+                .unwrap();
+            assert_envelope(res, status).await;
+        }
+        let res = app
+            .client
+            .get(format!("{}/self-service/login/api?return_to=https%3A%2F%2Fevil.example.net%2F", app.public))
+            .send()
+            .await
+            .unwrap();
+        assert_envelope(res, StatusCode::BAD_REQUEST).await;
+    }
+
+    async fn dead_ends_in_forms_say_what_to_do(kind) {
+        let app = spawn_app(kind).await;
+        let (flow, code) = issue(&app, "ada@example.com", json!({})).await;
+        let path = format!("/self-service/recovery?flow={flow}");
+        for _ in 0..5 {
+            app.post_form(&path, &[("code", &wrong(&code))], None).await;
+        }
+        let res = app.post_form(&path, &[("code", &code)], None).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("request another code"));
+
+        let res = app
+            .post_json("/admin/identities", &json!({"traits": {"email": "off@example.com"}, "state": "inactive"}))
+            .await;
+        let identity: Value = res.json().await.unwrap();
+        let issued: Value = app
+            .post_json("/iam/recovery/code", &json!({"identity_id": identity["id"]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let link = issued["recovery_link"].as_str().unwrap();
+        let flow = link.rsplit_once("flow=").unwrap().1;
+        let res = app
+            .post_form(
+                &format!("/self-service/recovery?flow={flow}"),
+                &[("code", issued["recovery_code"].as_str().unwrap())],
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("This account was disabled."));
+    }
+
     async fn whoami_without_a_session_is_401(kind) {
         let app = spawn_app(kind).await;
         for token in [None, Some("ory_st_unknown")] {
