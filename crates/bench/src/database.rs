@@ -170,6 +170,23 @@ impl Database {
         )
     }
 
+    /// Lets the database settle after bulk seeding, so that autovacuum and checkpoints of the
+    /// seed do not land in the measured window.
+    pub fn settle(&self) -> Result<(), String> {
+        match self.store {
+            Store::Postgres => {
+                let mut conn = PgConnection::establish(&self.dsn).map_err(|e| e.to_string())?;
+                conn.batch_execute("VACUUM ANALYZE")
+                    .map_err(|e| e.to_string())?;
+                conn.batch_execute("CHECKPOINT").map_err(|e| e.to_string())
+            }
+            Store::Sqlite => SqliteConnection::establish(self.sqlite_path())
+                .map_err(|e| e.to_string())?
+                .batch_execute("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+                .map_err(|e| e.to_string()),
+        }
+    }
+
     /// Every identity id.
     pub fn identity_ids(&self) -> Result<Vec<String>, String> {
         let query = diesel::sql_query("SELECT CAST(id AS TEXT) AS id FROM identities");

@@ -72,6 +72,7 @@ async fn issue(
     let db = database::Database::create(binary, args.store, identities, &args.database_url)?;
     // With as many outstanding codes as identities, as a service in use would have.
     db.seed_codes(identities, true)?;
+    db.settle()?;
     let ids = db.identity_ids()?;
     let server = server::Server::start(binary, &db)?;
     let measured = load::issue(&server, &ids, args).await?;
@@ -116,6 +117,7 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
         // Enough fresh codes for pgbench's pace, which the service's does not limit.
         let fresh = 20_000 * usize::try_from(args.duration.as_secs().max(1)).unwrap_or(1);
         db.seed_codes(fresh, false)?;
+        db.settle()?;
         let result = pgbench::run(&db, pgbench::Script::Redeem, fresh, args)?;
         rows.push(Row::baseline(
             pgbench::Script::Redeem.label(),

@@ -43,9 +43,9 @@ impl Script {
 const ISSUE_OBVIOUS: &str = r"\set n random(1, :count)
 BEGIN;
 SELECT i.id AS identity FROM bench_ids b JOIN identities i ON i.id = b.id WHERE b.n = :n FOR NO KEY UPDATE OF i \gset
-UPDATE recovery_codes SET revoked_at = now() WHERE identity_id = ':identity'::uuid AND code_type = 'admin' AND used_at IS NULL AND revoked_at IS NULL;
-INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at) VALUES (gen_random_uuid(), ':identity'::uuid, 'browser', 'sent_email', 'code', 'http://bench/iam/recovery/code', now(), now() + interval '1 hour') RETURNING id AS flow \gset
-INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) VALUES (gen_random_uuid(), ':flow'::uuid, ':identity'::uuid, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', true);
+UPDATE recovery_codes SET revoked_at = now() WHERE identity_id = :identity::uuid AND code_type = 'admin' AND used_at IS NULL AND revoked_at IS NULL;
+INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at) VALUES (gen_random_uuid(), :identity::uuid, 'browser', 'sent_email', 'code', 'http://bench/iam/recovery/code', now(), now() + interval '1 hour') RETURNING id AS flow \gset
+INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) VALUES (gen_random_uuid(), :flow::uuid, :identity::uuid, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', true);
 COMMIT;
 ";
 
@@ -55,7 +55,7 @@ WITH identity AS (SELECT i.id FROM bench_ids b JOIN identities i ON i.id = b.id 
 
 /// Each transaction takes the next code, so every code is consumed once, as over the API.
 const REDEEM: &str = r"SELECT c.id AS code FROM bench_flows b JOIN recovery_codes c ON c.flow_id = b.id WHERE b.n = (SELECT nextval('bench_next')) AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > now() \gset
-UPDATE recovery_codes SET used_at = now() WHERE id = ':code'::uuid AND used_at IS NULL;
+UPDATE recovery_codes SET used_at = now() WHERE id = :code::uuid AND used_at IS NULL;
 ";
 
 fn pgbench_binary() -> PathBuf {
@@ -88,8 +88,11 @@ pub fn run(db: &Database, script: Script, count: usize, args: &Args) -> Result<M
     let clients = args.concurrency.to_string();
     let pgbench = |seconds: u64, log: bool| {
         let mut command = Command::new(pgbench_binary());
+        // Prepared statements, as the service's hot statement is: the database's best speed.
         command.args([
             "-n",
+            "-M",
+            "prepared",
             "-c",
             &clients,
             "-j",

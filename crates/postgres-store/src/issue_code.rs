@@ -1,13 +1,17 @@
 //! How PostgreSQL writes a code issue: in one statement.
 
 use application::ports::StoreCodeIssueError;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::DatabaseErrorKind;
+use diesel::sql_types::Untyped;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use domain::recovery::{CODE_METHOD, CodeIssue};
 use sql_store::{Dialect, is_foreign_key_violation, store_error};
 
-/// Issuing a code in one statement, which PostgreSQL runs as one transaction.
+/// Issuing a code in one statement, which PostgreSQL runs as one transaction. The parameters
+/// come first, once each, in a `p` row; the statement is prepared once per connection.
 ///
 /// - The identity's row is locked first: issues for one identity queue, and the flow is
 ///   inserted only if the identity exists.
@@ -17,30 +21,92 @@ use sql_store::{Dialect, is_foreign_key_violation, store_error};
 ///
 /// One round trip instead of five.
 const ISSUE_CODE: &str = "
-WITH identity AS (
-    SELECT id FROM identities WHERE id = $1 FOR NO KEY UPDATE
+), identity AS (
+    SELECT i.id FROM identities i, p WHERE i.id = p.identity_id FOR NO KEY UPDATE OF i
 ), flow AS (
     INSERT INTO recovery_flows
         (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at,
          return_to)
-    SELECT $2, identity.id, $3, $4, $5, $6, $7, $8, $13 FROM identity
+    SELECT p.flow_id, identity.id, p.flow_type, p.state, p.active_method, p.request_url,
+           p.issued_at, p.expires_at, p.return_to
+    FROM identity, p
     RETURNING id, identity_id
 ), revoked AS (
-    UPDATE recovery_codes SET revoked_at = $7
-    WHERE $12
-      AND identity_id IN (SELECT identity_id FROM flow)
-      AND code_type = $11
-      AND used_at IS NULL
-      AND revoked_at IS NULL
+    UPDATE recovery_codes c SET revoked_at = p.issued_at FROM p
+    WHERE p.revoke
+      AND c.identity_id IN (SELECT identity_id FROM flow)
+      AND c.code_type = p.code_type
+      AND c.used_at IS NULL
+      AND c.revoked_at IS NULL
     RETURNING 1
 ), code AS (
     INSERT INTO recovery_codes
         (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive)
-    SELECT $9, flow.id, flow.identity_id, $10, $11, $7, $8, $12
-    FROM flow CROSS JOIN (SELECT count(*) FROM revoked) AS revocation_done
+    SELECT p.code_id, flow.id, flow.identity_id, p.code_hash, p.code_type, p.issued_at,
+           p.expires_at, p.revoke
+    FROM flow, p CROSS JOIN (SELECT count(*) FROM revoked) AS revocation_done
     RETURNING id
 )
 SELECT count(*) AS created FROM code";
+
+/// [`ISSUE_CODE`] with its parameters, as a query diesel may prepare and keep: unlike
+/// `sql_query`, it has a fixed identity and is safe to cache.
+struct IssueCode<'a> {
+    issue: &'a CodeIssue,
+    flow_type: &'static str,
+    state: &'static str,
+    code_type: &'static str,
+}
+
+impl QueryId for IssueCode<'_> {
+    type QueryId = IssueCode<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for IssueCode<'_> {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<PgConnection> for IssueCode<'_> {}
+
+impl QueryFragment<Pg> for IssueCode<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let CodeIssue {
+            flow,
+            code,
+            revoke_previous,
+        } = self.issue;
+        out.push_sql("WITH p AS (SELECT ");
+        out.push_bind_param::<SqlUuid, _>(&flow.identity_id)?;
+        out.push_sql(" AS identity_id, ");
+        out.push_bind_param::<SqlUuid, _>(&flow.id)?;
+        out.push_sql(" AS flow_id, ");
+        out.push_bind_param::<Text, _>(&self.flow_type)?;
+        out.push_sql(" AS flow_type, ");
+        out.push_bind_param::<Text, _>(&self.state)?;
+        out.push_sql(" AS state, ");
+        out.push_bind_param::<Text, _>(&CODE_METHOD)?;
+        out.push_sql(" AS active_method, ");
+        out.push_bind_param::<Text, _>(&flow.request_url)?;
+        out.push_sql(" AS request_url, ");
+        out.push_bind_param::<Timestamptz, _>(&flow.issued_at)?;
+        out.push_sql(" AS issued_at, ");
+        out.push_bind_param::<Timestamptz, _>(&flow.expires_at)?;
+        out.push_sql(" AS expires_at, ");
+        out.push_bind_param::<Nullable<Text>, _>(&flow.return_to)?;
+        out.push_sql(" AS return_to, ");
+        out.push_bind_param::<SqlUuid, _>(&code.id)?;
+        out.push_sql(" AS code_id, ");
+        out.push_bind_param::<Text, _>(code.hash.as_str())?;
+        out.push_sql(" AS code_hash, ");
+        out.push_bind_param::<Text, _>(&self.code_type)?;
+        out.push_sql(" AS code_type, ");
+        out.push_bind_param::<Bool, _>(revoke_previous)?;
+        out.push_sql(" AS revoke");
+        out.push_sql(ISSUE_CODE);
+        Ok(())
+    }
+}
 
 #[derive(QueryableByName)]
 struct Created {
@@ -83,26 +149,13 @@ impl Dialect for Postgres {
 }
 
 fn issue_code(conn: &mut PgConnection, issue: &CodeIssue) -> QueryResult<Created> {
-    let CodeIssue {
-        flow,
-        code,
-        revoke_previous,
-    } = issue;
-    diesel::sql_query(ISSUE_CODE)
-        .bind::<SqlUuid, _>(flow.identity_id)
-        .bind::<SqlUuid, _>(flow.id)
-        .bind::<Text, _>(flow.flow_type.as_str())
-        .bind::<Text, _>(flow.state.as_str())
-        .bind::<Text, _>(CODE_METHOD)
-        .bind::<Text, _>(&flow.request_url)
-        .bind::<Timestamptz, _>(flow.issued_at)
-        .bind::<Timestamptz, _>(flow.expires_at)
-        .bind::<SqlUuid, _>(code.id)
-        .bind::<Text, _>(code.hash.as_str())
-        .bind::<Text, _>(code.code_type.as_str())
-        .bind::<Bool, _>(*revoke_previous)
-        .bind::<Nullable<Text>, _>(flow.return_to.as_deref())
-        .get_result::<Created>(conn)
+    IssueCode {
+        issue,
+        flow_type: issue.flow.flow_type.as_str(),
+        state: issue.flow.state.as_str(),
+        code_type: issue.code.code_type.as_str(),
+    }
+    .get_result::<Created>(conn)
 }
 
 /// Another issue for the same identity committed its exclusive code while this one ran.
