@@ -18,6 +18,8 @@ Options:
   --concurrency N   concurrent clients, for the service and for pgbench (default 16)
   --duration D      measured time, e.g. 20s (default 20s)
   --warmup D        unmeasured time before it (default 3s)
+  --rate R          send R requests/s in all, on a fixed schedule, instead of as fast as the
+                    clients go; latency then counts from the scheduled instant
   --store S         postgres (default) or sqlite
   --database-url U  the PostgreSQL server to create the database on
                     (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
@@ -44,6 +46,8 @@ pub struct Args {
     pub concurrency: usize,
     pub duration: Duration,
     pub warmup: Duration,
+    /// Requests per second in all, when paced.
+    pub rate: Option<f64>,
     pub store: Store,
     pub database_url: String,
     pub json: Option<PathBuf>,
@@ -66,6 +70,7 @@ impl Args {
             concurrency: 16,
             duration: Duration::from_secs(20),
             warmup: Duration::from_secs(3),
+            rate: None,
             store: Store::Postgres,
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
@@ -79,6 +84,15 @@ impl Args {
                 "--concurrency" => parsed.concurrency = number(&value()?)?,
                 "--duration" => parsed.duration = seconds(&value()?)?,
                 "--warmup" => parsed.warmup = seconds(&value()?)?,
+                "--rate" => {
+                    let text = value()?;
+                    let rate: f64 = text
+                        .parse()
+                        .ok()
+                        .filter(|r: &f64| *r > 0.0)
+                        .ok_or_else(|| format!("\"{text}\" is not a positive rate"))?;
+                    parsed.rate = Some(rate);
+                }
                 "--store" => {
                     parsed.store = match value()?.as_str() {
                         "postgres" => Store::Postgres,

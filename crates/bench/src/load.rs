@@ -69,15 +69,19 @@ fn client(concurrency: usize) -> Result<reqwest::Client, String> {
 /// Runs `concurrency` clients calling `request` until the warm-up and the measured window have
 /// passed, or `request` says there is nothing left to send (`None`).
 async fn drive<F, Fut>(
-    concurrency: usize,
-    warmup: Duration,
-    duration: Duration,
+    args: &Args,
     request: F,
 ) -> Measured
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Option<bool>> + Send,
 {
+    let (concurrency, warmup, duration) = (args.concurrency, args.warmup, args.duration);
+    // Paced: each client sends on its own schedule, offset from the others.
+    #[allow(clippy::cast_precision_loss)]
+    let interval = args
+        .rate
+        .map(|rate| Duration::from_secs_f64(concurrency as f64 / rate));
     let request = Arc::new(request);
     let start = Instant::now();
     let measure_from = start + warmup;
@@ -87,8 +91,20 @@ where
             let request = request.clone();
             tokio::spawn(async move {
                 let mut measured = Measured::new();
+                #[allow(clippy::cast_possible_truncation)]
+                let mut scheduled = interval.map(|i| start + i.mul_f64(worker as f64 / concurrency as f64));
                 loop {
-                    let sent = Instant::now();
+                    // Latency counts from the scheduled instant, so a slow answer that delays
+                    // the next request is not hidden.
+                    let sent = match (&mut scheduled, interval) {
+                        (Some(at), Some(interval)) => {
+                            tokio::time::sleep_until((*at).into()).await;
+                            let due = *at;
+                            *at += interval;
+                            due
+                        }
+                        _ => Instant::now(),
+                    };
                     if sent >= end {
                         break;
                     }
@@ -133,7 +149,7 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
             .collect(),
     );
     Ok(
-        drive(args.concurrency, args.warmup, args.duration, move |_| {
+        drive(args, move |_| {
             let client = client.clone();
             let url = url.clone();
             let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
@@ -208,7 +224,7 @@ pub async fn redeem(server: &Server, codes: Vec<Issued>, args: &Args) -> Result<
     let base = format!("{}/self-service/recovery?flow=", server.public);
     let queue = Arc::new(Mutex::new(codes));
     Ok(
-        drive(args.concurrency, args.warmup, args.duration, move |_| {
+        drive(args, move |_| {
             let client = client.clone();
             let next = queue.lock().ok().and_then(|mut q| q.pop());
             let base = base.clone();
