@@ -2,6 +2,7 @@
 
 use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, normalize_email};
 use domain::password::{PasswordError, PasswordHash};
+use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
@@ -92,7 +93,9 @@ impl<S: Store> Service<S> {
             identity,
             identifier,
             ..
-        } = request.draft.validate(Uuid::new_v4(), None, now)?;
+        } = request
+            .draft
+            .validate(new_id(now, &mut rand::rng()), None, now)?;
         let password = match request.password {
             None => None,
             Some(plain) => Some(hash_password(plain).await?),

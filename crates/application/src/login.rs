@@ -5,6 +5,7 @@ use domain::password::PasswordHash;
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Session, SessionToken};
+use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
@@ -52,7 +53,7 @@ impl<S: Store> Service<S> {
             .map(String::from);
         let now = self.clock.now();
         let flow = LoginFlow {
-            id: Uuid::new_v4(),
+            id: new_id(now, &mut rand::rng()),
             flow_type,
             issued_at: now,
             expires_at: now + self.selfservice.flow_lifespan,
@@ -112,7 +113,7 @@ impl<S: Store> Service<S> {
         let now = self.clock.now();
         let token = SessionToken::generate(&mut rand::rng());
         let session = Session {
-            id: Uuid::new_v4(),
+            id: new_id(now, &mut rand::rng()),
             identity_id: identity.id,
             token_hash: token.hash(),
             method: AuthMethod::Password,

@@ -7,6 +7,7 @@ use domain::recovery::{
 };
 use domain::selfservice::{ReturnToError, check_return_to};
 use domain::time::Timestamp;
+use domain::time::new_id;
 use url::Url;
 use uuid::Uuid;
 
@@ -80,7 +81,7 @@ impl<S: Store> Service<S> {
             .transpose()?
             .map(String::from);
         let code = PlainCode::generate(&mut rand::rng(), self.recovery.code_length);
-        let flow_id = Uuid::new_v4();
+        let flow_id = new_id(issued_at, &mut rand::rng());
         let issue = CodeIssue {
             flow: RecoveryFlow {
                 id: flow_id,
@@ -93,7 +94,7 @@ impl<S: Store> Service<S> {
                 return_to,
             },
             code: StoredCode {
-                id: Uuid::new_v4(),
+                id: new_id(issued_at, &mut rand::rng()),
                 flow_id,
                 identity_id: request.identity_id,
                 hash: self.secrets.hash(&code),

@@ -5,6 +5,7 @@ use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, SessionToken};
+use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
@@ -110,7 +111,7 @@ impl<S: Store> Service<S> {
 
         let token = SessionToken::generate(&mut rand::rng());
         let session = Session {
-            id: Uuid::new_v4(),
+            id: new_id(now, &mut rand::rng()),
             identity_id: identity.id,
             token_hash: token.hash(),
             method: AuthMethod::CodeRecovery,
@@ -118,7 +119,7 @@ impl<S: Store> Service<S> {
             expires_at: now + self.selfservice.session_lifespan,
         };
         let settings = SettingsFlow {
-            id: Uuid::new_v4(),
+            id: new_id(now, &mut rand::rng()),
             identity_id: identity.id,
             session_id: session.id,
             flow_type: flow.flow_type,

@@ -68,10 +68,7 @@ fn client(concurrency: usize) -> Result<reqwest::Client, String> {
 
 /// Runs `concurrency` clients calling `request` until the warm-up and the measured window have
 /// passed, or `request` says there is nothing left to send (`None`).
-async fn drive<F, Fut>(
-    args: &Args,
-    request: F,
-) -> Measured
+async fn drive<F, Fut>(args: &Args, request: F) -> Measured
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Option<bool>> + Send,
@@ -92,7 +89,8 @@ where
             tokio::spawn(async move {
                 let mut measured = Measured::new();
                 #[allow(clippy::cast_possible_truncation)]
-                let mut scheduled = interval.map(|i| start + i.mul_f64(worker as f64 / concurrency as f64));
+                let mut scheduled =
+                    interval.map(|i| start + i.mul_f64(worker as f64 / concurrency as f64));
                 loop {
                     // Latency counts from the scheduled instant, so a slow answer that delays
                     // the next request is not hidden.
@@ -148,30 +146,28 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
             .map(|id| json!({"identity_id": id, "expires_in": "1h"}).to_string())
             .collect(),
     );
-    Ok(
-        drive(args, move |_| {
-            let client = client.clone();
-            let url = url.clone();
-            let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
-            async move {
-                let sent = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
-                Some(match sent {
-                    Ok(res) => {
-                        let ok = res.status().as_u16() == 201;
-                        let _ = res.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                })
-            }
-        })
-        .await,
-    )
+    Ok(drive(args, move |_| {
+        let client = client.clone();
+        let url = url.clone();
+        let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
+        async move {
+            let sent = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            Some(match sent {
+                Ok(res) => {
+                    let ok = res.status().as_u16() == 201;
+                    let _ = res.bytes().await;
+                    ok
+                }
+                Err(_) => false,
+            })
+        }
+    })
+    .await)
 }
 
 /// A code ready to redeem: its flow and digits.
@@ -223,28 +219,26 @@ pub async fn redeem(server: &Server, codes: Vec<Issued>, args: &Args) -> Result<
     let client = client(args.concurrency)?;
     let base = format!("{}/self-service/recovery?flow=", server.public);
     let queue = Arc::new(Mutex::new(codes));
-    Ok(
-        drive(args, move |_| {
-            let client = client.clone();
-            let next = queue.lock().ok().and_then(|mut q| q.pop());
-            let base = base.clone();
-            async move {
-                let Issued { flow, code } = next?;
-                let sent = client
-                    .post(format!("{base}{flow}"))
-                    .json(&json!({"method": "code", "code": code}))
-                    .send()
-                    .await;
-                Some(match sent {
-                    Ok(res) => {
-                        let ok = res.status().as_u16() == 200;
-                        let body = res.bytes().await.unwrap_or_default();
-                        ok && body.windows(16).any(|w| w == b"passed_challenge")
-                    }
-                    Err(_) => false,
-                })
-            }
-        })
-        .await,
-    )
+    Ok(drive(args, move |_| {
+        let client = client.clone();
+        let next = queue.lock().ok().and_then(|mut q| q.pop());
+        let base = base.clone();
+        async move {
+            let Issued { flow, code } = next?;
+            let sent = client
+                .post(format!("{base}{flow}"))
+                .json(&json!({"method": "code", "code": code}))
+                .send()
+                .await;
+            Some(match sent {
+                Ok(res) => {
+                    let ok = res.status().as_u16() == 200;
+                    let body = res.bytes().await.unwrap_or_default();
+                    ok && body.windows(16).any(|w| w == b"passed_challenge")
+                }
+                Err(_) => false,
+            })
+        }
+    })
+    .await)
 }

@@ -169,7 +169,7 @@ fn set_identity_password(id: DbId, hash: String, at: DbInstant) -> _ {
     ))
 }
 
-/// The ids are UUIDv4, never nil, so "after nil" is "from the start".
+/// Ids are never nil (v4 or v7), so "after nil" is "from the start".
 fn cursor(after: Option<Uuid>) -> DbId {
     DbId(after.unwrap_or(Uuid::nil()))
 }
