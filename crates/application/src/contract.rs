@@ -406,13 +406,32 @@ pub async fn submissions_are_counted_atomically<S: Store>(store: &S) {
     let ada = stored_identity(store, None).await;
     let issued = issue(ada, now());
     store.store_code_issue(issued.clone()).await.unwrap();
-    let counts =
-        futures_util::future::join_all((0..50).map(|_| store.count_submission(issued.flow.id)))
-            .await;
-    let mut counts: Vec<u32> = counts.into_iter().map(|c| c.unwrap().unwrap()).collect();
+    let submissions = futures_util::future::join_all(
+        (0..50).map(|_| store.begin_submission(issued.flow.id, now())),
+    )
+    .await;
+    let mut counts = Vec::new();
+    for submission in submissions {
+        let submission = submission.unwrap().unwrap();
+        assert_eq!(submission.flow, issued.flow);
+        assert_eq!(submission.identity.id, ada);
+        assert_eq!(submission.codes, std::slice::from_ref(&issued.code));
+        counts.push(submission.count);
+    }
     counts.sort_unstable();
     assert_eq!(counts, (1..=50).collect::<Vec<_>>());
-    assert_eq!(store.count_submission(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        store.begin_submission(Uuid::new_v4(), now()).await.unwrap(),
+        None
+    );
+    // Expired, used and revoked codes are not offered.
+    let later = issued.code.expires_at;
+    let expired = store
+        .begin_submission(issued.flow.id, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(expired.codes.is_empty());
 }
 
 pub async fn a_code_is_redeemed_exactly_once_under_concurrency<S: Store>(store: &S) {

@@ -55,6 +55,17 @@ pub enum RedeemError {
     Store(#[from] StoreError),
 }
 
+/// A counted submission on a recovery flow, with what checking its code needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub flow: RecoveryFlow,
+    /// Submissions so far, this one included.
+    pub count: u32,
+    /// The flow's codes that are unused, unrevoked and unexpired, newest first.
+    pub codes: Vec<StoredCode>,
+    pub identity: Identity,
+}
+
 /// One page of identities, in ascending id order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityQuery {
@@ -145,15 +156,17 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<StoredCode>, StoreError>> + Send;
 
-    /// Counts one more submission on flow `flow_id`, atomically: of concurrent callers each
-    /// gets a different count. The new count, or `None` when there is no such flow.
+    /// Counts one more submission on flow `flow_id`, atomically (of concurrent callers each
+    /// gets a different count), and returns what checking a code needs: the flow, the new
+    /// count, the codes redeemable at `now` and the identity. `None` when there is no such flow.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn count_submission(
+    fn begin_submission(
         &self,
         flow_id: Uuid,
-    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Submission>, StoreError>> + Send;
 
     /// Writes `redemption` in one transaction (see [`Redemption`]). Of concurrent redemptions
     /// of one code exactly one succeeds.

@@ -9,7 +9,7 @@ use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
-use crate::ports::{RedeemError, Store, StoreError};
+use crate::ports::{RedeemError, Store, StoreError, Submission};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlowLookupError {
@@ -80,31 +80,32 @@ impl<S: Store> Service<S> {
         flow_id: Uuid,
         code: &str,
     ) -> Result<Recovered, SubmitCodeError> {
-        let flow = self.recovery_flow(flow_id).await?;
-        let submissions = self
+        let now = self.clock.now();
+        let Submission {
+            flow,
+            count,
+            codes,
+            identity,
+        } = self
             .store
-            .count_submission(flow_id)
+            .begin_submission(flow_id, now)
             .await?
             .ok_or(FlowLookupError::NotFound(flow_id))?;
-        if submissions > self.selfservice.max_submissions {
+        if flow.expires_at <= now {
+            return Err(FlowLookupError::Expired(flow_id).into());
+        }
+        if count > self.selfservice.max_submissions {
             return Err(SubmitCodeError::TooManyAttempts);
         }
         if flow.state != FlowState::SentEmail {
             return Err(SubmitCodeError::InvalidCode(flow));
         }
-        let now = self.clock.now();
-        let candidates = self.store.valid_codes(flow_id, now).await?;
-        let Some(matched) = candidates
+        let Some(matched) = codes
             .into_iter()
             .find(|stored| self.secrets.verify(code, &stored.hash))
         else {
             return Err(SubmitCodeError::InvalidCode(flow));
         };
-        let identity = self
-            .store
-            .find_identity(flow.identity_id)
-            .await?
-            .ok_or(FlowLookupError::NotFound(flow_id))?;
         if identity.state == IdentityState::Inactive {
             return Err(SubmitCodeError::IdentityDisabled);
         }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::ports::{
     Clock, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
     RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
+    Submission,
 };
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
@@ -242,11 +243,26 @@ impl RecoveryRepository for InMemoryStore {
         Ok(codes)
     }
 
-    async fn count_submission(&self, flow_id: Uuid) -> Result<Option<u32>, StoreError> {
+    async fn begin_submission(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<Submission>, StoreError> {
+        let codes = self.valid_codes(flow_id, now).await?;
         let mut state = self.available()?;
-        Ok(state.flows.get_mut(&flow_id).map(|(_, count)| {
-            *count += 1;
-            *count
+        let Some((flow, count)) = state.flows.get_mut(&flow_id) else {
+            return Ok(None);
+        };
+        *count += 1;
+        let (flow, count) = (flow.clone(), *count);
+        let Some((identity, _, _)) = state.identities.get(&flow.identity_id) else {
+            return Ok(None);
+        };
+        Ok(Some(Submission {
+            identity: identity.clone(),
+            flow,
+            count,
+            codes,
         }))
     }
 

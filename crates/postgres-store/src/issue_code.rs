@@ -1,13 +1,13 @@
 //! How PostgreSQL writes a code issue: in one statement.
 
-use application::ports::StoreCodeIssueError;
+use application::ports::{RedeemError, StoreCodeIssueError};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::Untyped;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use domain::recovery::{CODE_METHOD, CodeIssue};
+use domain::recovery::{CODE_METHOD, CodeIssue, Redemption};
 use sql_store::{Dialect, is_foreign_key_violation, store_error};
 
 /// Issuing a code in one statement, which PostgreSQL runs as one transaction. The parameters
@@ -119,6 +119,10 @@ pub struct Postgres;
 
 impl Dialect for Postgres {
     type Connection = PgConnection;
+
+    fn redeem(conn: &mut PgConnection, redemption: Redemption) -> Result<(), RedeemError> {
+        crate::redeem::redeem(conn, &redemption)
+    }
 
     fn store_code_issue(
         conn: &mut PgConnection,

@@ -3,6 +3,7 @@
 
 mod issue_code;
 mod migrations;
+mod redeem;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 

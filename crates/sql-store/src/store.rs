@@ -7,6 +7,7 @@ use std::time::Duration;
 use application::ports::{
     IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
     RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
+    Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -23,7 +24,8 @@ use uuid::Uuid;
 use crate::queries::StoreConnection;
 use crate::{is_unique_violation, store_error};
 
-/// What differs between backends.
+/// What differs between backends: the writes on the hot paths, which a backend may do in fewer
+/// round trips than the portable way given here by default.
 pub trait Dialect: Send + Sync + 'static {
     type Connection: StoreConnection;
 
@@ -35,6 +37,62 @@ pub trait Dialect: Send + Sync + 'static {
         conn: &mut Self::Connection,
         issue: CodeIssue,
     ) -> Result<(), StoreCodeIssueError>;
+
+    /// As [`RecoveryRepository::begin_submission`]: the count and the flow in one statement
+    /// (atomic by itself), then the codes and the identity.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn begin_submission(
+        conn: &mut Self::Connection,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<Submission>, StoreError> {
+        let Some((flow, count)) = conn.count_submission(flow_id).map_err(store_error)? else {
+            return Ok(None);
+        };
+        let flow = RecoveryFlow::try_from(flow)?;
+        let codes = conn
+            .valid_codes(flow_id, now)
+            .map_err(store_error)?
+            .into_iter()
+            .map(StoredCode::try_from)
+            .collect::<Result<_, _>>()?;
+        let identity = conn
+            .find_identity(flow.identity_id)
+            .map_err(store_error)?
+            .ok_or_else(|| StoreError::Unexpected("a flow without its identity".into()))?;
+        Ok(Some(Submission {
+            identity: Identity::try_from(identity)?,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            codes,
+            flow,
+        }))
+    }
+
+    /// As [`RecoveryRepository::redeem`]: by default five statements in a transaction whose
+    /// first write is the consumption, so a lost race rolls back before anything else.
+    ///
+    /// # Errors
+    /// As [`RecoveryRepository::redeem`].
+    fn redeem(conn: &mut Self::Connection, redemption: Redemption) -> Result<(), RedeemError> {
+        let outcome = conn.transaction(|conn| {
+            if conn.consume_code(redemption.code_id, redemption.flow_id, redemption.at)? == 0 {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            conn.set_flow_state(redemption.flow_id, FlowState::PassedChallenge.as_str())?;
+            if redemption.revoke_other_sessions {
+                conn.revoke_sessions_of(redemption.session.identity_id, redemption.at)?;
+            }
+            conn.insert_session(redemption.session.into())?;
+            conn.insert_settings_flow(redemption.settings.into())
+        });
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(diesel::result::Error::RollbackTransaction) => Err(RedeemError::CodeAlreadyUsed),
+            Err(error) => Err(store_error(error).into()),
+        }
+    }
 }
 
 /// Pool sizing and patience.
@@ -242,40 +300,17 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         .await
     }
 
-    async fn count_submission(&self, flow_id: Uuid) -> Result<Option<u32>, StoreError> {
-        self.run(move |conn| {
-            Ok(conn
-                .count_submission(flow_id)
-                .map_err(store_error)?
-                .map(|count| u32::try_from(count).unwrap_or(u32::MAX)))
-        })
-        .await
+    async fn begin_submission(
+        &self,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<Submission>, StoreError> {
+        self.run(move |conn| D::begin_submission(conn, flow_id, now))
+            .await
     }
 
     async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
-        self.run(move |conn| {
-            // The consumption writes first, so SQLite takes its write lock at once and a
-            // lost race rolls back before anything else is written.
-            let outcome = conn.transaction(|conn| {
-                if conn.consume_code(redemption.code_id, redemption.flow_id, redemption.at)? == 0 {
-                    return Err(diesel::result::Error::RollbackTransaction);
-                }
-                conn.set_flow_state(redemption.flow_id, FlowState::PassedChallenge.as_str())?;
-                if redemption.revoke_other_sessions {
-                    conn.revoke_sessions_of(redemption.session.identity_id, redemption.at)?;
-                }
-                conn.insert_session(redemption.session.into())?;
-                conn.insert_settings_flow(redemption.settings.into())
-            });
-            match outcome {
-                Ok(_) => Ok(()),
-                Err(diesel::result::Error::RollbackTransaction) => {
-                    Err(RedeemError::CodeAlreadyUsed)
-                }
-                Err(error) => Err(store_error(error).into()),
-            }
-        })
-        .await
+        self.run(move |conn| D::redeem(conn, redemption)).await
     }
 }
 
