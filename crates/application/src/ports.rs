@@ -58,9 +58,8 @@ pub enum RedeemError {
 /// A counted submission on a recovery flow, with what checking its code needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Submission {
+    /// The flow; its `submissions` include this one.
     pub flow: RecoveryFlow,
-    /// Submissions so far, this one included.
-    pub count: u32,
     /// The flow's codes that are unused, unrevoked and unexpired, newest first.
     pub codes: Vec<StoredCode>,
     pub identity: Identity,
@@ -157,7 +156,7 @@ pub trait RecoveryRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<StoredCode>, StoreError>> + Send;
 
     /// Counts one more submission on flow `flow_id`, atomically (of concurrent callers each
-    /// gets a different count), and returns what checking a code needs: the flow, the new
+    /// gets a different count), and returns what checking a code needs: the flow with its new
     /// count, the codes redeemable at `now` and the identity. `None` when there is no such flow.
     ///
     /// # Errors

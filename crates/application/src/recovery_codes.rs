@@ -92,6 +92,7 @@ impl<S: Store> Service<S> {
                 expires_at,
                 request_url: request.request_url,
                 return_to,
+                submissions: 0,
             },
             code: StoredCode {
                 id: new_id(issued_at, &mut rand::rng()),

@@ -50,6 +50,11 @@ pub enum SubmitCodeError {
 }
 
 impl<S: Store> Service<S> {
+    /// Whether flow `flow` took every submission it may: it is dead, even for the right code.
+    pub fn attempts_exhausted(&self, flow: &RecoveryFlow) -> bool {
+        flow.submissions >= self.selfservice.max_submissions
+    }
+
     /// The recovery flow `id`, while it lasts.
     ///
     /// # Errors
@@ -83,7 +88,6 @@ impl<S: Store> Service<S> {
         let now = self.clock.now();
         let Submission {
             flow,
-            count,
             codes,
             identity,
         } = self
@@ -94,7 +98,7 @@ impl<S: Store> Service<S> {
         if flow.expires_at <= now {
             return Err(FlowLookupError::Expired(flow_id).into());
         }
-        if count > self.selfservice.max_submissions {
+        if flow.submissions > self.selfservice.max_submissions {
             return Err(SubmitCodeError::TooManyAttempts);
         }
         if flow.state != FlowState::SentEmail {

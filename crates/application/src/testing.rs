@@ -30,7 +30,7 @@ pub struct CodeRecord {
 #[derive(Debug, Default)]
 struct State {
     identities: BTreeMap<Uuid, (Identity, Option<String>, Option<PasswordHash>)>,
-    flows: BTreeMap<Uuid, (RecoveryFlow, u32)>,
+    flows: BTreeMap<Uuid, RecoveryFlow>,
     codes: BTreeMap<Uuid, CodeRecord>,
     /// Sessions with the instant they were revoked, if they were.
     sessions: BTreeMap<Uuid, (Session, Option<Timestamp>)>,
@@ -68,11 +68,7 @@ impl InMemoryStore {
 
     /// Every flow, for assertions.
     pub fn flows(&self) -> Vec<RecoveryFlow> {
-        self.lock()
-            .flows
-            .values()
-            .map(|(flow, _)| flow.clone())
-            .collect()
+        self.lock().flows.values().cloned().collect()
     }
 
     /// Every session with its revocation instant, for assertions.
@@ -156,7 +152,7 @@ impl IdentityRepository for InMemoryStore {
     async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
         let mut state = self.available()?;
         let existed = state.identities.remove(&id).is_some();
-        state.flows.retain(|_, (flow, _)| flow.identity_id != id);
+        state.flows.retain(|_, flow| flow.identity_id != id);
         state
             .codes
             .retain(|_, record| record.code.identity_id != id);
@@ -202,7 +198,7 @@ impl RecoveryRepository for InMemoryStore {
                 }
             }
         }
-        state.flows.insert(issue.flow.id, (issue.flow, 0));
+        state.flows.insert(issue.flow.id, issue.flow);
         state.codes.insert(
             issue.code.id,
             CodeRecord {
@@ -215,11 +211,7 @@ impl RecoveryRepository for InMemoryStore {
     }
 
     async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
-        Ok(self
-            .available()?
-            .flows
-            .get(&id)
-            .map(|(flow, _)| flow.clone()))
+        Ok(self.available()?.flows.get(&id).cloned())
     }
 
     async fn valid_codes(
@@ -250,18 +242,17 @@ impl RecoveryRepository for InMemoryStore {
     ) -> Result<Option<Submission>, StoreError> {
         let codes = self.valid_codes(flow_id, now).await?;
         let mut state = self.available()?;
-        let Some((flow, count)) = state.flows.get_mut(&flow_id) else {
+        let Some(flow) = state.flows.get_mut(&flow_id) else {
             return Ok(None);
         };
-        *count += 1;
-        let (flow, count) = (flow.clone(), *count);
+        flow.submissions += 1;
+        let flow = flow.clone();
         let Some((identity, _, _)) = state.identities.get(&flow.identity_id) else {
             return Ok(None);
         };
         Ok(Some(Submission {
             identity: identity.clone(),
             flow,
-            count,
             codes,
         }))
     }
@@ -279,7 +270,7 @@ impl RecoveryRepository for InMemoryStore {
         if let Some(record) = state.codes.get_mut(&redemption.code_id) {
             record.used_at = Some(redemption.at);
         }
-        if let Some((flow, _)) = state.flows.get_mut(&redemption.flow_id) {
+        if let Some(flow) = state.flows.get_mut(&redemption.flow_id) {
             flow.state = FlowState::PassedChallenge;
         }
         if redemption.revoke_other_sessions {

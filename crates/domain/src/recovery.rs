@@ -72,6 +72,8 @@ pub struct RecoveryFlow {
     pub request_url: String,
     /// Where the browser goes once the new password is set.
     pub return_to: Option<String>,
+    /// Codes submitted so far.
+    pub submissions: u32,
 }
 
 /// Who created a code: an operator through the admin API, or the person through a self-service

@@ -95,7 +95,7 @@ fn count_flow_submission(id: DbId) -> _ {
     let columns: FlowColumns = FLOW_COLUMNS;
     dsl::update(recovery_flows::table.find(id))
         .set(recovery_flows::submit_count.eq(recovery_flows::submit_count + 1_i32))
-        .returning((columns, recovery_flows::submit_count))
+        .returning(columns)
 }
 
 #[dsl::auto_type]
@@ -207,7 +207,7 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         identifier: &str,
     ) -> QueryResult<Option<(IdentityRow, Option<String>)>>;
     /// Counts a submission; the flow with its new count, `None` without such a flow.
-    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<(FlowRow, i32)>>;
+    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<FlowRow>>;
     /// Marks the code used if it is still unused and unrevoked; returns rows changed.
     fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize>;
     fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize>;
@@ -253,7 +253,7 @@ where
     set_settings_state: ExecuteDsl<C>,
     set_identity_password: ExecuteDsl<C>,
     for<'a> identity_with_password: LoadQuery<'a, C, (IdentityRow, Option<String>)>,
-    for<'a> count_flow_submission: LoadQuery<'a, C, (FlowRow, i32)>,
+    for<'a> count_flow_submission: LoadQuery<'a, C, FlowRow>,
     for<'a> active_session: LoadQuery<'a, C, (SessionRow, IdentityRow)>,
     for<'a> dsl::Limit<settings_flow_by_id>: LoadQuery<'a, C, SettingsFlowRow>,
     for<'a> dsl::Limit<login_flow_by_id>: LoadQuery<'a, C, LoginFlowRow>,
@@ -332,7 +332,7 @@ where
             .map(|rows| rows.into_iter().next())
     }
 
-    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<(FlowRow, i32)>> {
+    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<FlowRow>> {
         count_flow_submission(DbId(flow_id))
             .load(self)
             .map(|counts| counts.into_iter().next())

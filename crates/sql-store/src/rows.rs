@@ -132,6 +132,7 @@ pub type FlowColumns = (
     recovery_flows::expires_at,
     recovery_flows::request_url,
     recovery_flows::return_to,
+    recovery_flows::submit_count,
 );
 
 pub const FLOW_COLUMNS: FlowColumns = (
@@ -143,6 +144,7 @@ pub const FLOW_COLUMNS: FlowColumns = (
     recovery_flows::expires_at,
     recovery_flows::request_url,
     recovery_flows::return_to,
+    recovery_flows::submit_count,
 );
 
 #[derive(Queryable)]
@@ -155,6 +157,7 @@ pub struct FlowRow {
     expires_at: DbInstant,
     request_url: String,
     return_to: Option<String>,
+    submit_count: i32,
 }
 
 impl TryFrom<FlowRow> for RecoveryFlow {
@@ -171,6 +174,7 @@ impl TryFrom<FlowRow> for RecoveryFlow {
             expires_at: row.expires_at.0,
             request_url: row.request_url,
             return_to: row.return_to,
+            submissions: u32::try_from(row.submit_count).unwrap_or_default(),
         })
     }
 }

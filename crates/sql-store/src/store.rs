@@ -48,7 +48,7 @@ pub trait Dialect: Send + Sync + 'static {
         flow_id: Uuid,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
-        let Some((flow, count)) = conn.count_submission(flow_id).map_err(store_error)? else {
+        let Some(flow) = conn.count_submission(flow_id).map_err(store_error)? else {
             return Ok(None);
         };
         let flow = RecoveryFlow::try_from(flow)?;
@@ -64,7 +64,6 @@ pub trait Dialect: Send + Sync + 'static {
             .ok_or_else(|| StoreError::Unexpected("a flow without its identity".into()))?;
         Ok(Some(Submission {
             identity: Identity::try_from(identity)?,
-            count: u32::try_from(count).unwrap_or(u32::MAX),
             codes,
             flow,
         }))

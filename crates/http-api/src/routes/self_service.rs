@@ -251,6 +251,11 @@ async fn recovery_page<S: Store>(
             "This code was already used",
             "Your account was recovered with it. Sign in, or ask for a new code.",
         )),
+        Ok(flow) if service.attempts_exhausted(&flow) => Ok(pages::recovery_dead_end(
+            StatusCode::OK,
+            "Too many attempts",
+            TOO_MANY_ATTEMPTS,
+        )),
         Ok(_) => Ok(pages::recovery_form(
             &public_url(&settings, &format!("self-service/recovery?flow={flow_id}")),
             service.code_length(),

@@ -489,6 +489,11 @@ on_every_store! {
         for _ in 0..5 {
             app.post_form(&path, &[("code", &wrong(&code))], None).await;
         }
+        // The page says so before anyone types again.
+        let page = app.get_page(&format!("/recovery?flow={flow}"), None).await;
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Too many attempts"), "{html}");
+        assert!(!html.contains("<form"));
         let res = app.post_form(&path, &[("code", &code)], None).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         assert!(res.text().await.unwrap().contains("request another code"));
