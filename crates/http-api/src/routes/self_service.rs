@@ -82,6 +82,22 @@ fn required_flow(query: FlowQuery) -> Result<Uuid, ApiError> {
     })
 }
 
+/// What every submission checks first: the flow it names, and that a browser form comes from
+/// our own origin. Returns the flow, whether the body was a form, and the body.
+fn open_submission<T>(
+    req: &HttpRequest,
+    settings: &HttpSettings,
+    query: web::Query<FlowQuery>,
+    body: Submission<T>,
+) -> Result<(Uuid, bool, T), ApiError> {
+    let flow_id = required_flow(query.into_inner())?;
+    let is_form = body.is_form();
+    if is_form {
+        check_same_origin(req, &settings.public_base_url)?;
+    }
+    Ok((flow_id, is_form, body.into_inner()))
+}
+
 /// The method a form or JSON body names must be the one the endpoint takes.
 fn check_method(method: Option<&str>, expected: &str) -> Result<(), ApiError> {
     match method {
@@ -122,12 +138,7 @@ async fn submit_recovery<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<RecoverySubmission>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = required_flow(query.into_inner())?;
-    let is_form = body.is_form();
-    if is_form {
-        check_same_origin(&req, &settings.public_base_url)?;
-    }
-    let submission = body.into_inner();
+    let (flow_id, is_form, submission) = open_submission(&req, &settings, query, body)?;
     check_method(submission.method.as_deref(), "code")?;
     let code = submission.code.trim();
     let outcome = service.submit_recovery_code(flow_id, code).await;
@@ -297,12 +308,7 @@ async fn submit_settings<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<SettingsSubmission>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = required_flow(query.into_inner())?;
-    let is_form = body.is_form();
-    if is_form {
-        check_same_origin(&req, &settings.public_base_url)?;
-    }
-    let submission = body.into_inner();
+    let (flow_id, is_form, submission) = open_submission(&req, &settings, query, body)?;
     check_method(submission.method.as_deref(), "password")?;
     let token = match require_token(&req) {
         Ok(token) => token,
@@ -454,12 +460,7 @@ async fn submit_login<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<LoginSubmission>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = required_flow(query.into_inner())?;
-    let is_form = body.is_form();
-    if is_form {
-        check_same_origin(&req, &settings.public_base_url)?;
-    }
-    let submission = body.into_inner();
+    let (flow_id, is_form, submission) = open_submission(&req, &settings, query, body)?;
     check_method(submission.method.as_deref(), "password")?;
     let action = public_url(&settings, &format!("self-service/login?flow={flow_id}"));
     match service
