@@ -50,6 +50,7 @@ macro_rules! store_contract {
             sessions_are_found_by_token_until_revoked_or_expired,
             a_password_is_set_with_its_settings_flow,
             login_flows_round_trip,
+            expired_flows_and_sessions_are_purged,
             the_store_is_ready
         );
     };
@@ -672,6 +673,50 @@ pub async fn login_flows_round_trip<S: Store>(store: &S) {
     store.insert_login_flow(flow.clone()).await.unwrap();
     assert_eq!(store.find_login_flow(flow.id).await.unwrap(), Some(flow));
     assert_eq!(store.find_login_flow(Uuid::new_v4()).await.unwrap(), None);
+}
+
+pub async fn expired_flows_and_sessions_are_purged<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let old = issue(ada, now());
+    store.store_code_issue(old.clone()).await.unwrap();
+    let (_, redeemed) = redemption(&old, now());
+    let (settings_id, session) = (redeemed.settings.id, redeemed.session.clone());
+    store.redeem(redeemed).await.unwrap();
+    let login = LoginFlow {
+        id: Uuid::new_v4(),
+        flow_type: FlowType::Browser,
+        issued_at: now(),
+        expires_at: now() + TimeDelta::hours(1),
+        return_to: None,
+    };
+    store.insert_login_flow(login.clone()).await.unwrap();
+    let fresh = issue(ada, now() + TimeDelta::days(2));
+    let mut fresh_no_revoke = fresh.clone();
+    fresh_no_revoke.revoke_previous = false;
+    store.store_code_issue(fresh_no_revoke).await.unwrap();
+
+    // Nothing has expired before the first expiry.
+    store.purge_expired(now()).await.unwrap();
+    assert!(store.find_flow(old.flow.id).await.unwrap().is_some());
+    assert!(store.find_login_flow(login.id).await.unwrap().is_some());
+
+    store
+        .purge_expired(now() + TimeDelta::days(1) + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(store.find_flow(old.flow.id).await.unwrap(), None);
+    assert_eq!(store.find_login_flow(login.id).await.unwrap(), None);
+    assert_eq!(store.find_settings_flow(settings_id).await.unwrap(), None);
+    assert!(
+        store
+            .find_session(&session.token_hash, now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // What has not expired stays, and so does the identity.
+    assert!(store.find_flow(fresh.flow.id).await.unwrap().is_some());
+    assert!(store.find_identity(ada).await.unwrap().is_some());
 }
 
 pub async fn the_store_is_ready<S: Store>(store: &S) {

@@ -247,6 +247,18 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<LoginFlow>, StoreError>> + Send;
 }
 
+pub trait Housekeeping: Send + Sync + 'static {
+    /// Deletes what expired before `before`: recovery flows (with their codes), settings and
+    /// login flows, and sessions (also those revoked before it, with their settings flows).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn purge_expired(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 pub trait Readiness: Send + Sync + 'static {
     /// Succeeds when the store answers a query.
     ///
@@ -257,7 +269,12 @@ pub trait Readiness: Send + Sync + 'static {
 
 /// Everything the use cases store; one adapter usually implements all of it.
 pub trait Store:
-    IdentityRepository + RecoveryRepository + SessionRepository + SelfServiceRepository + Readiness
+    IdentityRepository
+    + RecoveryRepository
+    + SessionRepository
+    + SelfServiceRepository
+    + Housekeeping
+    + Readiness
 {
 }
 
@@ -266,6 +283,7 @@ impl<T> Store for T where
         + RecoveryRepository
         + SessionRepository
         + SelfServiceRepository
+        + Housekeeping
         + Readiness
 {
 }

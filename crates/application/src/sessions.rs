@@ -15,7 +15,20 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
+/// How long expired flows and sessions are kept: long enough for a late visitor to be told
+/// that a link expired rather than that it never existed.
+pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
 impl<S: Store> Service<S> {
+    /// Deletes flows and sessions that expired (or sessions revoked) more than
+    /// [`RETENTION`] ago, so that the store does not grow without end.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn purge_expired(&self) -> Result<(), StoreError> {
+        self.store.purge_expired(self.clock.now() - RETENTION).await
+    }
+
     /// The active session `token` names, with its identity.
     ///
     /// # Errors

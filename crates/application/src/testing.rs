@@ -14,9 +14,9 @@ use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::ports::{
-    Clock, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
-    RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
-    Submission,
+    Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness,
+    RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError,
+    StoreError, Submission,
 };
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
@@ -364,6 +364,28 @@ impl SelfServiceRepository for InMemoryStore {
 
     async fn find_login_flow(&self, id: Uuid) -> Result<Option<LoginFlow>, StoreError> {
         Ok(self.available()?.login_flows.get(&id).cloned())
+    }
+}
+
+impl Housekeeping for InMemoryStore {
+    async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
+        let mut state = self.available()?;
+        state.flows.retain(|_, flow| flow.expires_at >= before);
+        let flows: Vec<Uuid> = state.flows.keys().copied().collect();
+        state
+            .codes
+            .retain(|_, record| flows.contains(&record.code.flow_id));
+        state.sessions.retain(|_, (session, revoked_at)| {
+            session.expires_at >= before && revoked_at.is_none_or(|at| at >= before)
+        });
+        let sessions: Vec<Uuid> = state.sessions.keys().copied().collect();
+        state
+            .settings_flows
+            .retain(|_, flow| flow.expires_at >= before && sessions.contains(&flow.session_id));
+        state
+            .login_flows
+            .retain(|_, flow| flow.expires_at >= before);
+        Ok(())
     }
 }
 

@@ -152,6 +152,7 @@ impl Application {
                 source,
             }
         };
+        keep_house(service.clone());
         let admin = http_api::admin_server(service.clone(), http.clone(), admin_listener, options)
             .map_err(bind_error(admin_addr))?;
         let public = http_api::public_server(service, http, public_listener, options)
@@ -189,6 +190,23 @@ impl Application {
         let (admin, public) = tokio::join!(self.admin, self.public);
         admin.and(public)
     }
+}
+
+/// How often expired flows and sessions are deleted.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes expired flows and sessions at start and every [`HOUSEKEEPING_INTERVAL`], for as
+/// long as the server runs, so that the store does not grow without end.
+fn keep_house<S: Store>(service: Arc<Service<S>>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        loop {
+            interval.tick().await;
+            if let Err(error) = service.purge_expired().await {
+                tracing::warn!(%error, "expired flows and sessions could not be deleted");
+            }
+        }
+    });
 }
 
 /// Configured durations are at most Go's limit (about 292 years), which `TimeDelta` holds.

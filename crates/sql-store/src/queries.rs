@@ -170,6 +170,31 @@ fn set_identity_password(id: DbId, hash: String, at: DbInstant) -> _ {
     ))
 }
 
+#[dsl::auto_type]
+fn expired_recovery_flows(before: DbInstant) -> _ {
+    dsl::delete(recovery_flows::table.filter(recovery_flows::expires_at.lt(before)))
+}
+
+#[dsl::auto_type]
+fn expired_sessions(before: DbInstant) -> _ {
+    dsl::delete(sessions::table.filter(sessions::expires_at.lt(before)))
+}
+
+#[dsl::auto_type]
+fn revoked_sessions(before: DbInstant) -> _ {
+    dsl::delete(sessions::table.filter(sessions::revoked_at.lt(before)))
+}
+
+#[dsl::auto_type]
+fn expired_settings_flows(before: DbInstant) -> _ {
+    dsl::delete(settings_flows::table.filter(settings_flows::expires_at.lt(before)))
+}
+
+#[dsl::auto_type]
+fn expired_login_flows(before: DbInstant) -> _ {
+    dsl::delete(login_flows::table.filter(login_flows::expires_at.lt(before)))
+}
+
 /// Ids are never nil (v4 or v7), so "after nil" is "from the start".
 fn cursor(after: Option<Uuid>) -> DbId {
     DbId(after.unwrap_or(Uuid::nil()))
@@ -231,6 +256,8 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
     ) -> QueryResult<usize>;
     fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize>;
     fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>>;
+    /// Deletes what expired (or was revoked) before `before`; foreign keys take the rest.
+    fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()>;
     /// A round trip that proves the database answers.
     fn ping(&mut self) -> QueryResult<()> {
         self.batch_execute("SELECT 1")
@@ -247,6 +274,11 @@ where
     InsertRow<settings_flows::table, SettingsFlowRow>: ExecuteDsl<C>,
     InsertRow<login_flows::table, LoginFlowRow>: ExecuteDsl<C>,
     consume_unused_code: ExecuteDsl<C>,
+    expired_recovery_flows: ExecuteDsl<C>,
+    expired_sessions: ExecuteDsl<C>,
+    revoked_sessions: ExecuteDsl<C>,
+    expired_settings_flows: ExecuteDsl<C>,
+    expired_login_flows: ExecuteDsl<C>,
     set_flow_state: ExecuteDsl<C>,
     revoke_active_sessions: ExecuteDsl<C>,
     revoke_active_session: ExecuteDsl<C>,
@@ -401,5 +433,16 @@ where
 
     fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>> {
         login_flow_by_id(DbId(id)).first(self).optional()
+    }
+
+    fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()> {
+        let before = DbInstant(before);
+        self.transaction(|conn| {
+            expired_recovery_flows(before).execute(conn)?;
+            expired_sessions(before).execute(conn)?;
+            revoked_sessions(before).execute(conn)?;
+            expired_settings_flows(before).execute(conn)?;
+            expired_login_flows(before).execute(conn).map(drop)
+        })
     }
 }

@@ -5,9 +5,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use application::ports::{
-    IdentityQuery, IdentityRepository, InsertIdentityError, Readiness, RecoveryRepository,
-    RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError, StoreError,
-    Submission,
+    Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness,
+    RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError,
+    StoreError, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -405,6 +405,13 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
                 .transpose()
         })
         .await
+    }
+}
+
+impl<D: Dialect> Housekeeping for SqlStore<D> {
+    async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
+        self.run(move |conn| conn.purge_expired(before).map_err(store_error))
+            .await
     }
 }
 
