@@ -2,7 +2,7 @@
 //!
 //! Handlers and extractors fail with [`ApiError`]; the router, actix itself or a panic may
 //! produce a bare status instead. The middleware renders both the same way, with the request
-//! id, so no non-2xx response leaves without the envelope.
+//! id, so no non-2xx API response leaves without the envelope. Pages (HTML) pass as they are.
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
