@@ -1,14 +1,14 @@
 //! How PostgreSQL writes a code issue: in one statement.
 
-use application::ports::{RedeemError, StoreCodeIssueError};
+use application::ports::StoreCodeIssueError;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::Untyped;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use domain::recovery::{CODE_METHOD, CodeIssue, Redemption};
-use sql_store::{Dialect, is_foreign_key_violation, store_error};
+use domain::recovery::{CODE_METHOD, CodeIssue};
+use sql_store::{is_foreign_key_violation, store_error};
 
 /// Issuing a code in one statement, which PostgreSQL runs as one transaction. The parameters
 /// come first, once each, in a `p` row; the statement is prepared once per connection.
@@ -114,41 +114,31 @@ struct Created {
     created: i64,
 }
 
-/// The PostgreSQL dialect of the shared store.
-pub struct Postgres;
-
-impl Dialect for Postgres {
-    type Connection = PgConnection;
-
-    fn redeem(conn: &mut PgConnection, redemption: Redemption) -> Result<(), RedeemError> {
-        crate::redeem::redeem(conn, &redemption)
-    }
-
-    fn store_code_issue(
-        conn: &mut PgConnection,
-        issue: CodeIssue,
-    ) -> Result<(), StoreCodeIssueError> {
-        let result = match issue_code(conn, &issue) {
-            // The statement queued behind another issue for the identity, whose code its
-            // snapshot could not see and revoke. Take the lock first, in a statement of its
-            // own: the issue that follows in the transaction then sees every earlier code.
-            Err(error) if lost_race(&error) => conn.transaction(|conn| {
-                diesel::sql_query("SELECT 1 FROM identities WHERE id = $1 FOR NO KEY UPDATE")
-                    .bind::<SqlUuid, _>(issue.flow.identity_id)
-                    .execute(conn)?;
-                issue_code(conn, &issue)
-            }),
-            other => other,
-        };
-        match result {
-            Ok(Created { created: 1 }) => Ok(()),
-            Ok(_) => Err(StoreCodeIssueError::IdentityNotFound),
-            // The identity was deleted between the lookup and the insert.
-            Err(error) if is_foreign_key_violation(&error) => {
-                Err(StoreCodeIssueError::IdentityNotFound)
-            }
-            Err(error) => Err(store_error(error).into()),
+/// Issues a code, retrying once under the identity's lock when a concurrent issue won.
+pub(crate) fn store_code_issue(
+    conn: &mut PgConnection,
+    issue: CodeIssue,
+) -> Result<(), StoreCodeIssueError> {
+    let result = match issue_code(conn, &issue) {
+        // The statement queued behind another issue for the identity, whose code its
+        // snapshot could not see and revoke. Take the lock first, in a statement of its
+        // own: the issue that follows in the transaction then sees every earlier code.
+        Err(error) if lost_race(&error) => conn.transaction(|conn| {
+            diesel::sql_query("SELECT 1 FROM identities WHERE id = $1 FOR NO KEY UPDATE")
+                .bind::<SqlUuid, _>(issue.flow.identity_id)
+                .execute(conn)?;
+            issue_code(conn, &issue)
+        }),
+        other => other,
+    };
+    match result {
+        Ok(Created { created: 1 }) => Ok(()),
+        Ok(_) => Err(StoreCodeIssueError::IdentityNotFound),
+        // The identity was deleted between the lookup and the insert.
+        Err(error) if is_foreign_key_violation(&error) => {
+            Err(StoreCodeIssueError::IdentityNotFound)
         }
+        Err(error) => Err(store_error(error).into()),
     }
 }
 

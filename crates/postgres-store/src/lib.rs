@@ -1,16 +1,19 @@
 //! The PostgreSQL adapter: the shared SQL store ([`sql_store::SqlStore`]) on PostgreSQL, with
-//! its migrations and the one-statement way PostgreSQL issues a code.
+//! its migrations and its dialect: issuing, counting a submission and redeeming, each in one
+//! statement.
 
+mod dialect;
 mod issue_code;
 mod migrations;
 mod redeem;
+mod submission;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
 use diesel::r2d2::NopConnectionCustomizer;
 use sql_store::SqlStore;
 
-pub use issue_code::Postgres;
+pub use dialect::Postgres;
 pub use migrations::{MigrationError, run_migrations};
 pub use sql_store::PoolOptions;
 

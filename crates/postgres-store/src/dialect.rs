@@ -1,0 +1,34 @@
+//! PostgreSQL's part of the shared store: each hot path in one statement.
+
+use application::ports::{RedeemError, StoreCodeIssueError, StoreError, Submission};
+use diesel::PgConnection;
+use domain::recovery::{CodeIssue, Redemption};
+use domain::time::Timestamp;
+use sql_store::Dialect;
+use uuid::Uuid;
+
+/// The PostgreSQL dialect of the shared store.
+pub struct Postgres;
+
+impl Dialect for Postgres {
+    type Connection = PgConnection;
+
+    fn store_code_issue(
+        conn: &mut PgConnection,
+        issue: CodeIssue,
+    ) -> Result<(), StoreCodeIssueError> {
+        crate::issue_code::store_code_issue(conn, issue)
+    }
+
+    fn begin_submission(
+        conn: &mut PgConnection,
+        flow_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<Submission>, StoreError> {
+        crate::submission::begin_submission(conn, flow_id, now)
+    }
+
+    fn redeem(conn: &mut PgConnection, redemption: Redemption) -> Result<(), RedeemError> {
+        crate::redeem::redeem(conn, &redemption)
+    }
+}
