@@ -144,17 +144,6 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         id: Uuid,
     ) -> impl Future<Output = Result<Option<RecoveryFlow>, StoreError>> + Send;
 
-    /// The codes of flow `flow_id` that can still be redeemed at `now`: never used, not
-    /// revoked, expiring after `now`. Newest first.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the store fails.
-    fn valid_codes(
-        &self,
-        flow_id: Uuid,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Vec<StoredCode>, StoreError>> + Send;
-
     /// Counts one more submission on flow `flow_id`, atomically (of concurrent callers each
     /// gets a different count), and returns what checking a code needs: the flow with its new
     /// count, the codes redeemable at `now` and the identity. `None` when there is no such flow.

@@ -214,12 +214,12 @@ impl RecoveryRepository for InMemoryStore {
         Ok(self.available()?.flows.get(&id).cloned())
     }
 
-    async fn valid_codes(
+    async fn begin_submission(
         &self,
         flow_id: Uuid,
         now: Timestamp,
-    ) -> Result<Vec<StoredCode>, StoreError> {
-        let state = self.available()?;
+    ) -> Result<Option<Submission>, StoreError> {
+        let mut state = self.available()?;
         let mut codes: Vec<StoredCode> = state
             .codes
             .values()
@@ -232,16 +232,6 @@ impl RecoveryRepository for InMemoryStore {
             .map(|record| record.code.clone())
             .collect();
         codes.sort_by_key(|code| std::cmp::Reverse(code.issued_at));
-        Ok(codes)
-    }
-
-    async fn begin_submission(
-        &self,
-        flow_id: Uuid,
-        now: Timestamp,
-    ) -> Result<Option<Submission>, StoreError> {
-        let codes = self.valid_codes(flow_id, now).await?;
-        let mut state = self.available()?;
         let Some(flow) = state.flows.get_mut(&flow_id) else {
             return Ok(None);
         };

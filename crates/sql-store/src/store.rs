@@ -284,21 +284,6 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         .await
     }
 
-    async fn valid_codes(
-        &self,
-        flow_id: Uuid,
-        now: Timestamp,
-    ) -> Result<Vec<StoredCode>, StoreError> {
-        self.run(move |conn| {
-            conn.valid_codes(flow_id, now)
-                .map_err(store_error)?
-                .into_iter()
-                .map(StoredCode::try_from)
-                .collect()
-        })
-        .await
-    }
-
     async fn begin_submission(
         &self,
         flow_id: Uuid,

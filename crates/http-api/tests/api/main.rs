@@ -225,14 +225,16 @@ impl TestApp {
         .unwrap()
     }
 
-    /// The codes of a flow that can still be redeemed now.
+    /// The codes of a flow that can still be redeemed now (counting a submission to see them).
     pub async fn live_codes(&self, flow_id: Uuid) -> Vec<StoredCode> {
         let now = chrono::Utc::now();
         match &self.db {
-            TestDb::Postgres(db) => db.store.valid_codes(flow_id, now).await,
-            TestDb::Sqlite(db) => db.store.valid_codes(flow_id, now).await,
+            TestDb::Postgres(db) => db.store.begin_submission(flow_id, now).await,
+            TestDb::Sqlite(db) => db.store.begin_submission(flow_id, now).await,
         }
         .unwrap()
+        .map(|submission| submission.codes)
+        .unwrap_or_default()
     }
 
     /// Whether `text` appears anywhere in the stored data: in any column of any row on
