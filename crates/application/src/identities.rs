@@ -6,7 +6,7 @@ use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
-use crate::ports::{BoxError, IdentityQuery, InsertIdentityError, Store, StoreError};
+use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreError};
 
 /// A new identity as the operator sends it; the password is in clear until hashed here, and
 /// `Debug` does not print it.
@@ -193,12 +193,7 @@ impl<S: Store> Service<S> {
 
 /// Argon2id is slow by design; it runs on the blocking pool, not on the request's thread.
 async fn hash_password(plain: String) -> Result<PasswordHash, CreateIdentityError> {
-    match tokio::task::spawn_blocking(move || PasswordHash::create(&plain, &mut rand::rng())).await
-    {
-        Ok(hashed) => hashed.map_err(CreateIdentityError::InvalidPassword),
-        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(CreateIdentityError::Store(StoreError::Unexpected(
-            BoxError::from(join),
-        ))),
-    }
+    crate::blocking::run(move || PasswordHash::create(&plain, &mut rand::rng()))
+        .await?
+        .map_err(CreateIdentityError::InvalidPassword)
 }

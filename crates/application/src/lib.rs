@@ -1,6 +1,7 @@
 //! The use cases of the recovery service, and the ports (traits) they need from the outside:
 //! storage and the clock. Adapters implement the ports; this crate knows none of them.
 
+pub mod blocking;
 #[cfg(feature = "testing")]
 pub mod contract;
 pub mod identities;

@@ -9,7 +9,7 @@ use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
-use crate::ports::{BoxError, Store, StoreError};
+use crate::ports::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -99,11 +99,7 @@ impl<S: Store> Service<S> {
             Some((identity, Some(hash))) => (Some(identity), hash),
             _ => (None, PasswordHash::from_stored(DECOY_HASH.to_owned())),
         };
-        let matches = match tokio::task::spawn_blocking(move || stored.verify(&password)).await {
-            Ok(matches) => matches,
-            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(join) => return Err(StoreError::Unexpected(BoxError::from(join)).into()),
-        };
+        let matches = crate::blocking::run(move || stored.verify(&password)).await?;
         let identity = identity
             .filter(|_| matches)
             .ok_or(LoginError::InvalidCredentials)?;

@@ -7,7 +7,7 @@ use domain::session::{Session, SessionToken};
 use uuid::Uuid;
 
 use crate::Service;
-use crate::ports::{BoxError, Store, StoreError};
+use crate::ports::{Store, StoreError};
 use crate::sessions::SessionError;
 
 #[derive(Debug, thiserror::Error)]
@@ -90,15 +90,11 @@ impl<S: Store> Service<S> {
             return Err(SettingsError::PrivilegeExpired);
         }
         let identifier = identity.email().map(str::to_lowercase);
-        let hash = match tokio::task::spawn_blocking(move || {
+        let hash = crate::blocking::run(move || {
             PasswordHash::create_for(&password, identifier.as_deref(), &mut rand::rng())
         })
-        .await
-        {
-            Ok(hashed) => hashed.map_err(SettingsError::InvalidPassword)?,
-            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(join) => return Err(StoreError::Unexpected(BoxError::from(join)).into()),
-        };
+        .await?
+        .map_err(SettingsError::InvalidPassword)?;
         self.store
             .set_password(flow.id, identity.id, hash, now)
             .await?;

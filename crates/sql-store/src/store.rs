@@ -18,7 +18,6 @@ use domain::recovery::{FlowState, Redemption};
 use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
-use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::queries::StoreConnection;
@@ -171,10 +170,9 @@ impl<D: Dialect> SqlStore<D> {
             .map_err(|error| StoreError::Unavailable(Box::new(error)))
     }
 
-    /// Runs `work` with a pooled connection on tokio's blocking pool, inside the caller's
-    /// tracing span: the one place blocking diesel work leaves the async runtime. A panic in
-    /// `work` is raised again in the caller; a pool that cannot hand out a connection in time
-    /// is [`StoreError::Unavailable`].
+    /// Runs `work` with a pooled connection off the async runtime
+    /// ([`application::blocking::run`]). A pool that cannot hand out a connection in time is
+    /// [`StoreError::Unavailable`].
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -192,19 +190,13 @@ impl<D: Dialect> SqlStore<D> {
         F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        let task = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
+        application::blocking::run(move || {
             let mut conn = pool
                 .get_timeout(patience)
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
             work(&mut conn)
-        });
-        match task.in_current_span().await {
-            Ok(result) => result,
-            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(join) => Err(StoreError::Unexpected(Box::new(join)).into()),
-        }
+        })
+        .await?
     }
 }
 
