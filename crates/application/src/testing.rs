@@ -41,7 +41,8 @@ struct State {
 impl State {
     fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) {
         for (session, revoked_at) in self.sessions.values_mut() {
-            if session.identity_id == identity_id && revoked_at.is_none() {
+            if session.identity_id == identity_id && session.expires_at > at && revoked_at.is_none()
+            {
                 *revoked_at = Some(at);
             }
         }

@@ -110,7 +110,9 @@ impl Database {
         self.dsn.trim_start_matches("sqlite://")
     }
 
-    /// `n` identities, numbered in `bench_ids` so that pgbench can pick one at random.
+    /// `n` identities, numbered in `bench_ids` so that pgbench can pick one at random. Only the
+    /// seeded tables are analyzed: an empty table analyzed tells the planner it stays empty, and
+    /// the server's statements, prepared on that, would scan it whole as it fills.
     fn seed_identities(&self, n: usize) -> Result<(), String> {
         self.execute(
             &format!(
@@ -119,7 +121,7 @@ impl Database {
                  FROM generate_series(1, {n});
                  CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM identities;
                  CREATE UNIQUE INDEX ON bench_ids (n);
-                 ANALYZE;"
+                 ANALYZE identities, bench_ids;"
             ),
             &format!(
                 "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n})
@@ -130,7 +132,8 @@ impl Database {
     }
 
     /// `n` outstanding codes, each with its flow, for the identities in turn, numbered in
-    /// `bench_flows`. `exclusive` codes (as issued with invalidation on) allow one per identity.
+    /// `bench_flows` after those seeded before. `exclusive` codes (as issued with invalidation
+    /// on) allow one per identity.
     pub fn seed_codes(&self, n: usize, exclusive: bool) -> Result<(), String> {
         let rounds = n.div_ceil(self.identities).max(1);
         self.execute(
@@ -151,7 +154,10 @@ impl Database {
                           md5(random()::text) || md5(random()::text), 'admin', now(),
                           now() + interval '1 hour', {exclusive} FROM flows
                    RETURNING flow_id)
-                 INSERT INTO bench_flows SELECT row_number() OVER (), flow_id FROM codes;
+                 INSERT INTO bench_flows
+                 SELECT (SELECT coalesce(max(n), 0) FROM bench_flows) + row_number() OVER (),
+                        flow_id
+                 FROM codes;
                  CREATE UNIQUE INDEX IF NOT EXISTS bench_flows_n ON bench_flows (n);
                  CREATE SEQUENCE IF NOT EXISTS bench_next;
                  ANALYZE;"
@@ -166,6 +172,24 @@ impl Database {
                  SELECT {UUID}, id, identity_id, lower(hex(randomblob(32))), 'admin', {NOW},
                         {LATER}, {exclusive} FROM recovery_flows;",
                 exclusive = u8::from(exclusive),
+            ),
+        )
+    }
+
+    /// One past session for each identity, expired an hour ago (so not yet purged), as a
+    /// service in use would have:
+    /// the session tables are not empty when redemptions start, as they are not in production.
+    pub fn seed_sessions(&self) -> Result<(), String> {
+        self.execute(
+            "INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at, expires_at)
+             SELECT gen_random_uuid(), id, md5(random()::text) || md5(random()::text), 'password',
+                    now() - interval '1 day', now() - interval '1 hour'
+             FROM identities;",
+            &format!(
+                "INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at,
+                                       expires_at)
+                 SELECT {UUID}, id, lower(hex(randomblob(32))), 'password', {DAY_AGO},
+                        {HOUR_AGO} FROM identities;"
             ),
         )
     }
@@ -227,3 +251,5 @@ const UUID: &str = "lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(ra
 /// Now, and an hour from now, as the store writes instants in SQLite.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const LATER: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 hour')";
+const DAY_AGO: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')";
+const HOUR_AGO: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')";

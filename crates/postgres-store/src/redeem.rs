@@ -22,8 +22,8 @@ const REDEEM: &str = "
     RETURNING 1
 ), revoked AS (
     UPDATE sessions s SET revoked_at = p.at FROM p
-    WHERE p.revoke_others AND s.identity_id = p.identity_id AND s.revoked_at IS NULL
-      AND EXISTS (SELECT 1 FROM consumed)
+    WHERE p.revoke_others AND s.identity_id = p.identity_id AND s.expires_at > p.at
+      AND s.revoked_at IS NULL AND EXISTS (SELECT 1 FROM consumed)
     RETURNING 1
 ), session AS (
     INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at, expires_at)

@@ -117,9 +117,11 @@ fn set_flow_state(id: DbId, state: &'static str) -> _ {
 
 #[dsl::auto_type]
 fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
+    // Expired sessions are over already: writing them would only cost.
     dsl::update(
         sessions::table
             .filter(sessions::identity_id.eq(identity_id))
+            .filter(sessions::expires_at.gt(at))
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(at))
