@@ -8,7 +8,8 @@ use crate::Location;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Setup {
-    /// Write-ahead logging: readers never wait for the writer. Files only.
+    /// Write-ahead logging: commits need no fsync with NORMAL sync, and other processes (a
+    /// backup, the `sqlite3` shell) read while the server writes. Files only.
     wal: bool,
 }
 
