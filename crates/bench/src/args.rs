@@ -108,6 +108,10 @@ impl Args {
         if parsed.concurrency == 0 || parsed.identities == 0 {
             return Err("--concurrency and --identities must be at least 1".to_owned());
         }
+        if parsed.identities < parsed.concurrency {
+            // pgbench's clients each draw from identities of their own.
+            return Err("--identities must be at least --concurrency".to_owned());
+        }
         Ok(parsed)
     }
 }

@@ -51,20 +51,21 @@ impl Script {
 }
 
 /// Picks the identity by number: pgbench cannot draw a random UUID from a list otherwise.
-/// The baselines' codes are not `exclusive`: pgbench cannot retry the unique-index conflict
-/// that two issues for one identity at the same moment can meet (the service retries it), and
-/// a client that meets it would stop. Leaving the index out favours the baselines slightly.
-const ISSUE_OBVIOUS: &str = r"\set n random(1, :count)
+/// The codes are `exclusive`, as the service's are, so the one-live-code index is maintained
+/// on both sides. pgbench cannot retry that index's conflict, which two issues for one identity
+/// at the same moment meet (the service retries it), so each client draws from identities of
+/// its own: n = 1 + client_id + clients × k.
+const ISSUE_OBVIOUS: &str = r"\set n 1 + :client_id + :clients * random(0, :count / :clients - 1)
 BEGIN;
 SELECT i.id AS identity FROM bench_ids b JOIN identities i ON i.id = b.id WHERE b.n = :n FOR NO KEY UPDATE OF i \gset
 UPDATE recovery_codes SET revoked_at = now() WHERE identity_id = :identity::uuid AND code_type = 'admin' AND used_at IS NULL AND revoked_at IS NULL;
 INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at) VALUES (gen_random_uuid(), :identity::uuid, 'browser', 'sent_email', 'code', 'http://bench/iam/recovery/code', now(), now() + interval '1 hour') RETURNING id AS flow \gset
-INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) VALUES (gen_random_uuid(), :flow::uuid, :identity::uuid, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', false);
+INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) VALUES (gen_random_uuid(), :flow::uuid, :identity::uuid, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', true);
 COMMIT;
 ";
 
-const ISSUE_ONE_STATEMENT: &str = r"\set n random(1, :count)
-WITH identity AS (SELECT i.id FROM bench_ids b JOIN identities i ON i.id = b.id WHERE b.n = :n FOR NO KEY UPDATE OF i), flow AS (INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at) SELECT gen_random_uuid(), id, 'browser', 'sent_email', 'code', 'http://bench/iam/recovery/code', now(), now() + interval '1 hour' FROM identity RETURNING id, identity_id), revoked AS (UPDATE recovery_codes SET revoked_at = now() WHERE identity_id IN (SELECT identity_id FROM flow) AND code_type = 'admin' AND used_at IS NULL AND revoked_at IS NULL RETURNING 1) INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) SELECT gen_random_uuid(), flow.id, flow.identity_id, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', false FROM flow CROSS JOIN (SELECT count(*) FROM revoked) AS done;
+const ISSUE_ONE_STATEMENT: &str = r"\set n 1 + :client_id + :clients * random(0, :count / :clients - 1)
+WITH identity AS (SELECT i.id FROM bench_ids b JOIN identities i ON i.id = b.id WHERE b.n = :n FOR NO KEY UPDATE OF i), flow AS (INSERT INTO recovery_flows (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at) SELECT gen_random_uuid(), id, 'browser', 'sent_email', 'code', 'http://bench/iam/recovery/code', now(), now() + interval '1 hour' FROM identity RETURNING id, identity_id), revoked AS (UPDATE recovery_codes SET revoked_at = now() WHERE identity_id IN (SELECT identity_id FROM flow) AND code_type = 'admin' AND used_at IS NULL AND revoked_at IS NULL RETURNING 1) INSERT INTO recovery_codes (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive) SELECT gen_random_uuid(), flow.id, flow.identity_id, md5(random()::text) || md5(random()::text), 'admin', now(), now() + interval '1 hour', true FROM flow CROSS JOIN (SELECT count(*) FROM revoked) AS done;
 ";
 
 /// Each transaction takes the next code, so every code is consumed once, as over the API.
@@ -123,6 +124,8 @@ pub fn run(db: &Database, script: Script, count: usize, args: &Args) -> Result<M
             &seconds.to_string(),
             "-D",
             &format!("count={count}"),
+            "-D",
+            &format!("clients={clients}"),
             "-f",
             &file.to_string_lossy(),
         ]);
