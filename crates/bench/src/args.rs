@@ -8,8 +8,8 @@ Usage: bench <issue|redeem|scale> [options]
 
   issue    POST /iam/recovery/code for random identities; pgbench baselines (a) the obvious
            transaction and (b) one statement
-  redeem   submit pre-issued codes through the recovery API; pgbench baseline: look up and
-           consume the code
+  redeem   submit pre-issued codes through the recovery API; pgbench baselines: look up and
+           consume the code, and the same work as the service in one statement
   scale    issue at 10k and at 1M identities (as many outstanding codes), and their ratio
 
 Options:

@@ -110,9 +110,9 @@ impl Database {
         self.dsn.trim_start_matches("sqlite://")
     }
 
-    /// `n` identities, numbered in `bench_ids` so that pgbench can pick one at random. Only the
-    /// seeded tables are analyzed: an empty table analyzed tells the planner it stays empty, and
-    /// the server's statements, prepared on that, would scan it whole as it fills.
+    /// `n` identities, numbered in `bench_ids` so that pgbench can pick one at random. Here
+    /// only the seeded tables are analyzed: an empty table analyzed tells the planner it stays
+    /// empty, and the server's statements, prepared on that, would scan it whole as it fills.
     fn seed_identities(&self, n: usize) -> Result<(), String> {
         self.execute(
             &format!(
@@ -191,6 +191,15 @@ impl Database {
                  SELECT {UUID}, id, lower(hex(randomblob(32))), 'password', {DAY_AGO},
                         {HOUR_AGO} FROM identities;"
             ),
+        )
+    }
+
+    /// Ends the sessions still live, as the seeded past ones are: the baselines then find what
+    /// the service found, no live session to revoke.
+    pub fn end_sessions(&self) -> Result<(), String> {
+        self.execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 hour' WHERE expires_at > now();",
+            &format!("UPDATE sessions SET expires_at = {HOUR_AGO} WHERE expires_at > {NOW};"),
         )
     }
 

@@ -97,8 +97,8 @@ async fn issue(
     Ok(rows)
 }
 
-/// Redeeming codes: pre-issued through the API, submitted through the API flow; the baseline is
-/// pgbench looking the code up and consuming it.
+/// Redeeming codes: pre-issued through the API, submitted through the API flow; the baselines
+/// are pgbench looking the code up and consuming it, and pgbench doing the same work.
 async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, String> {
     let db = database::Database::create(binary, args.store, args.identities, &args.database_url)?;
     db.seed_sessions()?;
@@ -118,6 +118,7 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
         peak_rss,
     )];
     if args.store == Store::Postgres {
+        db.end_sessions()?;
         for baseline in [pgbench::Script::Redeem, pgbench::Script::RedeemSameWork] {
             // Enough fresh codes for pgbench's pace, which the service's does not limit.
             let fresh = 20_000 * usize::try_from(args.duration.as_secs().max(1)).unwrap_or(1);
