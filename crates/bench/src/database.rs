@@ -177,8 +177,7 @@ impl Database {
     }
 
     /// One past session for each identity, expired an hour ago (so not yet purged), as a
-    /// service in use would have:
-    /// the session tables are not empty when redemptions start, as they are not in production.
+    /// service in use would have: redemptions do not start on an empty sessions table.
     pub fn seed_sessions(&self) -> Result<(), String> {
         self.execute(
             "INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at, expires_at)

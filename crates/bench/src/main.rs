@@ -119,9 +119,9 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
     )];
     if args.store == Store::Postgres {
         db.end_sessions()?;
+        // Enough fresh codes for pgbench's pace, which the service's does not limit.
+        let fresh = 20_000 * usize::try_from(args.duration.as_secs().max(1)).unwrap_or(1);
         for baseline in [pgbench::Script::Redeem, pgbench::Script::RedeemSameWork] {
-            // Enough fresh codes for pgbench's pace, which the service's does not limit.
-            let fresh = 20_000 * usize::try_from(args.duration.as_secs().max(1)).unwrap_or(1);
             db.seed_codes(fresh, false)?;
             db.settle()?;
             let result = pgbench::run(&db, baseline, fresh, args)?;

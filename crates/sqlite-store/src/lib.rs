@@ -32,35 +32,28 @@ pub enum Location {
 /// # Errors
 /// [`MigrationError`] when the folder cannot be created or the schema cannot be applied.
 pub fn open(location: &Location) -> Result<SqliteStore, MigrationError> {
-    let (url, options) = match location {
+    let url = match location {
         Location::File(path) => {
             if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(folder).map_err(|e| {
                     MigrationError::new(format!("cannot create {}: {e}", folder.display()))
                 })?;
             }
-            // One connection. SQLite has one writer at a time, and a writer that finds the
-            // lock taken sleeps in SQLite's busy handler, in steps growing to 100 ms; under
-            // load it can lose the lock again and again (stalls of 0.6 to 0.8 s measured with
-            // four connections). The pool's queue wakes the next waiter as soon as the
-            // connection is back, and SQLite's reads take microseconds. Measured: `issue` at
-            // 4261 req/s with at most 23 ms, against 4749 req/s with up to 836 ms.
-            let options = PoolOptions {
-                max_connections: 1,
-                ..PoolOptions::default()
-            };
-            (path.to_string_lossy().into_owned(), options)
+            path.to_string_lossy().into_owned()
         }
-        // Every connection to ":memory:" is a database of its own: one connection, kept for
-        // the life of the store, is the database.
-        Location::Memory => (
-            ":memory:".to_owned(),
-            PoolOptions {
-                max_connections: 1,
-                persistent: true,
-                ..PoolOptions::default()
-            },
-        ),
+        Location::Memory => ":memory:".to_owned(),
+    };
+    // One connection. In a file: SQLite has one writer at a time, and a writer that finds the
+    // lock taken sleeps in SQLite's busy handler, in steps growing to 100 ms; under load it can
+    // lose the lock again and again (stalls of 0.6 to 0.8 s measured with four connections).
+    // The pool's queue wakes the next waiter as soon as the connection is back, and SQLite's
+    // reads take microseconds. Measured: `issue` at 4261 req/s with at most 23 ms, against
+    // 4749 req/s with up to 836 ms. In memory: every connection to ":memory:" is a database of
+    // its own, so the one connection, kept for the life of the store, is the database.
+    let options = PoolOptions {
+        max_connections: 1,
+        persistent: matches!(location, Location::Memory),
+        ..PoolOptions::default()
     };
     let store = SqlStore::new(&url, options, connection::Setup::for_location(location));
     let mut conn = store
