@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or reads the clock: callers pass the current time and a random number
 //! generator in, which keeps every rule testable at its exact boundaries.
 
+pub mod client;
 pub mod code;
 pub mod duration;
 pub mod identity;

@@ -1,0 +1,92 @@
+//! Who is asking: the network address of a client, as far as the service can tell.
+//!
+//! Limits apply per [`AddressGroup`], not per address: an IPv6 client usually holds a whole
+//! /64 and could otherwise take a fresh address for every request.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+
+/// The address a request came from (the peer, or the client named by a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddress(IpAddr);
+
+impl ClientAddress {
+    /// An IPv4 address mapped into IPv6 (`::ffff:a.b.c.d`) is taken as the IPv4 address it is.
+    #[must_use]
+    pub fn new(ip: IpAddr) -> Self {
+        Self(ip.to_canonical())
+    }
+
+    #[must_use]
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+
+    /// The group this address is limited with: an IPv4 address alone, an IPv6 address's /64.
+    #[must_use]
+    pub fn group(self) -> AddressGroup {
+        match self.0 {
+            IpAddr::V4(_) => AddressGroup(self.0),
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                AddressGroup(IpAddr::V6(Ipv6Addr::from(prefix)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for ClientAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An IPv4 address, or the first address of an IPv6 /64: the unit of per-client limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AddressGroup(IpAddr);
+
+impl AddressGroup {
+    #[must_use]
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+}
+
+impl fmt::Display for AddressGroup {
+    /// `192.0.2.7`, or `2001:db8:1:2::/64`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => v4.fmt(f),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(ip: &str) -> String {
+        ClientAddress::new(ip.parse().unwrap()).group().to_string()
+    }
+
+    #[test]
+    fn ipv4_is_its_own_group_and_ipv6_is_grouped_by_64() {
+        assert_eq!(group("192.0.2.7"), "192.0.2.7");
+        assert_eq!(group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(group("2001:db8:1:3::1"), group("2001:db8:1:2::1"));
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_is_the_ipv4_address() {
+        assert_eq!(group("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(
+            ClientAddress::new("::ffff:192.0.2.7".parse().unwrap()).to_string(),
+            "192.0.2.7"
+        );
+    }
+}
