@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::client::{AddressGroup, ClientAddress};
 use domain::code::{CodeLength, PlainCode};
 use domain::identity::{IdentityDraft, NewIdentity};
-use domain::password::PasswordHash;
+use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
+use domain::password::{HashCost, PasswordHash};
 use domain::recovery::{
     CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, Redemption, StoredCode,
 };
@@ -51,6 +53,10 @@ macro_rules! store_contract {
             a_password_is_set_with_its_settings_flow,
             login_flows_round_trip,
             expired_flows_and_sessions_are_purged,
+            a_password_hash_is_replaced,
+            failed_sign_ins_are_counted_per_address_and_over_all,
+            failed_sign_ins_are_counted_atomically,
+            failed_sign_ins_are_cleared_and_purged,
             the_store_is_ready
         );
     };
@@ -591,7 +597,7 @@ pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
         .unwrap();
     assert!(before.is_none());
 
-    let hash = PasswordHash::create("correct horse battery", &mut rand::rng()).unwrap();
+    let hash = PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap();
     let at = now() + TimeDelta::minutes(5);
     store
         .set_password(settings_id, ada, hash.clone(), at)
@@ -674,6 +680,152 @@ pub async fn expired_flows_and_sessions_are_purged<S: Store>(store: &S) {
     // What has not expired stays, and so does the identity.
     assert!(store.find_flow(fresh.flow.id).await.unwrap().is_some());
     assert!(store.find_identity(ada).await.unwrap().is_some());
+}
+
+/// A cost that keeps the contract quick.
+fn cheap() -> HashCost {
+    HashCost::new(64, 1, 1).unwrap()
+}
+
+pub async fn a_password_hash_is_replaced<S: Store>(store: &S) {
+    let new = new_identity(Some("ada@example.com"));
+    let id = new.identity.id;
+    store.insert_identity(new.clone()).await.unwrap();
+    let hash = PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap();
+    store.update_password_hash(id, hash.clone()).await.unwrap();
+    let (identity, stored) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, Some(hash));
+    assert_eq!(identity, new.identity, "the identity itself is unchanged");
+}
+
+fn address(ip: &str) -> AddressGroup {
+    ClientAddress::new(ip.parse().unwrap()).group()
+}
+
+fn key(name: &str) -> IdentifierKey {
+    IdentifierKey::from_stored(format!("{name:0>64}"))
+}
+
+/// Two free failures per address, five over all addresses, then a minute's wait.
+fn strict() -> LockoutPolicy {
+    LockoutPolicy {
+        free_per_address: 2,
+        free_per_identifier: 5,
+        first_delay: TimeDelta::minutes(1),
+        max_delay: TimeDelta::minutes(1),
+    }
+}
+
+async fn counts<S: Store>(store: &S, key: &IdentifierKey) -> Vec<(Option<AddressGroup>, u32)> {
+    let mut counts: Vec<_> = store
+        .failures_of(key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(group, failures)| (group, failures.count))
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+pub async fn failed_sign_ins_are_counted_per_address_and_over_all<S: Store>(store: &S) {
+    let (ada, a, b) = (key("ada"), address("192.0.2.1"), address("2001:db8::1"));
+    let at = |seconds: i64| now() + TimeDelta::seconds(seconds);
+    for second in 0..2 {
+        let waited = store.count_attempt(&ada, a, at(second), strict()).await;
+        assert_eq!(waited.unwrap(), None);
+    }
+    // The third from `a` must wait a minute from the second, and is not counted.
+    let refused = store.count_attempt(&ada, a, at(30), strict()).await;
+    assert_eq!(refused.unwrap(), Some(at(61)));
+    assert_eq!(counts(store, &ada).await, vec![(None, 2), (Some(a), 2)]);
+    // After the wait it is counted, but no longer over all addresses.
+    let waited = store.count_attempt(&ada, a, at(61), strict()).await;
+    assert_eq!(waited.unwrap(), None);
+    assert_eq!(counts(store, &ada).await, vec![(None, 2), (Some(a), 3)]);
+    // Other addresses are counted apart, and so is another identifier.
+    store
+        .count_attempt(&ada, b, at(62), strict())
+        .await
+        .unwrap();
+    store
+        .count_attempt(&key("bob"), a, at(62), strict())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(store, &ada).await,
+        vec![(None, 3), (Some(a), 3), (Some(b), 1)]
+    );
+    let stored = store.failures_of(&ada).await.unwrap();
+    let over_all = stored.iter().find(|(group, _)| group.is_none()).unwrap();
+    assert_eq!(
+        over_all.1,
+        Failures {
+            count: 3,
+            last_at: at(62)
+        }
+    );
+}
+
+pub async fn failed_sign_ins_are_counted_atomically<S: Store>(store: &S) {
+    let ada = key("ada");
+    let a = address("192.0.2.1");
+    // Twelve at once from one address: exactly the two free ones go on.
+    let attempts = (0..12).map(|_| store.count_attempt(&ada, a, now(), strict()));
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let went_on = outcomes
+        .into_iter()
+        .filter(|outcome| outcome.as_ref().unwrap().is_none())
+        .count();
+    assert_eq!(went_on, 2);
+    assert_eq!(counts(store, &ada).await, vec![(None, 2), (Some(a), 2)]);
+    // Twelve at once from twelve addresses: five over all addresses go on.
+    let groups: Vec<AddressGroup> = (1..=12)
+        .map(|i| address(&format!("198.51.100.{i}")))
+        .collect();
+    let bob = key("bob");
+    let attempts = groups
+        .iter()
+        .map(|group| store.count_attempt(&bob, *group, now(), strict()));
+    let went_on = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter(|outcome| outcome.as_ref().unwrap().is_none())
+        .count();
+    assert_eq!(went_on, 5);
+}
+
+pub async fn failed_sign_ins_are_cleared_and_purged<S: Store>(store: &S) {
+    let (ada, a, b) = (key("ada"), address("192.0.2.1"), address("192.0.2.2"));
+    for group in [a, a, b] {
+        store
+            .count_attempt(&ada, group, now(), strict())
+            .await
+            .unwrap();
+    }
+    store
+        .count_attempt(&key("bob"), a, now(), strict())
+        .await
+        .unwrap();
+    // A success from `a` forgets `a` and the count over all addresses, not `b`.
+    store.clear_failures(&ada, Some(a)).await.unwrap();
+    assert_eq!(counts(store, &ada).await, vec![(Some(b), 1)]);
+    // A recovery forgets everything of the identifier.
+    store.count_attempt(&ada, a, now(), strict()).await.unwrap();
+    store.clear_failures(&ada, None).await.unwrap();
+    assert!(counts(store, &ada).await.is_empty());
+    // Old counts go with the housekeeping.
+    store.purge_expired(now()).await.unwrap();
+    assert_eq!(counts(store, &key("bob")).await.len(), 2);
+    store
+        .purge_expired(now() + TimeDelta::milliseconds(1))
+        .await
+        .unwrap();
+    assert!(counts(store, &key("bob")).await.is_empty());
 }
 
 pub async fn the_store_is_ready<S: Store>(store: &S) {

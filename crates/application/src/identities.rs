@@ -1,11 +1,12 @@
 //! Managing identities through the admin API.
 
 use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, normalize_email};
-use domain::password::{PasswordError, PasswordHash};
+use domain::password::PasswordError;
 use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
+use crate::hashing::HashingError;
 use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreError};
 
 /// A new identity as the operator sends it; the password is in clear until hashed here, and
@@ -33,6 +34,8 @@ pub enum CreateIdentityError {
     InvalidPassword(PasswordError),
     #[error("an identity with this email address already exists")]
     Duplicate,
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,7 +101,12 @@ impl<S: Store> Service<S> {
             .validate(new_id(now, &mut rand::rng()), None, now)?;
         let password = match request.password {
             None => None,
-            Some(plain) => Some(hash_password(plain).await?),
+            Some(plain) => Some(
+                self.hasher
+                    .hash(plain, None)
+                    .await?
+                    .map_err(CreateIdentityError::InvalidPassword)?,
+            ),
         };
         let new = NewIdentity {
             identity,
@@ -189,11 +197,4 @@ impl<S: Store> Service<S> {
             next_page_token,
         })
     }
-}
-
-/// Argon2id is slow by design; it runs on the blocking pool, not on the request's thread.
-async fn hash_password(plain: String) -> Result<PasswordHash, CreateIdentityError> {
-    crate::blocking::run(move || PasswordHash::create(&plain, &mut rand::rng()))
-        .await?
-        .map_err(CreateIdentityError::InvalidPassword)
 }

@@ -4,7 +4,9 @@
 pub mod blocking;
 #[cfg(feature = "testing")]
 pub mod contract;
+pub mod hashing;
 pub mod identities;
+pub mod lockout;
 pub mod login;
 pub mod ports;
 pub mod recovery_codes;

@@ -1,7 +1,8 @@
 //! Signing in with an email address and a password.
 
+use domain::client::ClientAddress;
 use domain::identity::{Identity, IdentityState, normalize_email};
-use domain::password::PasswordHash;
+use domain::lockout::{IdentifierKey, normalize_identifier};
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Session, SessionToken};
@@ -9,6 +10,7 @@ use domain::time::new_id;
 use uuid::Uuid;
 
 use crate::Service;
+use crate::hashing::{HashingError, Verified};
 use crate::ports::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,11 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("this account was disabled")]
     Disabled,
+    /// Too many failed sign-ins in a row on this identifier: no attempt for `wait`.
+    #[error("too many failed sign-ins; try again in {wait:?}")]
+    Throttled { wait: std::time::Duration },
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
     #[error(transparent)]
     InvalidReturnTo(#[from] ReturnToError),
     #[error(transparent)]
@@ -79,8 +86,11 @@ impl<S: Store> Service<S> {
         Ok(flow)
     }
 
-    /// Signs in through flow `flow_id`. An unknown identifier costs the same hashing time as a
-    /// wrong password, so the answer tells nothing about which identities exist.
+    /// Signs in through flow `flow_id` from `client`. The attempt is counted before the
+    /// password is checked; past the [`domain::lockout::LockoutPolicy`]'s free failures it waits, refused before
+    /// any hashing. An unknown identifier is counted and costs the same hashing as a wrong
+    /// password, so neither the answer nor its time tells which identities exist. A hash made
+    /// at an older cost is made again with the password just checked.
     ///
     /// # Errors
     /// [`LoginError`], one variant per refusal.
@@ -89,24 +99,52 @@ impl<S: Store> Service<S> {
         flow_id: Uuid,
         identifier: &str,
         password: String,
+        client: ClientAddress,
     ) -> Result<SignedIn, LoginError> {
         let flow = self.login_flow(flow_id).await?;
+        let key = self
+            .secrets
+            .identifier_key(&normalize_identifier(identifier));
+        let now = self.clock.now();
+        if let Some(until) = self
+            .store
+            .count_attempt(&key, client.group(), now, self.selfservice.lockout)
+            .await?
+        {
+            log_failure(&key, client, "throttled");
+            let wait = (until - now).to_std().unwrap_or_default();
+            return Err(LoginError::Throttled { wait });
+        }
         let found = match normalize_email(identifier) {
             Ok(identifier) => self.store.find_by_identifier(&identifier).await?,
             Err(_) => None,
         };
         let (identity, stored) = match found {
-            Some((identity, Some(hash))) => (Some(identity), hash),
-            _ => (None, PasswordHash::from_stored(DECOY_HASH.to_owned())),
+            Some((identity, Some(hash))) => (Some(identity), Some(hash)),
+            Some((_, None)) => {
+                // Checked against the decoy, at the same cost, and refused.
+                let _ = self.hasher.verify(None, password).await?;
+                log_failure(&key, client, "no password");
+                return Err(LoginError::InvalidCredentials);
+            }
+            None => (None, None),
         };
-        let matches = crate::blocking::run(move || stored.verify(&password)).await?;
-        let identity = identity
-            .filter(|_| matches)
-            .ok_or(LoginError::InvalidCredentials)?;
+        let verified = self.hasher.verify(stored, password).await?;
+        let (Some(identity), Verified::Yes { rehashed }) = (identity, verified) else {
+            log_failure(&key, client, "wrong identifier or password");
+            return Err(LoginError::InvalidCredentials);
+        };
         if identity.state == IdentityState::Inactive {
+            log_failure(&key, client, "identity disabled");
             return Err(LoginError::Disabled);
         }
-        let now = self.clock.now();
+        self.store
+            .clear_failures(&key, Some(client.group()))
+            .await?;
+        if let Some(hash) = rehashed {
+            self.store.update_password_hash(identity.id, hash).await?;
+            tracing::info!(target: "audit", identity_id = %identity.id, "password re-hashed at the configured cost");
+        }
         let token = SessionToken::generate(&mut rand::rng());
         let session = Session {
             id: new_id(now, &mut rand::rng()),
@@ -117,7 +155,7 @@ impl<S: Store> Service<S> {
             expires_at: now + self.selfservice.session_lifespan,
         };
         self.store.insert_session(session.clone(), false).await?;
-        tracing::info!(target: "audit", identity_id = %identity.id, session_id = %session.id, "signed in");
+        tracing::info!(target: "audit", identity_id = %identity.id, session_id = %session.id, client = %client, "signed in");
         Ok(SignedIn {
             token,
             session,
@@ -127,7 +165,14 @@ impl<S: Store> Service<S> {
     }
 }
 
-/// An Argon2id hash, with the parameters every stored hash has, of a random password nobody
-/// knows. It is verified against when the identifier is unknown or has no password, so that
-/// every refusal costs what a real check costs, from the first one on.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Leg8Hy7Jp6f/puRjUNm7Og$GzUhN6wxxVS2wzA5x56yRTpAzDJzTHDOOQlCWgLRcvs";
+/// Every refused sign-in, for whoever watches for guessing: the identifier only as a short
+/// prefix of its keyed hash, never the password.
+fn log_failure(key: &IdentifierKey, client: ClientAddress, reason: &'static str) {
+    tracing::warn!(
+        target: "audit",
+        identifier = key.short(),
+        client = %client,
+        reason,
+        "sign-in failed"
+    );
+}

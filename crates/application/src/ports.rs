@@ -4,7 +4,9 @@
 
 use std::future::Future;
 
+use domain::client::AddressGroup;
 use domain::identity::{Identity, NewIdentity};
+use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, SettingsFlow};
@@ -114,6 +116,17 @@ pub trait IdentityRepository: Send + Sync + 'static {
         &self,
         identifier: &str,
     ) -> impl Future<Output = Result<Option<(Identity, Option<PasswordHash>)>, StoreError>> + Send;
+
+    /// Replaces the password hash of identity `id` (the same password, hashed at the current
+    /// cost).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn update_password_hash(
+        &self,
+        id: Uuid,
+        hash: PasswordHash,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes the identity with `id` and, with it, its recovery flows and codes. Returns
     /// whether it existed.
@@ -236,9 +249,50 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<LoginFlow>, StoreError>> + Send;
 }
 
+/// Failed sign-ins, counted per identifier key and address group, and per identifier key over
+/// all addresses. Kept in the store so that the counts hold across replicas.
+pub trait LoginFailureRepository: Send + Sync + 'static {
+    /// Counts one more attempt on `key` from `address` at `now`, unless `policy` says the
+    /// counts as they stand hold it back: then nothing is counted and the answer is until when.
+    /// Counted against the address group always, and against the identifier over all addresses
+    /// as far as [`LockoutPolicy::counts_for_identifier`] says. Atomic: of concurrent attempts
+    /// each sees the counts the others left.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; nothing is counted then.
+    fn count_attempt(
+        &self,
+        key: &IdentifierKey,
+        address: AddressGroup,
+        now: Timestamp,
+        policy: LockoutPolicy,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Forgets the failures on `key`: from `address` and over all addresses, or, with no
+    /// address, every count of `key`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn clear_failures(
+        &self,
+        key: &IdentifierKey,
+        address: Option<AddressGroup>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every count of `key`: `None` for the one over all addresses.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn failures_of(
+        &self,
+        key: &IdentifierKey,
+    ) -> impl Future<Output = Result<Vec<(Option<AddressGroup>, Failures)>, StoreError>> + Send;
+}
+
 pub trait Housekeeping: Send + Sync + 'static {
     /// Deletes what expired before `before`: recovery flows (with their codes), settings and
-    /// login flows, and sessions (also those revoked before it, with their settings flows).
+    /// login flows, sessions (also those revoked before it, with their settings flows), and
+    /// counts of failed sign-ins whose last failure was before it.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -262,6 +316,7 @@ pub trait Store:
     + RecoveryRepository
     + SessionRepository
     + SelfServiceRepository
+    + LoginFailureRepository
     + Housekeeping
     + Readiness
 {
@@ -272,6 +327,7 @@ impl<T> Store for T where
         + RecoveryRepository
         + SessionRepository
         + SelfServiceRepository
+        + LoginFailureRepository
         + Housekeeping
         + Readiness
 {

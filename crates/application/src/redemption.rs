@@ -155,6 +155,10 @@ impl<S: Store> Service<S> {
             session_id = %session.id,
             "recovery code redeemed"
         );
+        // Whoever guessed at the old password lost the race: the lockout starts over.
+        if let Some(key) = self.identifier_key_of(&identity) {
+            self.store.clear_failures(&key, None).await?;
+        }
         Ok(Recovered {
             token,
             session,

@@ -3,9 +3,11 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
+use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
 use url::Url;
 
+use crate::hashing::{HashingOptions, PasswordHasher};
 use crate::ports::{Clock, Store};
 
 /// How recovery codes are issued (`selfservice.methods.code` and `selfservice.flows.recovery`).
@@ -37,6 +39,8 @@ pub struct SelfServiceSettings {
     pub flow_lifespan: TimeDelta,
     /// Where `return_to` may point (`allowed_return_urls`).
     pub allowed_return_urls: Vec<Url>,
+    /// How failed sign-ins slow down the next ones.
+    pub lockout: LockoutPolicy,
 }
 
 impl Default for SelfServiceSettings {
@@ -48,6 +52,7 @@ impl Default for SelfServiceSettings {
             session_lifespan: TimeDelta::hours(24),
             flow_lifespan: TimeDelta::hours(1),
             allowed_return_urls: Vec::new(),
+            lockout: LockoutPolicy::default(),
         }
     }
 }
@@ -59,6 +64,7 @@ pub struct Service<S> {
     pub(crate) recovery: RecoverySettings,
     pub(crate) selfservice: SelfServiceSettings,
     pub(crate) secrets: Secrets,
+    pub(crate) hasher: PasswordHasher,
 }
 
 impl<S: Store> Service<S> {
@@ -74,7 +80,15 @@ impl<S: Store> Service<S> {
             recovery,
             selfservice: SelfServiceSettings::default(),
             secrets,
+            hasher: PasswordHasher::start(HashingOptions::default()),
         }
+    }
+
+    /// The same service hashing passwords as `options` says instead of by default.
+    #[must_use]
+    pub fn with_hashing(mut self, options: HashingOptions) -> Self {
+        self.hasher = PasswordHasher::start(options);
+        self
     }
 
     /// The same service with `selfservice` instead of Kratos's defaults.

@@ -1,12 +1,13 @@
 //! Setting a new password in the settings flow a redeemed code opened.
 
 use domain::identity::Identity;
-use domain::password::{PasswordError, PasswordHash};
+use domain::password::PasswordError;
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{Session, SessionToken};
 use uuid::Uuid;
 
 use crate::Service;
+use crate::hashing::HashingError;
 use crate::ports::{Store, StoreError};
 use crate::sessions::SessionError;
 
@@ -29,6 +30,8 @@ pub enum SettingsError {
     AlreadyDone,
     #[error(transparent)]
     InvalidPassword(PasswordError),
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,11 +93,11 @@ impl<S: Store> Service<S> {
             return Err(SettingsError::PrivilegeExpired);
         }
         let identifier = identity.email().map(str::to_lowercase);
-        let hash = crate::blocking::run(move || {
-            PasswordHash::create_for(&password, identifier.as_deref(), &mut rand::rng())
-        })
-        .await?
-        .map_err(SettingsError::InvalidPassword)?;
+        let hash = self
+            .hasher
+            .hash(password, identifier)
+            .await?
+            .map_err(SettingsError::InvalidPassword)?;
         self.store
             .set_password(flow.id, identity.id, hash, now)
             .await?;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use domain::client::AddressGroup;
 use domain::identity::{Identity, NewIdentity};
+use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
@@ -14,9 +16,9 @@ use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::ports::{
-    Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness,
-    RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError,
-    StoreError, Submission,
+    Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
+    LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
+    SessionRepository, StoreCodeIssueError, StoreError, Submission,
 };
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
@@ -36,6 +38,8 @@ struct State {
     sessions: BTreeMap<Uuid, (Session, Option<Timestamp>)>,
     settings_flows: BTreeMap<Uuid, SettingsFlow>,
     login_flows: BTreeMap<Uuid, LoginFlow>,
+    /// Failed sign-ins by identifier key and address group (`None`: over all addresses).
+    failures: FailureCounts,
 }
 
 impl State {
@@ -47,6 +51,30 @@ impl State {
             }
         }
     }
+}
+
+type FailureCounts = BTreeMap<(String, Option<AddressGroup>), Failures>;
+
+/// Adds a failure to one count; returns the count as it stood before.
+fn count_failure(
+    counts: &mut FailureCounts,
+    key: &IdentifierKey,
+    address: Option<AddressGroup>,
+    now: Timestamp,
+) -> Option<Failures> {
+    let mut before = None;
+    counts
+        .entry((key.as_str().to_owned(), address))
+        .and_modify(|failures| {
+            before = Some(*failures);
+            failures.count += 1;
+            failures.last_at = now;
+        })
+        .or_insert(Failures {
+            count: 1,
+            last_at: now,
+        });
+    before
 }
 
 /// A store in memory. [`InMemoryStore::set_unavailable`] makes every call fail as a lost
@@ -164,6 +192,13 @@ impl IdentityRepository for InMemoryStore {
             .settings_flows
             .retain(|_, flow| flow.identity_id != id);
         Ok(existed)
+    }
+
+    async fn update_password_hash(&self, id: Uuid, hash: PasswordHash) -> Result<(), StoreError> {
+        if let Some((_, _, stored)) = self.available()?.identities.get_mut(&id) {
+            *stored = Some(hash);
+        }
+        Ok(())
     }
 
     async fn find_by_identifier(
@@ -358,6 +393,61 @@ impl SelfServiceRepository for InMemoryStore {
     }
 }
 
+impl LoginFailureRepository for InMemoryStore {
+    async fn count_attempt(
+        &self,
+        key: &IdentifierKey,
+        address: AddressGroup,
+        now: Timestamp,
+        policy: LockoutPolicy,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let mut state = self.available()?;
+        // Counted on a copy, kept only when the attempt may go on.
+        let mut counted = state.failures.clone();
+        let from_address = count_failure(&mut counted, key, Some(address), now);
+        let address_count = from_address.map_or(1, |f| f.count + 1);
+        let identifier = if policy.counts_for_identifier(address_count) {
+            count_failure(&mut counted, key, None, now)
+        } else {
+            counted.get(&(key.as_str().to_owned(), None)).copied()
+        };
+        let counts = AttemptCounts {
+            address: from_address,
+            identifier,
+        };
+        if let Some(until) = policy.wait_until(counts, now) {
+            return Ok(Some(until));
+        }
+        state.failures = counted;
+        Ok(None)
+    }
+
+    async fn clear_failures(
+        &self,
+        key: &IdentifierKey,
+        address: Option<AddressGroup>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.available()?;
+        state.failures.retain(|(stored, group), _| {
+            stored != key.as_str() || (address.is_some() && group.is_some() && *group != address)
+        });
+        Ok(())
+    }
+
+    async fn failures_of(
+        &self,
+        key: &IdentifierKey,
+    ) -> Result<Vec<(Option<AddressGroup>, Failures)>, StoreError> {
+        Ok(self
+            .available()?
+            .failures
+            .iter()
+            .filter(|((stored, _), _)| stored == key.as_str())
+            .map(|((_, group), failures)| (*group, *failures))
+            .collect())
+    }
+}
+
 impl Housekeeping for InMemoryStore {
     async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
         let mut state = self.available()?;
@@ -376,6 +466,9 @@ impl Housekeeping for InMemoryStore {
         state
             .login_flows
             .retain(|_, flow| flow.expires_at >= before);
+        state
+            .failures
+            .retain(|_, failures| failures.last_at >= before);
         Ok(())
     }
 }

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::hashing::HashingOptions;
 use application::identities::CreateIdentityRequest;
 use application::login::LoginError;
+use application::ports::IdentityRepository;
 use application::recovery_codes::{CreateRecoveryCodeError, RecoveryCodeRequest};
 use application::redemption::{FlowLookupError, SubmitCodeError};
 use application::sessions::SessionError;
@@ -14,10 +16,11 @@ use application::settings::SettingsError;
 use application::testing::{InMemoryStore, ManualClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::client::ClientAddress;
 use domain::code::CodeLength;
 use domain::identity::IdentityDraft;
 use domain::lifespan::LifespanPolicy;
-use domain::password::PasswordError;
+use domain::password::{HashCost, PasswordError, PasswordHash};
 use domain::recovery::{FlowState, FlowType};
 use domain::secret::Secrets;
 use domain::selfservice::{ReturnToError, SettingsState};
@@ -26,6 +29,26 @@ use domain::time::Timestamp;
 use serde_json::json;
 use url::Url;
 use uuid::Uuid;
+
+fn client() -> ClientAddress {
+    ClientAddress::new([192, 0, 2, 1].into())
+}
+
+fn from(last: u8) -> ClientAddress {
+    ClientAddress::new([198, 51, 100, last].into())
+}
+
+/// A cost that keeps the tests quick.
+fn cheap() -> HashCost {
+    HashCost::new(64, 1, 1).unwrap()
+}
+
+fn throttled_for(outcome: Result<Uuid, LoginError>) -> Option<Duration> {
+    match outcome {
+        Err(LoginError::Throttled { wait }) => Some(wait),
+        _ => None,
+    }
+}
 
 fn start() -> Timestamp {
     Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
@@ -58,8 +81,59 @@ impl Fixture {
         .with_selfservice(SelfServiceSettings {
             allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
             ..SelfServiceSettings::default()
+        })
+        .with_hashing(HashingOptions {
+            cost: cheap(),
+            ..HashingOptions::default()
         });
         Self { service, clock }
+    }
+
+    async fn identity_without_email(&self) -> Uuid {
+        self.service
+            .create_identity(CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({ "name": "Ada" })),
+                    ..IdentityDraft::default()
+                },
+                password: None,
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// An active identity with `password`.
+    async fn with_password(&self, email: &str, password: &str) -> Uuid {
+        self.service
+            .create_identity(CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({ "email": email })),
+                    ..IdentityDraft::default()
+                },
+                password: Some(password.into()),
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Signs in through a fresh flow from `from`.
+    async fn sign_in(
+        &self,
+        identifier: &str,
+        password: &str,
+        from: ClientAddress,
+    ) -> Result<Uuid, LoginError> {
+        let flow = self
+            .service
+            .create_login_flow(FlowType::Api, None)
+            .await
+            .unwrap();
+        self.service
+            .log_in(flow.id, identifier, password.into(), from)
+            .await
+            .map(|signed_in| signed_in.session.id)
     }
 
     fn at(&self, offset: TimeDelta) {
@@ -351,7 +425,12 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
         .unwrap();
     let signed_in = f
         .service
-        .log_in(login.id, "Ada@Example.com", "correct horse battery".into())
+        .log_in(
+            login.id,
+            "Ada@Example.com",
+            "correct horse battery".into(),
+            client(),
+        )
         .await
         .unwrap();
     assert_eq!(signed_in.identity.id, ada);
@@ -453,7 +532,7 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     ] {
         assert!(matches!(
             f.service
-                .log_in(login.id, identifier, password.into())
+                .log_in(login.id, identifier, password.into(), client())
                 .await,
             Err(LoginError::InvalidCredentials)
         ));
@@ -467,8 +546,206 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     f.at(TimeDelta::hours(2));
     assert!(matches!(
         f.service
-            .log_in(login.id, "ada@example.com", "correct horse battery".into())
+            .log_in(
+                login.id,
+                "ada@example.com",
+                "correct horse battery".into(),
+                client()
+            )
             .await,
         Err(LoginError::FlowExpired(_))
     ));
+}
+
+#[tokio::test]
+async fn failed_sign_ins_make_the_next_wait_longer_and_longer_until_one_succeeds() {
+    let f = Fixture::new();
+    f.with_password("ada@example.com", "correct horse battery")
+        .await;
+    for _ in 0..5 {
+        assert!(matches!(
+            f.sign_in("ada@example.com", "wrong", client()).await,
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    // Held back before any password work, the right password too.
+    let held = f
+        .sign_in("ada@example.com", "correct horse battery", client())
+        .await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(30)));
+    f.at(TimeDelta::seconds(29));
+    let held = f.sign_in("ada@example.com", "wrong", client()).await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(1)));
+    // A refused attempt does not count: after the wait a wrong one is checked, and doubles it.
+    f.at(TimeDelta::seconds(30));
+    assert!(matches!(
+        f.sign_in("ada@example.com", "wrong", client()).await,
+        Err(LoginError::InvalidCredentials)
+    ));
+    let held = f.sign_in("ada@example.com", "wrong", client()).await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(60)));
+    // The right password after the wait signs in and starts the count over.
+    f.at(TimeDelta::seconds(90));
+    f.sign_in("ada@example.com", "correct horse battery", client())
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        assert!(matches!(
+            f.sign_in("ada@example.com", "wrong", client()).await,
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    // The delay is capped at a quarter of an hour.
+    for hour in 1..=20 {
+        f.at(TimeDelta::hours(hour));
+        assert!(matches!(
+            f.sign_in("ada@example.com", "wrong", client()).await,
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    let held = f.sign_in("ada@example.com", "wrong", client()).await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(900)));
+}
+
+#[tokio::test]
+async fn unknown_identifiers_are_held_back_like_known_ones() {
+    let f = Fixture::new();
+    f.with_password("ada@example.com", "correct horse battery")
+        .await;
+    for identifier in ["ada@example.com", "nobody@example.com", "not an email"] {
+        for _ in 0..5 {
+            assert!(matches!(
+                f.sign_in(identifier, "wrong", client()).await,
+                Err(LoginError::InvalidCredentials)
+            ));
+        }
+        let held = f.sign_in(identifier, "wrong", client()).await;
+        assert_eq!(
+            throttled_for(held),
+            Some(Duration::from_secs(30)),
+            "{identifier}"
+        );
+    }
+    // Case and spaces do not open a fresh count.
+    let held = f.sign_in(" Nobody@Example.COM ", "wrong", client()).await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(30)));
+}
+
+#[tokio::test]
+async fn one_attacker_cannot_lock_out_the_owner_signing_in_from_elsewhere() {
+    let f = Fixture::new();
+    f.with_password("ada@example.com", "correct horse battery")
+        .await;
+    // An attacker guesses from one address for a day, as fast as the delays let it.
+    for hour in 0..24 {
+        for minute in (0..60).step_by(5) {
+            f.at(TimeDelta::hours(hour) + TimeDelta::minutes(minute));
+            let _ = f.sign_in("ada@example.com", "guess", from(66)).await;
+        }
+    }
+    assert!(throttled_for(f.sign_in("ada@example.com", "guess", from(66)).await).is_some());
+    // The owner, elsewhere, signs in at once.
+    f.sign_in("ada@example.com", "correct horse battery", from(7))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn many_addresses_together_hold_everyone_back_but_never_recovery() {
+    let f = Fixture::new();
+    let ada = f
+        .with_password("ada@example.com", "correct horse battery")
+        .await;
+    for address in 1..=4 {
+        for _ in 0..5 {
+            let _ = f.sign_in("ada@example.com", "guess", from(address)).await;
+        }
+    }
+    // Twenty failures over all addresses: a fresh address waits too.
+    let held = f
+        .sign_in("ada@example.com", "correct horse battery", from(9))
+        .await;
+    assert_eq!(throttled_for(held), Some(Duration::from_secs(30)));
+    // An operator sees it.
+    let lockout = f.service.lockout(ada).await.unwrap();
+    assert_eq!(lockout.entries.len(), 5);
+    assert_eq!(lockout.entries[0].address, None);
+    assert_eq!(lockout.entries[0].failures.count, 20);
+    assert!(
+        lockout
+            .entries
+            .iter()
+            .all(|entry| entry.locked_until.is_some())
+    );
+    // Recovery still works, and starts the count over.
+    let (flow_id, code) = f.code(ada).await;
+    f.service
+        .submit_recovery_code(flow_id, &code)
+        .await
+        .unwrap();
+    assert!(f.service.lockout(ada).await.unwrap().entries.is_empty());
+    f.sign_in("ada@example.com", "correct horse battery", from(1))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_lifts_a_lockout() {
+    let f = Fixture::new();
+    let ada = f
+        .with_password("ada@example.com", "correct horse battery")
+        .await;
+    for _ in 0..6 {
+        let _ = f.sign_in("ada@example.com", "guess", client()).await;
+    }
+    assert!(
+        throttled_for(
+            f.sign_in("ada@example.com", "correct horse battery", client())
+                .await
+        )
+        .is_some()
+    );
+    f.service.clear_lockout(ada).await.unwrap();
+    f.sign_in("ada@example.com", "correct horse battery", client())
+        .await
+        .unwrap();
+    // No identifier, nothing to lift; an unknown identity is not found.
+    let nameless = f.identity_without_email().await;
+    assert!(
+        f.service
+            .lockout(nameless)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+    assert!(f.service.clear_lockout(Uuid::new_v4()).await.is_err());
+}
+
+#[tokio::test]
+async fn a_hash_made_at_an_older_cost_is_made_again_at_sign_in() {
+    let f = Fixture::new();
+    let ada = f
+        .with_password("ada@example.com", "correct horse battery")
+        .await;
+    let older = HashCost::new(32, 1, 1).unwrap();
+    let old = PasswordHash::create("correct horse battery", older, &mut rand::rng()).unwrap();
+    f.service
+        .store()
+        .update_password_hash(ada, old.clone())
+        .await
+        .unwrap();
+    assert!(
+        f.sign_in("ada@example.com", "wrong one", client())
+            .await
+            .is_err()
+    );
+    assert_eq!(f.service.store().password_of(ada), Some(old.clone()));
+    f.sign_in("ada@example.com", "correct horse battery", client())
+        .await
+        .unwrap();
+    let new = f.service.store().password_of(ada).unwrap();
+    assert_ne!(new, old);
+    assert!(!new.needs_rehash(cheap()));
+    assert!(new.verify("correct horse battery"));
 }

@@ -50,6 +50,13 @@ impl AddressGroup {
     pub fn ip(self) -> IpAddr {
         self.0
     }
+
+    /// Reads back what [`fmt::Display`] wrote.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let ip: IpAddr = text.strip_suffix("/64").unwrap_or(text).parse().ok()?;
+        Some(ClientAddress::new(ip).group())
+    }
 }
 
 impl fmt::Display for AddressGroup {
@@ -79,6 +86,10 @@ mod tests {
             "2001:db8:1:2::/64"
         );
         assert_ne!(group("2001:db8:1:3::1"), group("2001:db8:1:2::1"));
+        for text in ["192.0.2.7", "2001:db8:1:2::/64"] {
+            assert_eq!(AddressGroup::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(AddressGroup::parse("nonsense"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod code;
 pub mod duration;
 pub mod identity;
 pub mod lifespan;
+pub mod lockout;
 pub mod password;
 pub mod recovery;
 pub mod secret;

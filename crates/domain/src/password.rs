@@ -3,7 +3,8 @@
 use std::fmt;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, PasswordHash as Phc};
+use argon2::{Algorithm, Argon2, Params, PasswordHash as Phc, Version};
+use rand::distr::{Alphanumeric, SampleString};
 use rand::{CryptoRng, Rng};
 
 pub const MIN_LEN: usize = 8;
@@ -21,18 +22,81 @@ pub enum PasswordError {
     Hashing,
 }
 
+/// What one Argon2id hash costs (`hashers.argon2`): memory in KiB, passes over it, and lanes.
+/// Every hash in flight holds `memory` for its whole run, so the number of hashes allowed at
+/// once times `memory` must fit the process's memory limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid Argon2 cost: {0}")]
+pub struct HashCostError(String);
+
+impl HashCost {
+    /// # Errors
+    /// [`HashCostError`] for values Argon2 does not take (memory below 8 KiB per lane, zero
+    /// iterations, zero or too many lanes).
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, HashCostError> {
+        Params::new(memory_kib, iterations, parallelism, None)
+            .map(|_| Self {
+                memory_kib,
+                iterations,
+                parallelism,
+            })
+            .map_err(|e| HashCostError(e.to_string()))
+    }
+
+    #[must_use]
+    pub fn memory_kib(self) -> u32 {
+        self.memory_kib
+    }
+
+    #[must_use]
+    pub fn iterations(self) -> u32 {
+        self.iterations
+    }
+
+    #[must_use]
+    pub fn parallelism(self) -> u32 {
+        self.parallelism
+    }
+
+    fn argon2(self) -> Argon2<'static> {
+        // Checked in `new`; the default parameters are the fallback that cannot fail.
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .unwrap_or_default();
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+}
+
+/// OWASP's recommendation and Kratos's defaults: 19 MiB, two passes, one lane.
+impl Default for HashCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: Params::DEFAULT_M_COST,
+            iterations: Params::DEFAULT_T_COST,
+            parallelism: Params::DEFAULT_P_COST,
+        }
+    }
+}
+
 /// An Argon2id hash in PHC format; `Debug` does not print it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(String);
 
 impl PasswordHash {
-    /// Hashes `plain` with a salt drawn from `rng`. Deliberately slow: run it off the async
-    /// runtime.
+    /// Hashes `plain` at `cost` with a salt drawn from `rng`. Deliberately slow and memory-hard:
+    /// run it where hashing is bounded, off the async runtime.
     ///
     /// # Errors
     /// [`PasswordError`] when `plain` is outside the length rules.
     pub fn create<R: Rng + CryptoRng + ?Sized>(
         plain: &str,
+        cost: HashCost,
         rng: &mut R,
     ) -> Result<Self, PasswordError> {
         let len = plain.chars().count();
@@ -45,7 +109,7 @@ impl PasswordHash {
         let mut salt = [0u8; 16];
         rng.fill(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hashing)?;
-        Argon2::default()
+        cost.argon2()
             .hash_password(plain.as_bytes(), &salt)
             .map(|hash| Self(hash.to_string()))
             .map_err(|_| PasswordError::Hashing)
@@ -59,12 +123,22 @@ impl PasswordHash {
     pub fn create_for<R: Rng + CryptoRng + ?Sized>(
         plain: &str,
         identifier: Option<&str>,
+        cost: HashCost,
         rng: &mut R,
     ) -> Result<Self, PasswordError> {
         if identifier.is_some_and(|id| id.eq_ignore_ascii_case(plain.trim())) {
             return Err(PasswordError::SameAsIdentifier);
         }
-        Self::create(plain, rng)
+        Self::create(plain, cost, rng)
+    }
+
+    /// The hash of a random password nobody knows, at `cost`: checked against when an
+    /// identifier is unknown, so that a refusal costs exactly what a wrong password costs.
+    #[must_use]
+    pub fn decoy<R: Rng + CryptoRng + ?Sized>(cost: HashCost, rng: &mut R) -> Self {
+        let unknowable = Alphanumeric.sample_string(rng, 32);
+        Self::create(&unknowable, cost, rng)
+            .unwrap_or_else(|_| Self(String::from("$argon2id$unusable")))
     }
 
     /// Wraps a hash read back from storage.
@@ -78,7 +152,8 @@ impl PasswordHash {
         &self.0
     }
 
-    /// Whether `plain` is the password this hash was made from.
+    /// Whether `plain` is the password this hash was made from, at the cost the hash itself
+    /// records: hashes made before the cost changed keep verifying.
     #[must_use]
     pub fn verify(&self, plain: &str) -> bool {
         Phc::new(&self.0).is_ok_and(|phc| {
@@ -86,6 +161,21 @@ impl PasswordHash {
                 .verify_password(plain.as_bytes(), &phc)
                 .is_ok()
         })
+    }
+
+    /// Whether this hash was made with another algorithm or cost than `cost`, so that it should
+    /// be made again the next time the password is known.
+    #[must_use]
+    pub fn needs_rehash(&self, cost: HashCost) -> bool {
+        let Ok(phc) = Phc::new(&self.0) else {
+            return true;
+        };
+        let same_cost = Params::try_from(&phc).is_ok_and(|params| {
+            params.m_cost() == cost.memory_kib()
+                && params.t_cost() == cost.iterations()
+                && params.p_cost() == cost.parallelism()
+        });
+        phc.algorithm != Algorithm::Argon2id.ident() || phc.version != Some(0x13) || !same_cost
     }
 }
 
@@ -101,9 +191,19 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
+    /// A cheap cost, so the tests run fast.
+    fn cost() -> HashCost {
+        HashCost::new(64, 1, 1).unwrap()
+    }
+
     #[test]
     fn hashes_with_argon2id_and_verifies() {
-        let hash = PasswordHash::create("correct horse", &mut StdRng::seed_from_u64(3)).unwrap();
+        let hash = PasswordHash::create(
+            "correct horse",
+            HashCost::default(),
+            &mut StdRng::seed_from_u64(3),
+        )
+        .unwrap();
         assert!(hash.as_str().starts_with("$argon2id$"));
         assert!(!hash.as_str().contains("correct horse"));
         assert!(hash.verify("correct horse"));
@@ -115,25 +215,51 @@ mod tests {
     fn the_identifier_is_not_a_password() {
         let rng = &mut StdRng::seed_from_u64(5);
         assert_eq!(
-            PasswordHash::create_for("Ada@Example.com", Some("ada@example.com"), rng),
+            PasswordHash::create_for("Ada@Example.com", Some("ada@example.com"), cost(), rng),
             Err(PasswordError::SameAsIdentifier)
         );
-        assert!(PasswordHash::create_for("ada@example.org", Some("ada@example.com"), rng).is_ok());
-        assert!(PasswordHash::create_for("whatever-long", None, rng).is_ok());
+        assert!(
+            PasswordHash::create_for("ada@example.org", Some("ada@example.com"), cost(), rng)
+                .is_ok()
+        );
+        assert!(PasswordHash::create_for("whatever-long", None, cost(), rng).is_ok());
     }
 
     #[test]
     fn length_rules_hold_at_their_edges() {
         let rng = &mut StdRng::seed_from_u64(4);
         assert_eq!(
-            PasswordHash::create("1234567", rng),
+            PasswordHash::create("1234567", cost(), rng),
             Err(PasswordError::TooShort(7))
         );
-        assert!(PasswordHash::create("12345678", rng).is_ok());
-        assert!(PasswordHash::create(&"x".repeat(MAX_LEN), rng).is_ok());
+        assert!(PasswordHash::create("12345678", cost(), rng).is_ok());
+        assert!(PasswordHash::create(&"x".repeat(MAX_LEN), cost(), rng).is_ok());
         assert_eq!(
-            PasswordHash::create(&"x".repeat(MAX_LEN + 1), rng),
+            PasswordHash::create(&"x".repeat(MAX_LEN + 1), cost(), rng),
             Err(PasswordError::TooLong(MAX_LEN + 1))
         );
+    }
+
+    #[test]
+    fn a_hash_made_at_another_cost_still_verifies_and_asks_to_be_made_again() {
+        let rng = &mut StdRng::seed_from_u64(6);
+        let old = PasswordHash::create("correct horse", cost(), rng).unwrap();
+        let new_cost = HashCost::new(128, 2, 1).unwrap();
+        assert!(old.verify("correct horse"));
+        assert!(old.needs_rehash(new_cost));
+        assert!(!old.needs_rehash(cost()));
+        let new = PasswordHash::create("correct horse", new_cost, rng).unwrap();
+        assert!(new.as_str().starts_with("$argon2id$v=19$m=128,t=2,p=1$"));
+        assert!(!new.needs_rehash(new_cost));
+        assert!(PasswordHash::from_stored("garbage".into()).needs_rehash(cost()));
+    }
+
+    #[test]
+    fn the_decoy_has_the_configured_cost_and_matches_nothing() {
+        let decoy = PasswordHash::decoy(cost(), &mut StdRng::seed_from_u64(7));
+        assert!(!decoy.needs_rehash(cost()));
+        assert!(!decoy.verify(""));
+        assert_eq!(HashCost::default(), HashCost::new(19 * 1024, 2, 1).unwrap());
+        assert!(HashCost::new(19 * 1024, 0, 1).is_err());
     }
 }

@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha512_256;
 
 use crate::code::PlainCode;
+use crate::lockout::IdentifierKey;
 
 type CodeMac = Hmac<Sha512_256>;
 
@@ -78,6 +79,21 @@ impl Secrets {
     pub fn hash(&self, code: &PlainCode) -> CodeHash {
         let mac = self.signing.clone().chain_update(code.expose());
         CodeHash(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// The key failed sign-ins on `identifier` (normalised, see
+    /// [`crate::lockout::normalize_identifier`]) are counted under: keyed with the first secret,
+    /// so the store never holds the identifier itself, and unknown identifiers are counted like
+    /// known ones.
+    #[must_use]
+    pub fn identifier_key(&self, identifier: &str) -> IdentifierKey {
+        // A prefix of its own, so that no identifier hashes to what some code hashes to.
+        let mac = self
+            .signing
+            .clone()
+            .chain_update(b"login-identifier\0")
+            .chain_update(identifier);
+        IdentifierKey::from_stored(hex::encode(mac.finalize().into_bytes()))
     }
 
     /// Whether `code` hashes to `stored` under any secret; each comparison takes constant time.

@@ -5,6 +5,7 @@
 //! id, so no non-2xx API response leaves without the envelope. Pages (HTML) pass as they are.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,6 +31,8 @@ pub struct ApiError {
     message: String,
     reason: Option<String>,
     debug: Option<String>,
+    /// Whole seconds for `Retry-After`, on a 429 (non-zero keeps the error small).
+    retry_after: Option<NonZeroU32>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
 }
@@ -42,8 +45,17 @@ impl ApiError {
             message: message.into(),
             reason: None,
             debug: None,
+            retry_after: None,
             request: None,
         }
+    }
+
+    /// Adds `Retry-After`: `wait` rounded up to whole seconds, at least one.
+    #[must_use]
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        let seconds = u32::try_from(retry_after_seconds(wait)).unwrap_or(u32::MAX);
+        self.retry_after = NonZeroU32::new(seconds);
+        self
     }
 
     #[must_use]
@@ -111,7 +123,11 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
-        HttpResponse::build(self.status).json(Envelope {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.get()));
+        }
+        response.json(Envelope {
             error: Body {
                 code: self.status.as_u16(),
                 status: self.status.canonical_reason().unwrap_or_default(),
@@ -128,6 +144,12 @@ impl ApiError {
     }
 }
 
+/// `wait` as `Retry-After` counts it: whole seconds, rounded up, at least one.
+pub(crate) fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    let rounded_up = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    rounded_up.max(1)
+}
+
 /// What a client can do about an error whose cause says nothing more specific.
 fn default_reason(status: StatusCode) -> &'static str {
     match status {
@@ -138,6 +160,9 @@ fn default_reason(status: StatusCode) -> &'static str {
             "The resource already exists; change the request or use the existing one."
         }
         StatusCode::PAYLOAD_TOO_LARGE => "Send a smaller request body.",
+        StatusCode::TOO_MANY_REQUESTS => {
+            "Wait as long as the Retry-After header says, then try again."
+        }
         StatusCode::SERVICE_UNAVAILABLE => {
             "A service this request depends on is not reachable; try again later."
         }
@@ -344,6 +369,15 @@ mod tests {
         let (_, body, _) = call(false, "/fail").await;
         assert!(body["error"].get("debug").is_none());
         assert!(!body.to_string().contains("10.0.0.7"));
+    }
+
+    #[actix_web::test]
+    async fn retry_after_is_whole_seconds_rounded_up() {
+        use std::time::Duration;
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(30)), 30);
+        assert_eq!(retry_after_seconds(Duration::from_millis(30_001)), 31);
     }
 
     #[actix_web::test]

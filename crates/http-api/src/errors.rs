@@ -1,6 +1,7 @@
 //! The one place where use-case errors become HTTP statuses.
 
 use actix_web::http::StatusCode;
+use application::hashing::{self, HashingError};
 use application::identities::{CreateIdentityError, IdentityLookupError, ListIdentitiesError};
 use application::login::LoginError;
 use application::ports::StoreError;
@@ -24,6 +25,47 @@ impl From<StoreError> for ApiError {
             .with_debug(error),
             StoreError::Unexpected(_) => ApiError::internal().with_debug(error),
         }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many passwords are being checked right now, please try again in a moment",
+            )
+            .with_reason(
+                "Wait as long as the Retry-After header says, then send the request again.",
+            )
+            .with_retry_after(hashing::RETRY_AFTER),
+            HashingError::Failed => ApiError::internal().with_debug(error),
+        }
+    }
+}
+
+/// The answer to a sign-in held back until `until`, `wait` from now.
+pub(crate) fn throttled(wait: std::time::Duration) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, THROTTLED)
+        .with_id("self_service_login_throttled")
+        .with_reason(format!(
+            "Try again in {}, or recover the account with a recovery code.",
+            wait_in_words(wait)
+        ))
+        .with_retry_after(wait)
+}
+
+/// What a person reads when sign-ins on an identifier are held back.
+pub(crate) const THROTTLED: &str =
+    "Too many failed sign-in attempts for this account. Please wait before trying again";
+
+/// `wait` for people: seconds under two minutes, else minutes, rounded up.
+pub(crate) fn wait_in_words(wait: std::time::Duration) -> String {
+    let seconds = crate::envelope::retry_after_seconds(wait);
+    if seconds < 120 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", seconds.div_ceil(60))
     }
 }
 
@@ -75,6 +117,7 @@ impl From<CreateIdentityError> for ApiError {
                 "An identity with this email address already exists",
             )
             .with_reason("\"traits.email\" must be unique across identities."),
+            CreateIdentityError::Hashing(error) => error.into(),
             CreateIdentityError::Store(error) => error.into(),
         }
     }
@@ -199,6 +242,7 @@ impl From<SettingsError> for ApiError {
             SettingsError::InvalidPassword(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
+            SettingsError::Hashing(error) => error.into(),
             SettingsError::Store(error) => error.into(),
         }
     }
@@ -224,6 +268,8 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidReturnTo(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
+            LoginError::Throttled { wait } => throttled(wait),
+            LoginError::Hashing(error) => error.into(),
             LoginError::Store(error) => error.into(),
         }
     }

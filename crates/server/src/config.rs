@@ -5,16 +5,18 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use application::hashing::HashingOptions;
 use domain::code::CodeLength;
 use domain::duration;
 use domain::lifespan::LifespanPolicy;
+use domain::password::HashCost;
 use domain::secret::{MIN_SECRET_LEN, Secrets};
 use serde::Deserialize;
 use url::Url;
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 28] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -36,6 +38,11 @@ pub const KEYS: [&str; 23] = [
     "selfservice.flows.settings.privileged_session_max_age",
     "selfservice.allowed_return_urls",
     "session.lifespan",
+    "hashers.argon2.memory",
+    "hashers.argon2.iterations",
+    "hashers.argon2.parallelism",
+    "hashers.max_concurrent",
+    "hashers.queue",
     "log.level",
     "log.format",
 ];
@@ -79,6 +86,25 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     session: RawSession,
+    #[serde(default)]
+    hashers: RawHashers,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHashers {
+    #[serde(default)]
+    argon2: RawArgon2,
+    max_concurrent: Option<usize>,
+    queue: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArgon2 {
+    memory: Option<String>,
+    iterations: Option<u32>,
+    parallelism: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -293,6 +319,7 @@ pub struct Settings {
     pub privileged_session_max_age: Duration,
     pub session_lifespan: Duration,
     pub allowed_return_urls: Vec<Url>,
+    pub hashing: HashingOptions,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -405,6 +432,8 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
+    let hashing = hashing(raw.hashers)?;
+
     let log_level = raw.log.level.unwrap_or_else(|| "info".to_owned());
     tracing_subscriber::EnvFilter::try_new(&log_level)
         .map_err(|e| invalid("log.level", format!("\"{log_level}\" is not a level: {e}")))?;
@@ -426,9 +455,62 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         privileged_session_max_age,
         session_lifespan,
         allowed_return_urls,
+        hashing,
         log_level,
         log_format: raw.log.format.unwrap_or_default(),
     })
+}
+
+/// Argon2's cost as Kratos writes it, and how many hashes may run and wait at once.
+fn hashing(raw: RawHashers) -> Result<HashingOptions, ConfigError> {
+    let defaults = HashingOptions::default();
+    let memory_kib = match raw.argon2.memory {
+        None => defaults.cost.memory_kib(),
+        Some(text) => byte_size(&text)
+            .map(|bytes| bytes / 1024)
+            .and_then(|kib| u32::try_from(kib).ok())
+            .ok_or_else(|| {
+                invalid(
+                    "hashers.argon2.memory",
+                    format!("\"{text}\" is not a byte size such as 19MB, 64MiB or 131072KB"),
+                )
+            })?,
+    };
+    let cost = HashCost::new(
+        memory_kib,
+        raw.argon2.iterations.unwrap_or(defaults.cost.iterations()),
+        raw.argon2
+            .parallelism
+            .unwrap_or(defaults.cost.parallelism()),
+    )
+    .map_err(|e| invalid("hashers.argon2", e))?;
+    let max_concurrent = raw.max_concurrent.unwrap_or(defaults.max_concurrent);
+    if max_concurrent == 0 {
+        return Err(invalid("hashers.max_concurrent", "must be at least 1"));
+    }
+    Ok(HashingOptions {
+        cost,
+        max_concurrent,
+        queue: raw.queue.unwrap_or(defaults.queue),
+    })
+}
+
+/// A byte size as Kratos reads one: a number and a unit among B, KB, MB and GB, which count in
+/// 1024s (so `19MB` is 19 MiB), or KiB, MiB and GiB, which say so.
+fn byte_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "B" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
 }
 
 fn store(dsn: &str) -> Result<StoreConfig, ConfigError> {
@@ -632,6 +714,30 @@ mod tests {
         assert_eq!(settings.log_level, "info");
         assert_eq!(settings.log_format, LogFormat::Text);
         assert!(!settings.dev);
+        assert_eq!(settings.hashing.cost, HashCost::default());
+        assert_eq!(settings.hashing.max_concurrent, 2);
+    }
+
+    #[test]
+    fn argon2_memory_is_a_byte_size_as_kratos_writes_it() {
+        let memory = |text: &str| {
+            load_env(&[("HASHERS_ARGON2_MEMORY", text)]).map(|s| s.hashing.cost.memory_kib())
+        };
+        assert_eq!(memory("19MB").unwrap(), 19 * 1024);
+        assert_eq!(memory("19MiB").unwrap(), 19 * 1024);
+        assert_eq!(memory("131072KB").unwrap(), 128 * 1024);
+        assert_eq!(memory("1GB").unwrap(), 1024 * 1024);
+        for bad in ["19", "19 furlongs", "-1MB", "1.5MB", "", "99999999999GB"] {
+            let message = memory(bad).unwrap_err().to_string();
+            assert!(
+                message.contains("hashers.argon2.memory"),
+                "{bad}: {message}"
+            );
+        }
+        let message = error_of(load_env(&[("HASHERS_ARGON2_ITERATIONS", "0")]));
+        assert!(message.contains("hashers.argon2"), "{message}");
+        let message = error_of(load_env(&[("HASHERS_MAX_CONCURRENT", "0")]));
+        assert!(message.contains("hashers.max_concurrent"), "{message}");
     }
 
     #[test]
@@ -733,6 +839,11 @@ mod tests {
                 "https://app.example.com/, https://admin.example.com/portal/",
             ),
             ("SESSION_LIFESPAN", "8h"),
+            ("HASHERS_ARGON2_MEMORY", "64MB"),
+            ("HASHERS_ARGON2_ITERATIONS", "3"),
+            ("HASHERS_ARGON2_PARALLELISM", "2"),
+            ("HASHERS_MAX_CONCURRENT", "1"),
+            ("HASHERS_QUEUE", "4"),
             ("LOG_LEVEL", "debug"),
             ("LOG_FORMAT", "json"),
         ])
@@ -788,7 +899,13 @@ mod tests {
         assert_eq!(settings.session_lifespan, Duration::from_secs(8 * 3600));
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
-        assert_eq!(KEYS.len(), 23);
+        assert_eq!(
+            settings.hashing.cost,
+            HashCost::new(64 * 1024, 3, 2).unwrap()
+        );
+        assert_eq!(settings.hashing.max_concurrent, 1);
+        assert_eq!(settings.hashing.queue, 4);
+        assert_eq!(KEYS.len(), 28);
     }
 
     #[test]

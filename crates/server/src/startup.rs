@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use application::ports::{Store, SystemClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::TimeDelta;
+use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
 use http_api::{HttpSettings, ServerOptions};
 use sqlite_store::{Location, SqliteStore};
@@ -136,7 +137,9 @@ impl Application {
                 session_lifespan: delta(settings.session_lifespan),
                 flow_lifespan: delta(settings.privileged_session_max_age),
                 allowed_return_urls: settings.allowed_return_urls.clone(),
-            }),
+                lockout: LockoutPolicy::default(),
+            })
+            .with_hashing(settings.hashing),
         );
         let http = HttpSettings {
             dev: settings.dev,

@@ -11,12 +11,14 @@ use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::rows::{
-    CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FlowColumns, FlowInsert, FlowRow,
-    IDENTITY_COLUMNS, IdentityColumns, IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS,
-    SessionColumns, SessionInsert, SessionRow, SettingsFlowRow,
+    CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FailureCounted, FailureInsert,
+    FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityColumns,
+    IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS, SessionColumns, SessionInsert,
+    SessionRow, SettingsFlowRow,
 };
 use crate::schema::{
-    identities, login_flows, recovery_codes, recovery_flows, sessions, settings_flows,
+    identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
+    settings_flows,
 };
 use crate::types::{DbId, DbInstant};
 
@@ -173,6 +175,11 @@ fn set_identity_password(id: DbId, hash: String, at: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
+fn replace_password_hash(id: DbId, hash: String) -> _ {
+    dsl::update(identities::table.find(id)).set(identities::password_hash.eq(hash))
+}
+
+#[dsl::auto_type]
 fn expired_recovery_flows(before: DbInstant) -> _ {
     dsl::delete(recovery_flows::table.filter(recovery_flows::expires_at.lt(before)))
 }
@@ -195,6 +202,55 @@ fn expired_settings_flows(before: DbInstant) -> _ {
 #[dsl::auto_type]
 fn expired_login_flows(before: DbInstant) -> _ {
     dsl::delete(login_flows::table.filter(login_flows::expires_at.lt(before)))
+}
+
+#[dsl::auto_type]
+fn add_failure(identifier_key: String, address: String, at: DbInstant) -> _ {
+    dsl::update(
+        login_failures::table
+            .filter(login_failures::identifier_key.eq(identifier_key))
+            .filter(login_failures::address.eq(address)),
+    )
+    .set((
+        login_failures::failures.eq(login_failures::failures + 1_i32),
+        login_failures::previous_failure_at.eq(login_failures::last_failure_at.nullable()),
+        login_failures::last_failure_at.eq(at),
+    ))
+    .returning((
+        login_failures::failures,
+        login_failures::last_failure_at,
+        login_failures::previous_failure_at,
+    ))
+}
+
+#[dsl::auto_type]
+fn failures_by_key(identifier_key: String) -> _ {
+    login_failures::table
+        .filter(login_failures::identifier_key.eq(identifier_key))
+        .select((
+            login_failures::address,
+            login_failures::failures,
+            login_failures::last_failure_at,
+        ))
+}
+
+#[dsl::auto_type]
+fn delete_failures(identifier_key: String) -> _ {
+    dsl::delete(login_failures::table.filter(login_failures::identifier_key.eq(identifier_key)))
+}
+
+#[dsl::auto_type]
+fn delete_failures_from(identifier_key: String, addresses: Vec<String>) -> _ {
+    dsl::delete(
+        login_failures::table
+            .filter(login_failures::identifier_key.eq(identifier_key))
+            .filter(login_failures::address.eq_any(addresses)),
+    )
+}
+
+#[dsl::auto_type]
+fn old_failures(before: DbInstant) -> _ {
+    dsl::delete(login_failures::table.filter(login_failures::last_failure_at.lt(before)))
 }
 
 /// Ids are never nil (v4 or v7), so "after nil" is "from the start".
@@ -256,8 +312,27 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         hash: String,
         at: Timestamp,
     ) -> QueryResult<usize>;
+    /// The same password hashed anew: the identity itself does not change.
+    fn replace_password_hash(&mut self, identity_id: Uuid, hash: String) -> QueryResult<usize>;
     fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize>;
     fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>>;
+    /// Adds a failure to the count of `identifier_key` and `address`, creating it when absent;
+    /// returns the count, `None` when it was created.
+    fn add_failure(
+        &mut self,
+        identifier_key: &str,
+        address: &str,
+        at: Timestamp,
+    ) -> QueryResult<Option<FailureCounted>>;
+    fn insert_failure(&mut self, row: FailureInsert) -> QueryResult<usize>;
+    /// Every count of `identifier_key`.
+    fn failures_of(&mut self, identifier_key: &str) -> QueryResult<Vec<FailureRow>>;
+    /// Deletes the counts of `identifier_key`: those of `addresses`, or all of them.
+    fn delete_failures(
+        &mut self,
+        identifier_key: &str,
+        addresses: Option<Vec<String>>,
+    ) -> QueryResult<usize>;
     /// Deletes what expired (or was revoked) before `before`; foreign keys take the rest.
     fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()>;
     /// A round trip that proves the database answers.
@@ -275,6 +350,12 @@ where
     InsertRow<sessions::table, SessionInsert>: ExecuteDsl<C>,
     InsertRow<settings_flows::table, SettingsFlowRow>: ExecuteDsl<C>,
     InsertRow<login_flows::table, LoginFlowRow>: ExecuteDsl<C>,
+    InsertRow<login_failures::table, FailureInsert>: ExecuteDsl<C>,
+    for<'a> add_failure: LoadQuery<'a, C, FailureCounted>,
+    for<'a> failures_by_key: LoadQuery<'a, C, FailureRow>,
+    delete_failures: ExecuteDsl<C>,
+    delete_failures_from: ExecuteDsl<C>,
+    old_failures: ExecuteDsl<C>,
     consume_unused_code: ExecuteDsl<C>,
     expired_recovery_flows: ExecuteDsl<C>,
     expired_sessions: ExecuteDsl<C>,
@@ -286,6 +367,7 @@ where
     revoke_active_session: ExecuteDsl<C>,
     set_settings_state: ExecuteDsl<C>,
     set_identity_password: ExecuteDsl<C>,
+    replace_password_hash: ExecuteDsl<C>,
     for<'a> identity_with_password: LoadQuery<'a, C, (IdentityRow, Option<String>)>,
     for<'a> count_flow_submission: LoadQuery<'a, C, FlowRow>,
     for<'a> active_session: LoadQuery<'a, C, (SessionRow, IdentityRow)>,
@@ -427,6 +509,10 @@ where
         set_identity_password(DbId(identity_id), hash, DbInstant(at)).execute(self)
     }
 
+    fn replace_password_hash(&mut self, identity_id: Uuid, hash: String) -> QueryResult<usize> {
+        replace_password_hash(DbId(identity_id), hash).execute(self)
+    }
+
     fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize> {
         diesel::insert_into(login_flows::table)
             .values(row)
@@ -437,6 +523,40 @@ where
         login_flow_by_id(DbId(id)).first(self).optional()
     }
 
+    fn add_failure(
+        &mut self,
+        identifier_key: &str,
+        address: &str,
+        at: Timestamp,
+    ) -> QueryResult<Option<FailureCounted>> {
+        add_failure(identifier_key.to_owned(), address.to_owned(), DbInstant(at))
+            .get_result(self)
+            .optional()
+    }
+
+    fn insert_failure(&mut self, row: FailureInsert) -> QueryResult<usize> {
+        diesel::insert_into(login_failures::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn failures_of(&mut self, identifier_key: &str) -> QueryResult<Vec<FailureRow>> {
+        failures_by_key(identifier_key.to_owned()).load(self)
+    }
+
+    fn delete_failures(
+        &mut self,
+        identifier_key: &str,
+        addresses: Option<Vec<String>>,
+    ) -> QueryResult<usize> {
+        match addresses {
+            None => delete_failures(identifier_key.to_owned()).execute(self),
+            Some(addresses) => {
+                delete_failures_from(identifier_key.to_owned(), addresses).execute(self)
+            }
+        }
+    }
+
     fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()> {
         let before = DbInstant(before);
         self.transaction(|conn| {
@@ -444,7 +564,8 @@ where
             expired_sessions(before).execute(conn)?;
             revoked_sessions(before).execute(conn)?;
             expired_settings_flows(before).execute(conn)?;
-            expired_login_flows(before).execute(conn).map(drop)
+            expired_login_flows(before).execute(conn)?;
+            old_failures(before).execute(conn).map(drop)
         })
     }
 }

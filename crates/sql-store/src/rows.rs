@@ -2,14 +2,17 @@
 
 use application::ports::StoreError;
 use diesel::{Insertable, Queryable};
+use domain::client::AddressGroup;
 use domain::identity::{Identity, IdentityState, NewIdentity};
+use domain::lockout::Failures;
 use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
 use domain::secret::CodeHash;
 use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, TokenHash};
 
 use crate::schema::{
-    identities, login_flows, recovery_codes, recovery_flows, sessions, settings_flows,
+    identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
+    settings_flows,
 };
 use crate::types::{DbDocument, DbId, DbInstant};
 
@@ -407,5 +410,69 @@ impl TryFrom<LoginFlowRow> for LoginFlow {
             expires_at: row.expires_at.0,
             return_to: row.return_to,
         })
+    }
+}
+
+/// How the count over all addresses is keyed: an address no group prints as.
+pub const ALL_ADDRESSES: &str = "";
+
+/// The address column of a count.
+#[must_use]
+pub fn address_column(address: Option<AddressGroup>) -> String {
+    address.map_or_else(|| ALL_ADDRESSES.to_owned(), |group| group.to_string())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = login_failures)]
+pub struct FailureInsert {
+    pub identifier_key: String,
+    pub address: String,
+    pub failures: i32,
+    pub last_failure_at: DbInstant,
+}
+
+/// A count with the failure before its last one: `(failures, last, previous)`.
+pub type FailureCounted = (i32, DbInstant, Option<DbInstant>);
+
+/// The count as it stood before the failure just added to it.
+#[must_use]
+pub fn failures_before(counted: FailureCounted) -> Option<Failures> {
+    let (failures, _, previous) = counted;
+    let count = u32::try_from(failures).ok()?.checked_sub(1)?;
+    Some(Failures {
+        count,
+        last_at: previous?.0,
+    })
+    .filter(|before| before.count > 0)
+}
+
+#[derive(Queryable)]
+pub struct FailureRow {
+    pub address: String,
+    pub failures: i32,
+    pub last_failure_at: DbInstant,
+}
+
+impl TryFrom<FailureRow> for (Option<AddressGroup>, Failures) {
+    type Error = StoreError;
+
+    fn try_from(row: FailureRow) -> Result<Self, StoreError> {
+        let address = if row.address == ALL_ADDRESSES {
+            None
+        } else {
+            Some(
+                AddressGroup::parse(&row.address)
+                    .ok_or_else(|| corrupt("address", &row.address))?,
+            )
+        };
+        let count = u32::try_from(row.failures)
+            .map_err(|_| corrupt("failure count", &row.failures.to_string()))?;
+        Ok((
+            address,
+            Failures {
+                count,
+                last_at: row.last_failure_at.0,
+            },
+        ))
     }
 }

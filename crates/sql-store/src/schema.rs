@@ -96,6 +96,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    login_failures (identifier_key, address) {
+        identifier_key -> Text,
+        address -> Text,
+        failures -> Integer,
+        last_failure_at -> Instant,
+        previous_failure_at -> Nullable<Instant>,
+    }
+}
+
 diesel::joinable!(recovery_codes -> recovery_flows (flow_id));
 diesel::joinable!(sessions -> identities (identity_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -105,4 +118,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     settings_flows,
     login_flows,
+    login_failures,
 );

@@ -5,13 +5,15 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use application::ports::{
-    Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, Readiness,
-    RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository, StoreCodeIssueError,
-    StoreError, Submission,
+    Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
+    Readiness, RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository,
+    StoreCodeIssueError, StoreError, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use domain::client::AddressGroup;
 use domain::identity::{Identity, NewIdentity};
+use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::recovery::{FlowState, Redemption};
@@ -21,6 +23,8 @@ use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::queries::StoreConnection;
+use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
+use crate::types::DbInstant;
 use crate::{is_unique_violation, store_error};
 
 /// What differs between backends: the writes on the hot paths, which a backend may do in fewer
@@ -254,6 +258,15 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
+    async fn update_password_hash(&self, id: Uuid, hash: PasswordHash) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.replace_password_hash(id, hash.as_str().to_owned())
+                .map(drop)
+                .map_err(store_error)
+        })
+        .await
+    }
+
     async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
         // Flows and codes go with it: their foreign keys cascade.
         self.run(move |conn| Ok(conn.delete_identity(id).map_err(store_error)? > 0))
@@ -380,6 +393,140 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
                 .map_err(store_error)?
                 .map(LoginFlow::try_from)
                 .transpose()
+        })
+        .await
+    }
+}
+
+/// Why an attempt was not counted; every one of them rolls the transaction back.
+enum Refusal {
+    Wait(Timestamp),
+    /// A count was created meanwhile: try again.
+    Raced,
+    Store(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => Self::Raced,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// Counts the attempt in one transaction, which the policy's refusal rolls back. The first
+/// write to a count locks its row, so concurrent attempts on one identifier take turns.
+fn count_attempt<C: StoreConnection>(
+    conn: &mut C,
+    key: &IdentifierKey,
+    address: AddressGroup,
+    now: Timestamp,
+    policy: LockoutPolicy,
+) -> Result<(), Refusal> {
+    conn.transaction(|conn| {
+        let from_address = count_failure(conn, key, Some(address), now)?;
+        let address_count = from_address.map_or(1, |f| f.count + 1);
+        let identifier = if policy.counts_for_identifier(address_count) {
+            count_failure(conn, key, None, now)?
+        } else {
+            conn.failures_of(key.as_str())?
+                .into_iter()
+                .find(|row| row.address == ALL_ADDRESSES)
+                .map(|row| Failures {
+                    count: u32::try_from(row.failures).unwrap_or(u32::MAX),
+                    last_at: row.last_failure_at.0,
+                })
+        };
+        let counts = AttemptCounts {
+            address: from_address,
+            identifier,
+        };
+        match policy.wait_until(counts, now) {
+            Some(until) => Err(Refusal::Wait(until)),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Adds a failure to one count, creating it when absent; returns the count as it stood
+/// before.
+fn count_failure<C: StoreConnection>(
+    conn: &mut C,
+    key: &IdentifierKey,
+    address: Option<AddressGroup>,
+    now: Timestamp,
+) -> Result<Option<Failures>, diesel::result::Error> {
+    let address = address_column(address);
+    if let Some(counted) = conn.add_failure(key.as_str(), &address, now)? {
+        return Ok(failures_before(counted));
+    }
+    conn.insert_failure(FailureInsert {
+        identifier_key: key.as_str().to_owned(),
+        address,
+        failures: 1,
+        last_failure_at: DbInstant(now),
+    })?;
+    Ok(None)
+}
+
+impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
+    async fn count_attempt(
+        &self,
+        key: &IdentifierKey,
+        address: AddressGroup,
+        now: Timestamp,
+        policy: LockoutPolicy,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let key = key.clone();
+        self.run(move |conn| {
+            // A count created meanwhile by a concurrent first attempt fails the insert, and on
+            // PostgreSQL the transaction with it: once more, it is updated instead.
+            for _ in 0..2 {
+                match count_attempt(conn, &key, address, now, policy) {
+                    Err(Refusal::Raced) => {}
+                    Err(Refusal::Wait(until)) => return Ok(Some(until)),
+                    Err(Refusal::Store(error)) => return Err(store_error(error)),
+                    Ok(()) => return Ok(None),
+                }
+            }
+            Err(StoreError::Unexpected(
+                "a count of failed sign-ins could neither be updated nor created".into(),
+            ))
+        })
+        .await
+    }
+
+    async fn clear_failures(
+        &self,
+        key: &IdentifierKey,
+        address: Option<AddressGroup>,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        let addresses =
+            address.map(|group| vec![address_column(Some(group)), address_column(None)]);
+        self.run(move |conn| {
+            conn.delete_failures(key.as_str(), addresses)
+                .map(drop)
+                .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn failures_of(
+        &self,
+        key: &IdentifierKey,
+    ) -> Result<Vec<(Option<AddressGroup>, Failures)>, StoreError> {
+        let key = key.clone();
+        self.run(move |conn| {
+            conn.failures_of(key.as_str())
+                .map_err(store_error)?
+                .into_iter()
+                .map(TryFrom::try_from)
+                .collect()
         })
         .await
     }

@@ -6,13 +6,14 @@ use application::Service;
 use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
 use application::ports::Store;
 use domain::identity::IdentityDraft;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::routes::external_url;
-use crate::routes::views::identity_json;
+use crate::routes::views::{identity_json, time};
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -26,6 +27,11 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
             web::resource(format!("{prefix}/{{id}}"))
                 .route(web::get().to(get::<S>))
                 .route(web::delete().to(delete::<S>)),
+        )
+        .service(
+            web::resource(format!("{prefix}/{{id}}/lockout"))
+                .route(web::get().to(get_lockout::<S>))
+                .route(web::delete().to(clear_lockout::<S>)),
         );
     }
 }
@@ -150,4 +156,58 @@ async fn list<S: Store>(
         .map(|identity| identity_json(identity, &settings))
         .collect();
     Ok(response.json(body))
+}
+
+/// The failed sign-ins on an identity's identifier, and whether they hold sign-ins back now.
+#[derive(Serialize)]
+struct LockoutBody {
+    identity_id: Uuid,
+    /// Whether some address (or every one) must wait before signing in.
+    locked: bool,
+    counts: Vec<FailureCount>,
+}
+
+#[derive(Serialize)]
+struct FailureCount {
+    /// The client address group (an IPv4 address or an IPv6 /64); absent for the count over
+    /// all addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    failures: u32,
+    last_failure_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locked_until: Option<String>,
+}
+
+async fn get_lockout<S: Store>(
+    service: web::Data<Service<S>>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let lockout = service.lockout(id.into_inner()).await?;
+    let counts: Vec<FailureCount> = lockout
+        .entries
+        .into_iter()
+        .map(|entry| FailureCount {
+            address: entry.address.map(|group| group.to_string()),
+            failures: entry.failures.count,
+            last_failure_at: time(entry.failures.last_at),
+            locked_until: entry.locked_until.map(time),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(LockoutBody {
+            identity_id: lockout.identity_id,
+            locked: counts.iter().any(|count| count.locked_until.is_some()),
+            counts,
+        }))
+}
+
+/// Lifts the lockout: every count of failed sign-ins on the identity's identifier is forgotten.
+async fn clear_lockout<S: Store>(
+    service: web::Data<Service<S>>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    service.clear_lockout(id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,7 @@ use application::login::LoginError;
 use application::ports::Store;
 use application::redemption::{FlowLookupError, SubmitCodeError};
 use application::settings::SettingsError;
+use domain::client::ClientAddress;
 use domain::recovery::{FlowState, FlowType};
 use domain::session::SessionToken;
 use serde::Deserialize;
@@ -16,7 +17,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::csrf::check_same_origin;
-use crate::errors::{DISABLED, TOO_MANY_ATTEMPTS, capitalize};
+use crate::envelope::retry_after_seconds;
+use crate::errors::{DISABLED, THROTTLED, TOO_MANY_ATTEMPTS, capitalize, wait_in_words};
 use crate::json::{JsonObject, Submission};
 use crate::routes::views;
 use crate::session_auth::{removal_cookie, session_cookie, session_token};
@@ -63,6 +65,14 @@ struct IdQuery {
 #[derive(Deserialize)]
 struct ReturnToQuery {
     return_to: Option<String>,
+}
+
+/// The address a request came from.
+fn client_address(req: &HttpRequest) -> ClientAddress {
+    let peer = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
+    ClientAddress::new(peer)
 }
 
 fn public_url(settings: &HttpSettings, path: &str) -> String {
@@ -464,7 +474,12 @@ async fn submit_login<S: Store>(
     check_method(submission.method.as_deref(), "password")?;
     let action = public_url(&settings, &format!("self-service/login?flow={flow_id}"));
     match service
-        .log_in(flow_id, &submission.identifier, submission.password)
+        .log_in(
+            flow_id,
+            &submission.identifier,
+            submission.password,
+            client_address(&req),
+        )
         .await
     {
         Ok(signed_in) => {
@@ -500,6 +515,20 @@ async fn submit_login<S: Store>(
         }
         Err(LoginError::FlowExpired(_) | LoginError::FlowNotFound(_)) if is_form => {
             Ok(redirect(&public_url(&settings, "self-service/login/browser")).finish())
+        }
+        Err(LoginError::Throttled { wait }) if is_form => {
+            let message = format!(
+                "{THROTTLED}: try again in {}, or ask for a recovery code.",
+                wait_in_words(wait)
+            );
+            let mut page =
+                pages::login_form(&action, &submission.identifier, Some((&message, true)));
+            *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            page.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_seconds(wait)),
+            );
+            Ok(page)
         }
         Err(error) => Err(error.into()),
     }

@@ -33,7 +33,7 @@ pub(crate) fn recovered_text(minutes: i64) -> String {
     )
 }
 
-fn time(t: Timestamp) -> String {
+pub(crate) fn time(t: Timestamp) -> String {
     format_rfc3339_millis(t)
 }
 

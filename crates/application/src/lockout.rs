@@ -1,0 +1,74 @@
+//! What operators see of failed sign-ins, and how they lift a lockout.
+
+use domain::identity::Identity;
+use domain::lockout::{IdentifierKey, LockoutEntry, normalize_identifier};
+use uuid::Uuid;
+
+use crate::Service;
+use crate::identities::IdentityLookupError;
+use crate::ports::Store;
+
+/// The failed sign-ins on an identity's identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockout {
+    pub identity_id: Uuid,
+    /// The count over all addresses first, when there is one, then one per address group.
+    pub entries: Vec<LockoutEntry>,
+}
+
+impl<S: Store> Service<S> {
+    /// The key failed sign-ins on `identity` are counted under, when it has an identifier.
+    pub(crate) fn identifier_key_of(&self, identity: &Identity) -> Option<IdentifierKey> {
+        identity
+            .email()
+            .map(|email| self.secrets.identifier_key(&normalize_identifier(email)))
+    }
+
+    /// The failed sign-ins on identity `id`'s identifier, with what they hold back now.
+    ///
+    /// # Errors
+    /// [`IdentityLookupError`] when the identity does not exist or the store fails.
+    pub async fn lockout(&self, id: Uuid) -> Result<Lockout, IdentityLookupError> {
+        let identity = self.get_identity(id).await?;
+        let Some(key) = self.identifier_key_of(&identity) else {
+            return Ok(Lockout {
+                identity_id: id,
+                entries: Vec::new(),
+            });
+        };
+        let now = self.clock.now();
+        let policy = self.selfservice.lockout;
+        let mut entries: Vec<LockoutEntry> = self
+            .store
+            .failures_of(&key)
+            .await?
+            .into_iter()
+            .map(|(address, failures)| LockoutEntry {
+                address,
+                failures,
+                locked_until: match address {
+                    Some(_) => policy.address_locked_until(failures, now),
+                    None => policy.identifier_locked_until(failures, now),
+                },
+            })
+            .collect();
+        entries.sort_by_key(|entry| entry.address);
+        Ok(Lockout {
+            identity_id: id,
+            entries,
+        })
+    }
+
+    /// Forgets every failed sign-in on identity `id`'s identifier.
+    ///
+    /// # Errors
+    /// [`IdentityLookupError`] when the identity does not exist or the store fails.
+    pub async fn clear_lockout(&self, id: Uuid) -> Result<(), IdentityLookupError> {
+        let identity = self.get_identity(id).await?;
+        if let Some(key) = self.identifier_key_of(&identity) {
+            self.store.clear_failures(&key, None).await?;
+            tracing::info!(target: "audit", identity_id = %id, "sign-in lockout cleared");
+        }
+        Ok(())
+    }
+}
