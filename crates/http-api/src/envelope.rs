@@ -5,6 +5,7 @@
 //! id, so no non-2xx API response leaves without the envelope. Pages (HTML) pass as they are.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,6 +31,8 @@ pub struct ApiError {
     message: String,
     reason: Option<String>,
     debug: Option<String>,
+    /// Whole seconds for `Retry-After`, on a 429 (non-zero keeps the error small).
+    retry_after: Option<NonZeroU32>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
 }
@@ -42,6 +45,7 @@ impl ApiError {
             message: message.into(),
             reason: None,
             debug: None,
+            retry_after: None,
             request: None,
         }
     }
@@ -70,6 +74,21 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// A client past a rate limit, who may try again in `retry_after` seconds.
+    pub(crate) fn too_many_requests(retry_after: NonZeroU32) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests were sent from your network address",
+            )
+            .with_reason(format!(
+                "Wait {retry_after} seconds (the Retry-After header) before sending this request \
+                 again."
+            ))
+        }
     }
 
     pub fn internal() -> Self {
@@ -111,7 +130,11 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
-        HttpResponse::build(self.status).json(Envelope {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.get()));
+        }
+        response.json(Envelope {
             error: Body {
                 code: self.status.as_u16(),
                 status: self.status.canonical_reason().unwrap_or_default(),

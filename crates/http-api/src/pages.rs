@@ -1,6 +1,8 @@
 //! The built-in pages of the public listener: server-rendered HTML, no script, no external
 //! assets. Every value is escaped; errors are announced and tied to their field.
 
+use std::num::NonZeroU32;
+
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -179,6 +181,23 @@ pub(crate) fn login_form(
         described = described(None, error),
     );
     page(StatusCode::OK, "Sign in", &body)
+}
+
+/// The answer to a person sending too much: when to try again, also as `Retry-After`.
+pub(crate) fn too_many_requests(retry_after: NonZeroU32) -> HttpResponse {
+    let wait = if retry_after.get() == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{retry_after} seconds")
+    };
+    let body = format!(
+        "<h1>Too many attempts</h1><p role=\"alert\">There were too many attempts from your \
+         network. Wait {wait}, then try again.</p>"
+    );
+    let mut res = page(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &body);
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.get()));
+    res
 }
 
 /// The landing page: who is signed in, and the way out.
