@@ -84,10 +84,6 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests were sent from your network address",
             )
-            .with_reason(format!(
-                "Wait {retry_after} seconds (the Retry-After header) before sending this request \
-                 again."
-            ))
         }
     }
 
@@ -161,6 +157,7 @@ fn default_reason(status: StatusCode) -> &'static str {
             "The resource already exists; change the request or use the existing one."
         }
         StatusCode::PAYLOAD_TOO_LARGE => "Send a smaller request body.",
+        StatusCode::TOO_MANY_REQUESTS => "Wait as long as the Retry-After header says, then retry.",
         StatusCode::SERVICE_UNAVAILABLE => {
             "A service this request depends on is not reachable; try again later."
         }

@@ -183,16 +183,13 @@ pub(crate) fn login_form(
     page(StatusCode::OK, "Sign in", &body)
 }
 
-/// The answer to a person sending too much: when to try again, also as `Retry-After`.
-pub(crate) fn too_many_requests(retry_after: NonZeroU32) -> HttpResponse {
-    let wait = if retry_after.get() == 1 {
-        "1 second".to_owned()
-    } else {
-        format!("{retry_after} seconds")
-    };
+/// The answer to a person sending too much: how long to `wait` (in words), and the same as
+/// `Retry-After`.
+pub(crate) fn too_many_requests(retry_after: NonZeroU32, wait: &str) -> HttpResponse {
     let body = format!(
         "<h1>Too many attempts</h1><p role=\"alert\">There were too many attempts from your \
-         network. Wait {wait}, then try again.</p>"
+         network. Wait {}, then try again.</p>",
+        escape(wait)
     );
     let mut res = page(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &body);
     res.headers_mut()

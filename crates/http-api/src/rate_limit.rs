@@ -259,6 +259,14 @@ fn whole_seconds(wait: Duration) -> NonZeroU32 {
     NonZeroU32::new(u32::try_from(seconds).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
 }
 
+/// `1 second`, `2 seconds`.
+fn in_words(seconds: NonZeroU32) -> String {
+    match seconds.get() {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
+    }
+}
+
 /// Counts each limited request against its client's group; past the limit, answers 429.
 pub(crate) async fn middleware(
     req: ServiceRequest,
@@ -276,11 +284,15 @@ pub(crate) async fn middleware(
         if let Err(wait) = limits.check(class, group) {
             let seconds = whole_seconds(wait);
             tracing::debug!(class = class.name(), client = %group, retry_after = seconds, "rate limited");
+            let wait = in_words(seconds);
             if wants_page(&req, &path) {
-                let page = pages::too_many_requests(seconds);
+                let page = pages::too_many_requests(seconds, &wait);
                 return Ok(req.into_response(page).map_into_right_body());
             }
-            return Err(ApiError::too_many_requests(seconds).into());
+            let error = ApiError::too_many_requests(seconds).with_reason(format!(
+                "Wait {wait} (the Retry-After header) before sending this request again."
+            ));
+            return Err(error.into());
         }
     }
     next.call(req)

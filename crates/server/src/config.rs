@@ -894,6 +894,8 @@ mod tests {
                 settings: defaults.settings,
             }
         );
+        let settings = load(Some(&file.0), env(&[("SERVE_PUBLIC_TRUSTED_PROXIES", "")])).unwrap();
+        assert!(settings.trusted_proxies.is_empty(), "the environment wins");
         // The admin listener has no clients to limit.
         let file = yaml("serve:\n  admin:\n    trusted_proxies: [10.0.0.0/8]\n");
         let message = error_of(load(Some(&file.0), env(&[])));

@@ -74,6 +74,14 @@ async fn one_address_is_throttled_with_retry_after_until_the_clock_moves() {
     let res = app.login(&[]).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after(&res), "1", "rounded up to whole seconds");
+    let error = assert_envelope(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wait 1 second "),
+        "{error}"
+    );
     app.clock.advance(Duration::from_millis(500));
     assert_eq!(app.login_status(&[]).await, StatusCode::NOT_FOUND);
     assert_eq!(app.login_status(&[]).await, StatusCode::TOO_MANY_REQUESTS);
@@ -133,6 +141,17 @@ async fn an_encoded_path_is_limited_as_the_route_it_reaches() {
 #[tokio::test]
 async fn flow_creation_is_limited_and_refused_requests_store_nothing() {
     let app = app(vec![]).await;
+    // The sign-in page with a `flow`, even an empty one, stores no flow: it is not limited.
+    for query in ["flow=", "flow", "flow=3fa85f64-5717-4562-b3fc-2c963f66afa6"] {
+        for _ in 0..25 {
+            app.client
+                .get(format!("{}/login?{query}", app.public))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(app.count("SELECT count(*) AS count FROM login_flows"), 0);
     for _ in 0..20 {
         let res = app
             .client
