@@ -25,7 +25,7 @@ use crate::{ApiError, pages};
 
 /// A class of routes that share one limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteClass {
+enum RouteClass {
     /// `GET /self-service/{flow}/api|browser`, and `GET /login` without a `flow`.
     FlowCreation,
     /// `POST /self-service/login`.
@@ -283,7 +283,13 @@ pub(crate) async fn middleware(
         let group = client_address(req.request()).group();
         if let Err(wait) = limits.check(class, group) {
             let seconds = whole_seconds(wait);
-            tracing::debug!(class = class.name(), client = %group, retry_after = seconds, "rate limited");
+            // Not logged higher: a flood would flood the log too.
+            tracing::debug!(
+                class = class.name(),
+                client = %group,
+                retry_after = seconds,
+                "rate limited"
+            );
             let wait = in_words(seconds);
             if wants_page(&req, &path) {
                 let page = pages::too_many_requests(seconds, &wait);
