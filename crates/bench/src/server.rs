@@ -58,6 +58,8 @@ impl Server {
             .env("SECRETS_DEFAULT", SECRET)
             .env("SERVE_PUBLIC_PORT", "0")
             .env("SERVE_ADMIN_PORT", "0")
+            // The load comes from one address; per-client limits would measure only themselves.
+            .env("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE", "0")
             .env("LOG_FORMAT", "json")
             .env("LOG_LEVEL", "info")
             // Bench clients post API flows to the public listener without a browser's Origin.

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::HttpSettings;
+use crate::wait::Wait;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,11 +51,10 @@ impl ApiError {
         }
     }
 
-    /// Adds `Retry-After`: `wait` rounded up to whole seconds, at least one.
+    /// Adds `Retry-After`.
     #[must_use]
-    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
-        let seconds = u32::try_from(retry_after_seconds(wait)).unwrap_or(u32::MAX);
-        self.retry_after = NonZeroU32::new(seconds);
+    pub(crate) fn with_retry_after(mut self, wait: Wait) -> Self {
+        self.retry_after = Some(wait.seconds());
         self
     }
 
@@ -82,6 +82,15 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// A client past a rate limit, who may try again after `wait`.
+    pub(crate) fn too_many_requests(wait: Wait) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests were sent from your network address",
+        )
+        .with_retry_after(wait)
     }
 
     pub fn internal() -> Self {
@@ -142,12 +151,6 @@ impl ApiError {
             },
         })
     }
-}
-
-/// `wait` as `Retry-After` counts it: whole seconds, rounded up, at least one.
-pub(crate) fn retry_after_seconds(wait: std::time::Duration) -> u64 {
-    let rounded_up = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    rounded_up.max(1)
 }
 
 /// What a client can do about an error whose cause says nothing more specific.
@@ -369,15 +372,6 @@ mod tests {
         let (_, body, _) = call(false, "/fail").await;
         assert!(body["error"].get("debug").is_none());
         assert!(!body.to_string().contains("10.0.0.7"));
-    }
-
-    #[actix_web::test]
-    async fn retry_after_is_whole_seconds_rounded_up() {
-        use std::time::Duration;
-        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
-        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
-        assert_eq!(retry_after_seconds(Duration::from_secs(30)), 30);
-        assert_eq!(retry_after_seconds(Duration::from_millis(30_001)), 31);
     }
 
     #[actix_web::test]

@@ -14,6 +14,7 @@ use domain::lifespan::LifespanError;
 
 use crate::ApiError;
 use crate::routes::views;
+use crate::wait::Wait;
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -38,19 +39,19 @@ impl From<HashingError> for ApiError {
             .with_reason(
                 "Wait as long as the Retry-After header says, then send the request again.",
             )
-            .with_retry_after(hashing::RETRY_AFTER),
+            .with_retry_after(Wait::new(hashing::RETRY_AFTER)),
             HashingError::Failed => ApiError::internal().with_debug(error),
         }
     }
 }
 
-/// The answer to a sign-in held back until `until`, `wait` from now.
-pub(crate) fn throttled(wait: std::time::Duration) -> ApiError {
+/// The answer to a sign-in held back for `wait`.
+pub(crate) fn throttled(wait: Wait) -> ApiError {
     ApiError::new(StatusCode::TOO_MANY_REQUESTS, THROTTLED)
         .with_id("self_service_login_throttled")
         .with_reason(format!(
             "Try again in {}, or recover the account with a recovery code.",
-            wait_in_words(wait)
+            wait.in_words()
         ))
         .with_retry_after(wait)
 }
@@ -58,16 +59,6 @@ pub(crate) fn throttled(wait: std::time::Duration) -> ApiError {
 /// What a person reads when sign-ins on an identifier are held back.
 pub(crate) const THROTTLED: &str =
     "Too many failed sign-in attempts for this account. Please wait before trying again";
-
-/// `wait` for people: seconds under two minutes, else minutes, rounded up.
-pub(crate) fn wait_in_words(wait: std::time::Duration) -> String {
-    let seconds = crate::envelope::retry_after_seconds(wait);
-    if seconds < 120 {
-        format!("{seconds} seconds")
-    } else {
-        format!("{} minutes", seconds.div_ceil(60))
-    }
-}
 
 impl From<CreateRecoveryCodeError> for ApiError {
     fn from(error: CreateRecoveryCodeError) -> Self {
@@ -268,7 +259,7 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidReturnTo(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
-            LoginError::Throttled { wait } => throttled(wait),
+            LoginError::Throttled { wait } => throttled(Wait::new(wait)),
             LoginError::Hashing(error) => error.into(),
             LoginError::Store(error) => error.into(),
         }

@@ -1,15 +1,20 @@
 //! The HTTP adapter: two listeners, as in Ory Kratos. The admin listener serves identity
 //! management and recovery-code issuance; the public listener serves what end users reach: the
 //! self-service API and the built-in pages. Every non-2xx answer of the APIs is the
-//! `errorGeneric` envelope (see [`envelope`]); the pages answer people in HTML.
+//! `errorGeneric` envelope (see [`envelope`]); the pages answer people in HTML. The public
+//! listener knows who its clients are (see [`client_address`]) and limits what each may send
+//! (see [`rate_limit`]).
 
+mod client_address;
 mod csrf;
 mod envelope;
 mod errors;
 mod json;
 mod pages;
+mod rate_limit;
 mod routes;
 mod session_auth;
+mod wait;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -21,7 +26,9 @@ use application::Service;
 use application::ports::Store;
 use url::Url;
 
+pub use client_address::TrustedProxies;
 pub use envelope::ApiError;
+pub use rate_limit::{Limit, RateLimitSettings, RateLimits};
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -43,6 +50,14 @@ pub struct ServerOptions {
     pub workers: usize,
 }
 
+/// Who the public listener's clients are and how much each may send.
+pub struct ClientPolicy {
+    /// The proxies whose `X-Forwarded-For` and `Forwarded` headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Shared, so that its state can be watched.
+    pub rate_limits: Arc<RateLimits>,
+}
+
 /// The admin listener's server, not yet running: identities, recovery codes and health.
 ///
 /// # Errors
@@ -53,7 +68,7 @@ pub fn admin_server<S: Store>(
     listener: TcpListener,
     options: ServerOptions,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, |cfg| {
+    server(service, settings, listener, options, None, |cfg| {
         routes::health::configure::<S>(cfg);
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
@@ -61,7 +76,7 @@ pub fn admin_server<S: Store>(
 }
 
 /// The public listener's server, not yet running: health, identity schemas, the
-/// self-service API and the built-in pages.
+/// self-service API and the built-in pages, each request's client limited by `clients`.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -70,8 +85,9 @@ pub fn public_server<S: Store>(
     settings: HttpSettings,
     listener: TcpListener,
     options: ServerOptions,
+    clients: ClientPolicy,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, |cfg| {
+    server(service, settings, listener, options, Some(clients), |cfg| {
         routes::health::configure::<S>(cfg);
         routes::schemas::configure(cfg);
         routes::self_service::configure::<S>(cfg);
@@ -79,26 +95,43 @@ pub fn public_server<S: Store>(
 }
 
 /// A server for `routes`, with what every listener shares: the extractor settings, the 404 for
-/// unrouted paths and the envelope middleware.
+/// unrouted paths and the middleware (envelope, client address, rate limits). Without
+/// `clients`, no proxy is trusted and nothing is limited.
 fn server<S: Store>(
     service: Arc<Service<S>>,
     settings: HttpSettings,
     listener: TcpListener,
     options: ServerOptions,
+    clients: Option<ClientPolicy>,
     routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
     let service = web::Data::from(service);
     let settings = web::Data::new(settings);
+    let (trusted_proxies, rate_limits) = clients.map_or((None, None), |clients| {
+        (
+            Some(web::Data::new(clients.trusted_proxies)),
+            Some(web::Data::from(clients.rate_limits)),
+        )
+    });
     Ok(HttpServer::new(move || {
-        App::new()
+        let mut app = App::new()
             .app_data(service.clone())
-            .app_data(settings.clone())
-            .app_data(json::config())
+            .app_data(settings.clone());
+        if let Some(trusted_proxies) = &trusted_proxies {
+            app = app.app_data(trusted_proxies.clone());
+        }
+        if let Some(rate_limits) = &rate_limits {
+            app = app.app_data(rate_limits.clone());
+        }
+        app.app_data(json::config())
             .app_data(json::query_config())
             .app_data(json::form_config())
             .app_data(json::path_config())
             .configure(routes)
             .default_service(web::to(routes::not_found))
+            // The last wrapped runs first: the envelope sees every answer, limits see the client.
+            .wrap(from_fn(rate_limit::middleware))
+            .wrap(from_fn(client_address::middleware))
             .wrap(from_fn(envelope::middleware))
     })
     .workers(options.workers)

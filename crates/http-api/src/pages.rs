@@ -5,6 +5,8 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 
+use crate::wait::Wait;
+
 /// `text` with the five HTML-special characters escaped.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -179,6 +181,20 @@ pub(crate) fn login_form(
         described = described(None, error),
     );
     page(StatusCode::OK, "Sign in", &body)
+}
+
+/// The answer to a person sending too much: how long to `wait` (in words), and the same as
+/// `Retry-After`.
+pub(crate) fn too_many_requests(wait: Wait) -> HttpResponse {
+    let body = format!(
+        "<h1>Too many attempts</h1><p role=\"alert\">There were too many attempts from your \
+         network. Wait {}, then try again.</p>",
+        escape(&wait.in_words())
+    );
+    let mut res = page(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &body);
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.seconds().get()));
+    res
 }
 
 /// The landing page: who is signed in, and the way out.

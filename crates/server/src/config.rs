@@ -1,6 +1,8 @@
 //! Configuration: a YAML file and Kratos-style environment variables, checked in full before
 //! anything starts. Every error names the key at fault.
 
+mod client_limits;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,17 +13,28 @@ use domain::duration;
 use domain::lifespan::LifespanPolicy;
 use domain::password::HashCost;
 use domain::secret::{MIN_SECRET_LEN, Secrets};
+use http_api::RateLimitSettings;
+use ipnet::IpNet;
 use serde::Deserialize;
 use url::Url;
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 28] = [
+pub const KEYS: [&str; 37] = [
     "dsn",
     "dev",
     "serve.public.host",
     "serve.public.port",
     "serve.public.base_url",
+    "serve.public.trusted_proxies",
+    "serve.public.rate_limits.flow_creation.per_minute",
+    "serve.public.rate_limits.flow_creation.burst",
+    "serve.public.rate_limits.login.per_minute",
+    "serve.public.rate_limits.login.burst",
+    "serve.public.rate_limits.recovery.per_minute",
+    "serve.public.rate_limits.recovery.burst",
+    "serve.public.rate_limits.settings.per_minute",
+    "serve.public.rate_limits.settings.burst",
     "serve.admin.host",
     "serve.admin.port",
     "serve.admin.base_url",
@@ -117,7 +130,7 @@ struct RawSession {
 #[serde(deny_unknown_fields)]
 struct RawServe {
     #[serde(default)]
-    public: RawListener,
+    public: RawPublicListener,
     #[serde(default)]
     admin: RawListener,
 }
@@ -128,6 +141,19 @@ struct RawListener {
     host: Option<String>,
     port: Option<u16>,
     base_url: Option<String>,
+}
+
+/// The public listener has what the admin listener has, and the settings of its clients.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublicListener {
+    host: Option<String>,
+    port: Option<u16>,
+    base_url: Option<String>,
+    #[serde(default)]
+    trusted_proxies: OneOrMany,
+    #[serde(default)]
+    rate_limits: client_limits::RawRateLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -303,6 +329,9 @@ pub struct Settings {
     pub store: StoreConfig,
     pub dev: bool,
     pub public: Listener,
+    /// The proxies whose forwarding headers name the public listener's clients.
+    pub trusted_proxies: Vec<IpNet>,
+    pub rate_limits: RateLimitSettings,
     pub admin: Listener,
     /// `None` when none is configured, which only dev mode and the embedded stores allow; the
     /// server then generates one.
@@ -345,7 +374,11 @@ pub fn load(
         let Some(value) = env(&env_name(key)) else {
             continue;
         };
-        builder = if key == "secrets.default" || key == "selfservice.allowed_return_urls" {
+        let is_list = matches!(
+            key,
+            "secrets.default" | "selfservice.allowed_return_urls" | "serve.public.trusted_proxies"
+        );
+        builder = if is_list {
             let list: Vec<String> = value
                 .split(',')
                 .map(str::trim)
@@ -363,7 +396,19 @@ pub fn load(
 
 fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
     let store = store(raw.dsn.as_deref().unwrap_or(DEFAULT_DSN))?;
-    let public = listener(raw.serve.public, "0.0.0.0", 4433, "serve.public.base_url")?;
+    let raw_public = raw.serve.public;
+    let trusted_proxies = client_limits::trusted_proxies(raw_public.trusted_proxies.into_vec())?;
+    let rate_limits = client_limits::rate_limits(raw_public.rate_limits)?;
+    let public = listener(
+        RawListener {
+            host: raw_public.host,
+            port: raw_public.port,
+            base_url: raw_public.base_url,
+        },
+        "0.0.0.0",
+        4433,
+        "serve.public.base_url",
+    )?;
     let admin = listener(raw.serve.admin, "127.0.0.1", 4434, "serve.admin.base_url")?;
     let secrets = secrets(raw.secrets.default.into_vec(), raw.dev, &store)?;
 
@@ -442,6 +487,8 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         store,
         dev: raw.dev,
         public,
+        trusted_proxies,
+        rate_limits,
         admin,
         secrets,
         code_enabled: code.enabled.unwrap_or(true),
@@ -638,6 +685,8 @@ mod tests {
     use std::collections::HashMap;
     use std::io::Write;
 
+    use http_api::Limit;
+
     use super::*;
 
     const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
@@ -711,6 +760,8 @@ mod tests {
         );
         assert_eq!(settings.session_lifespan, Duration::from_secs(24 * 3600));
         assert!(settings.allowed_return_urls.is_empty());
+        assert!(settings.trusted_proxies.is_empty());
+        assert_eq!(settings.rate_limits, RateLimitSettings::default());
         assert_eq!(settings.log_level, "info");
         assert_eq!(settings.log_format, LogFormat::Text);
         assert!(!settings.dev);
@@ -811,6 +862,15 @@ mod tests {
             ("SERVE_PUBLIC_HOST", "127.0.0.2"),
             ("SERVE_PUBLIC_PORT", "8433"),
             ("SERVE_PUBLIC_BASE_URL", "https://id.example.com/auth"),
+            ("SERVE_PUBLIC_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32"),
+            ("SERVE_PUBLIC_RATE_LIMITS_FLOW_CREATION_PER_MINUTE", "61"),
+            ("SERVE_PUBLIC_RATE_LIMITS_FLOW_CREATION_BURST", "21"),
+            ("SERVE_PUBLIC_RATE_LIMITS_LOGIN_PER_MINUTE", "31"),
+            ("SERVE_PUBLIC_RATE_LIMITS_LOGIN_BURST", "11"),
+            ("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE", "32"),
+            ("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_BURST", "12"),
+            ("SERVE_PUBLIC_RATE_LIMITS_SETTINGS_PER_MINUTE", "0"),
+            ("SERVE_PUBLIC_RATE_LIMITS_SETTINGS_BURST", "13"),
             ("SERVE_ADMIN_HOST", "0.0.0.0"),
             ("SERVE_ADMIN_PORT", "8434"),
             ("SERVE_ADMIN_BASE_URL", "http://admin.internal:8434/"),
@@ -855,6 +915,23 @@ mod tests {
         assert_eq!(
             settings.public.base_url.unwrap().as_str(),
             "https://id.example.com/auth/"
+        );
+        assert_eq!(
+            settings
+                .trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["10.0.0.0/8", "2001:db8::/32"]
+        );
+        assert_eq!(
+            settings.rate_limits,
+            RateLimitSettings {
+                flow_creation: Some(Limit::new(61, 21)),
+                login: Some(Limit::new(31, 11)),
+                recovery: Some(Limit::new(32, 12)),
+                settings: None,
+            }
         );
         assert_eq!(settings.admin.host, "0.0.0.0");
         assert_eq!(settings.admin.port, 8434);
@@ -905,7 +982,44 @@ mod tests {
         );
         assert_eq!(settings.hashing.max_concurrent, 1);
         assert_eq!(settings.hashing.queue, 4);
-        assert_eq!(KEYS.len(), 28);
+        assert_eq!(KEYS.len(), 37);
+    }
+
+    #[test]
+    fn rate_limits_and_trusted_proxies_are_read_from_a_file() {
+        let file = yaml(
+            "serve:\n  public:\n    trusted_proxies: [10.1.2.3, \"192.168.7.9/24\", \"::1\"]\n\
+             \x20   rate_limits:\n      login: {per_minute: 5}\n      recovery: {burst: 3}\n\
+             \x20     flow_creation: {per_minute: 0, burst: 0}\n",
+        );
+        let settings = load(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(
+            settings
+                .trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["10.1.2.3/32", "192.168.7.0/24", "::1/128"]
+        );
+        let defaults = RateLimitSettings::default();
+        assert_eq!(
+            settings.rate_limits,
+            RateLimitSettings {
+                flow_creation: None,
+                login: Some(Limit::new(5, 10)),
+                recovery: Some(Limit::new(30, 3)),
+                settings: defaults.settings,
+            }
+        );
+        let settings = load(Some(&file.0), env(&[("SERVE_PUBLIC_TRUSTED_PROXIES", "")])).unwrap();
+        assert!(settings.trusted_proxies.is_empty(), "the environment wins");
+        // The admin listener has no clients to limit.
+        let file = yaml("serve:\n  admin:\n    trusted_proxies: [10.0.0.0/8]\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(message.contains("trusted_proxies"), "{message}");
+        let file = yaml("serve:\n  public:\n    rate_limits:\n      signup: {burst: 1}\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(message.contains("signup"), "{message}");
     }
 
     #[test]
@@ -969,7 +1083,37 @@ mod tests {
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 14] = [
+        let cases: [(&str, &str, &str); 20] = [
+            (
+                "SERVE_PUBLIC_TRUSTED_PROXIES",
+                "10.0.0.0/8, gateway",
+                "serve.public.trusted_proxies",
+            ),
+            (
+                "SERVE_PUBLIC_TRUSTED_PROXIES",
+                "10.0.0.0/33",
+                "serve.public.trusted_proxies",
+            ),
+            (
+                "SERVE_PUBLIC_TRUSTED_PROXIES",
+                "0.0.0.0/0",
+                "serve.public.trusted_proxies",
+            ),
+            (
+                "SERVE_PUBLIC_TRUSTED_PROXIES",
+                "::/0",
+                "serve.public.trusted_proxies",
+            ),
+            (
+                "SERVE_PUBLIC_RATE_LIMITS_LOGIN_BURST",
+                "0",
+                "serve.public.rate_limits.login.burst",
+            ),
+            (
+                "SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE",
+                "-1",
+                "serve.public.rate_limits.recovery.per_minute",
+            ),
             (
                 "SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS",
                 "0",

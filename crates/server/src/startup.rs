@@ -10,7 +10,7 @@ use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::TimeDelta;
 use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
-use http_api::{HttpSettings, ServerOptions};
+use http_api::{ClientPolicy, HttpSettings, RateLimits, ServerOptions, TrustedProxies};
 use sqlite_store::{Location, SqliteStore};
 
 use crate::config::{Settings, StoreConfig};
@@ -158,7 +158,12 @@ impl Application {
         keep_house(service.clone());
         let admin = http_api::admin_server(service.clone(), http.clone(), admin_listener, options)
             .map_err(bind_error(admin_addr))?;
-        let public = http_api::public_server(service, http, public_listener, options)
+        warn_of_missing_limits(settings);
+        let clients = ClientPolicy {
+            trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
+            rate_limits: Arc::new(RateLimits::new(settings.rate_limits)),
+        };
+        let public = http_api::public_server(service, http, public_listener, options, clients)
             .map_err(bind_error(public_addr))?;
         Ok(Self {
             admin_addr,
@@ -192,6 +197,23 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         let (admin, public) = tokio::join!(self.admin, self.public);
         admin.and(public)
+    }
+}
+
+/// A limit turned off is worth a line in the log: it is easy to leave off by mistake.
+fn warn_of_missing_limits(settings: &Settings) {
+    let limits = &settings.rate_limits;
+    for (class, limit) in [
+        ("flow_creation", limits.flow_creation),
+        ("login", limits.login),
+        ("recovery", limits.recovery),
+        ("settings", limits.settings),
+    ] {
+        if limit.is_none() {
+            tracing::warn!(
+                "serve.public.rate_limits.{class} is off: one client may send as much as it likes"
+            );
+        }
     }
 }
 

@@ -9,19 +9,19 @@ use application::login::LoginError;
 use application::ports::Store;
 use application::redemption::{FlowLookupError, SubmitCodeError};
 use application::settings::SettingsError;
-use domain::client::ClientAddress;
 use domain::recovery::{FlowState, FlowType};
 use domain::session::SessionToken;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::client_address::client_address;
 use crate::csrf::check_same_origin;
-use crate::envelope::retry_after_seconds;
-use crate::errors::{DISABLED, THROTTLED, TOO_MANY_ATTEMPTS, capitalize, wait_in_words};
+use crate::errors::{DISABLED, THROTTLED, TOO_MANY_ATTEMPTS, capitalize};
 use crate::json::{JsonObject, Submission};
 use crate::routes::views;
 use crate::session_auth::{removal_cookie, session_cookie, session_token};
+use crate::wait::Wait;
 use crate::{ApiError, HttpSettings, pages};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -65,14 +65,6 @@ struct IdQuery {
 #[derive(Deserialize)]
 struct ReturnToQuery {
     return_to: Option<String>,
-}
-
-/// The address a request came from.
-fn client_address(req: &HttpRequest) -> ClientAddress {
-    let peer = req
-        .peer_addr()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
-    ClientAddress::new(peer)
 }
 
 fn public_url(settings: &HttpSettings, path: &str) -> String {
@@ -517,16 +509,17 @@ async fn submit_login<S: Store>(
             Ok(redirect(&public_url(&settings, "self-service/login/browser")).finish())
         }
         Err(LoginError::Throttled { wait }) if is_form => {
+            let wait = Wait::new(wait);
             let message = format!(
                 "{THROTTLED}: try again in {}, or ask for a recovery code.",
-                wait_in_words(wait)
+                wait.in_words()
             );
             let mut page =
                 pages::login_form(&action, &submission.identifier, Some((&message, true)));
             *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             page.headers_mut().insert(
                 header::RETRY_AFTER,
-                header::HeaderValue::from(retry_after_seconds(wait)),
+                header::HeaderValue::from(wait.seconds().get()),
             );
             Ok(page)
         }

@@ -27,6 +27,7 @@ macro_rules! on_every_store {
 
 mod envelope;
 mod identities;
+mod rate_limits;
 mod recovery_codes;
 mod self_service;
 
@@ -41,7 +42,10 @@ use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
 use domain::recovery::{RecoveryFlow, StoredCode};
 use domain::secret::Secrets;
-use http_api::{HttpSettings, ServerOptions};
+use governor::clock::FakeRelativeClock;
+use http_api::{
+    ClientPolicy, HttpSettings, RateLimitSettings, RateLimits, ServerOptions, TrustedProxies,
+};
 use postgres_store::{PgStore, PoolOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -67,6 +71,9 @@ pub struct TestApp {
     pub public: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The rate limiters' clock: it stands still unless a test advances it.
+    pub clock: FakeRelativeClock,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// What a test may change about the app it starts.
@@ -76,6 +83,10 @@ pub struct Options {
     pub dev: bool,
     /// A PostgreSQL store to use instead of the test database's (one that cannot connect).
     pub store: Option<PgStore>,
+    /// The production defaults unless a test says otherwise.
+    pub rate_limits: RateLimitSettings,
+    /// Networks, e.g. `127.0.0.1/32`.
+    pub trusted_proxies: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -98,6 +109,8 @@ impl Default for Options {
             },
             dev: false,
             store: None,
+            rate_limits: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -141,6 +154,18 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
         admin_base_url: Url::parse(&format!("{admin}/")).unwrap(),
     };
     let server_options = ServerOptions { workers: 1 };
+    let clock = FakeRelativeClock::default();
+    let rate_limits = Arc::new(RateLimits::with_clock(options.rate_limits, &clock));
+    let clients = ClientPolicy {
+        trusted_proxies: TrustedProxies::new(
+            options
+                .trusted_proxies
+                .iter()
+                .map(|network| network.parse().unwrap())
+                .collect(),
+        ),
+        rate_limits: rate_limits.clone(),
+    };
     let admin_server = http_api::admin_server(
         service.clone(),
         settings.clone(),
@@ -149,7 +174,8 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
     )
     .unwrap();
     let public_server =
-        http_api::public_server(service, settings, public_listener, server_options).unwrap();
+        http_api::public_server(service, settings, public_listener, server_options, clients)
+            .unwrap();
     tokio::spawn(admin_server);
     tokio::spawn(public_server);
     TestApp {
@@ -161,6 +187,8 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        clock,
+        rate_limits,
     }
 }
 
