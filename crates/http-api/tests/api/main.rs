@@ -27,6 +27,7 @@ macro_rules! on_every_store {
 
 mod envelope;
 mod identities;
+mod lockout;
 mod rate_limits;
 mod recovery_codes;
 mod self_service;
@@ -35,11 +36,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::hashing::HashingOptions;
 use application::ports::{RecoveryRepository, Store, SystemClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use diesel::{QueryableByName, RunQueryDsl};
 use domain::code::CodeLength;
 use domain::lifespan::LifespanPolicy;
+use domain::password::HashCost;
 use domain::recovery::{RecoveryFlow, StoredCode};
 use domain::secret::Secrets;
 use governor::clock::FakeRelativeClock;
@@ -87,6 +90,9 @@ pub struct Options {
     pub rate_limits: RateLimitSettings,
     /// Networks, e.g. `127.0.0.1/32`.
     pub trusted_proxies: Vec<&'static str>,
+    /// A cheap Argon2 cost unless a test says otherwise: what these tests check does not
+    /// depend on it, and the suite stays quick.
+    pub hashing: HashingOptions,
 }
 
 impl Default for Options {
@@ -111,6 +117,10 @@ impl Default for Options {
             store: None,
             rate_limits: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
+            hashing: HashingOptions {
+                cost: HashCost::new(64, 1, 1).unwrap(),
+                ..HashingOptions::default()
+            },
         }
     }
 }
@@ -142,7 +152,8 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             options.recovery,
             Secrets::new(vec![SECRET.into()]).unwrap(),
         )
-        .with_selfservice(options.selfservice),
+        .with_selfservice(options.selfservice)
+        .with_hashing(options.hashing),
     );
     let admin_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let public_listener = TcpListener::bind("127.0.0.1:0").unwrap();
