@@ -413,6 +413,21 @@ on_every_store! {
         assert_eq!(res.status(), StatusCode::CREATED);
     }
 
+    async fn a_return_to_with_userinfo_is_refused(kind) {
+        let app = spawn_app(kind).await;
+        let identity = app.create_identity("ada@example.com").await;
+        for return_to in ["https://evil@app.example.com/", "https://user:pw@app.example.com/x"] {
+            let res = app
+                .post_json("/iam/recovery/code", &json!({"identity_id": identity, "return_to": return_to}))
+                .await;
+            let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains("must not carry a user name or password"), "{message}");
+            assert!(message.contains(return_to), "{message}");
+        }
+        assert_eq!(app.count("SELECT count(*) AS count FROM recovery_flows"), 0);
+    }
+
     async fn settings_flows_answer_only_their_owner(kind) {
         let app = spawn_app(kind).await;
         let mut tokens = Vec::new();
