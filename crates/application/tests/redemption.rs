@@ -89,7 +89,7 @@ impl Fixture {
                 identity_id,
                 expires_in: None,
                 flow_type: FlowType::Browser,
-                request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
+                public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
                 request_id: "req".into(),
                 return_to: Some("https://app.example.com/welcome".into()),
             })
@@ -295,7 +295,7 @@ async fn an_off_list_return_to_is_refused_when_issuing() {
             identity_id: ada,
             expires_in: None,
             flow_type: FlowType::Browser,
-            request_url: String::new(),
+            public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
             request_id: String::new(),
             return_to: Some("https://evil.example.net/".into()),
         })

@@ -215,6 +215,16 @@ impl TestApp {
         .count
     }
 
+    /// Runs `sql` (SQL both stores understand) in this app's database.
+    pub fn execute(&self, sql: &str) -> usize {
+        let query = diesel::sql_query(sql);
+        match &self.db {
+            TestDb::Postgres(db) => query.execute(&mut db.connection()),
+            TestDb::Sqlite(db) => query.execute(&mut db.connection()),
+        }
+        .unwrap()
+    }
+
     /// The stored flow, read back through the store's port.
     pub async fn flow(&self, id: Uuid) -> RecoveryFlow {
         match &self.db {

@@ -100,6 +100,23 @@ on_every_store! {
         for field in ["issued_at", "expires_at", "request_url"] {
             assert!(body[field].is_string(), "{field}");
         }
+        let public_url = format!("{}/self-service/recovery?flow={flow}", app.public);
+        assert_eq!(body["request_url"], public_url);
+        // Flows stored with the admin URL (before it was public) show the public one too.
+        app.execute(&format!(
+            "UPDATE recovery_flows SET request_url = '{}/iam/recovery/code' WHERE id = '{flow}'",
+            app.admin
+        ));
+        let body: Value = app
+            .client
+            .get(format!("{}/self-service/recovery/flows?id={flow}", app.public))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["request_url"], public_url);
         assert_eq!(body["ui"]["method"], "POST");
         assert_eq!(
             body["ui"]["action"],
