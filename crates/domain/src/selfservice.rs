@@ -4,6 +4,7 @@
 use url::Url;
 use uuid::Uuid;
 
+use crate::password::PasswordHash;
 use crate::recovery::FlowType;
 use crate::time::Timestamp;
 
@@ -45,6 +46,20 @@ pub struct SettingsFlow {
     pub expires_at: Timestamp,
     /// Where the browser goes once the password is set.
     pub return_to: Option<String>,
+}
+
+/// A new password set in a settings flow, written at once with the flow's success.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    pub flow_id: Uuid,
+    pub identity_id: Uuid,
+    pub password: PasswordHash,
+    pub at: Timestamp,
+    /// The session that set the password: it stays signed in whatever happens to the others.
+    pub session_id: Uuid,
+    /// The identity's other sessions end at `at` (`flows.settings.revoke_active_sessions`):
+    /// whoever knew the old password is signed out.
+    pub revoke_other_sessions: bool,
 }
 
 /// Signing in with an identifier and a password.

@@ -14,7 +14,7 @@ use url::Url;
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 24] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -34,6 +34,7 @@ pub const KEYS: [&str; 23] = [
     "selfservice.flows.recovery.ui_url",
     "selfservice.flows.recovery.revoke_active_sessions",
     "selfservice.flows.settings.privileged_session_max_age",
+    "selfservice.flows.settings.revoke_active_sessions",
     "selfservice.allowed_return_urls",
     "session.lifespan",
     "log.level",
@@ -181,6 +182,7 @@ struct RawFlows {
 #[serde(deny_unknown_fields)]
 struct RawSettingsFlow {
     privileged_session_max_age: Option<String>,
+    revoke_active_sessions: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,6 +293,8 @@ pub struct Settings {
     pub max_submissions: u32,
     pub revoke_active_sessions: bool,
     pub privileged_session_max_age: Duration,
+    /// A new password ends the identity's other sessions.
+    pub revoke_sessions_on_password_change: bool,
     pub session_lifespan: Duration,
     pub allowed_return_urls: Vec<Url>,
     pub log_level: String,
@@ -424,6 +428,12 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         max_submissions,
         revoke_active_sessions: recovery.revoke_active_sessions.unwrap_or(true),
         privileged_session_max_age,
+        revoke_sessions_on_password_change: raw
+            .selfservice
+            .flows
+            .settings
+            .revoke_active_sessions
+            .unwrap_or(true),
         session_lifespan,
         allowed_return_urls,
         log_level,
@@ -623,6 +633,7 @@ mod tests {
         assert_eq!(settings.recovery_ui_url, None);
         assert_eq!(settings.max_submissions, 5);
         assert!(settings.revoke_active_sessions);
+        assert!(settings.revoke_sessions_on_password_change);
         assert_eq!(
             settings.privileged_session_max_age,
             Duration::from_secs(3600)
@@ -729,6 +740,10 @@ mod tests {
                 "10m",
             ),
             (
+                "SELFSERVICE_FLOWS_SETTINGS_REVOKE_ACTIVE_SESSIONS",
+                "false",
+            ),
+            (
                 "SELFSERVICE_ALLOWED_RETURN_URLS",
                 "https://app.example.com/, https://admin.example.com/portal/",
             ),
@@ -770,6 +785,7 @@ mod tests {
         );
         assert_eq!(settings.max_submissions, 3);
         assert!(!settings.revoke_active_sessions);
+        assert!(!settings.revoke_sessions_on_password_change);
         assert_eq!(
             settings.privileged_session_max_age,
             Duration::from_secs(600)
@@ -788,7 +804,7 @@ mod tests {
         assert_eq!(settings.session_lifespan, Duration::from_secs(8 * 3600));
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
-        assert_eq!(KEYS.len(), 23);
+        assert_eq!(KEYS.len(), 24);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use domain::identity::{Identity, NewIdentity};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::recovery::{FlowState, Redemption};
-use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -347,17 +347,18 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
         .await
     }
 
-    async fn set_password(
-        &self,
-        flow_id: Uuid,
-        identity_id: Uuid,
-        password: PasswordHash,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.transaction(|conn| {
-                conn.set_password(identity_id, password.as_str().to_owned(), at)?;
-                conn.set_settings_state(flow_id, SettingsState::Success.as_str())
+                conn.set_password(
+                    change.identity_id,
+                    change.password.as_str().to_owned(),
+                    change.at,
+                )?;
+                if change.revoke_other_sessions {
+                    conn.revoke_sessions_but(change.identity_id, change.session_id, change.at)?;
+                }
+                conn.set_settings_state(change.flow_id, SettingsState::Success.as_str())
             })
             .map(drop)
             .map_err(store_error)

@@ -27,6 +27,7 @@ macro_rules! on_every_store {
 
 mod envelope;
 mod identities;
+mod new_password;
 mod recovery_codes;
 mod self_service;
 
