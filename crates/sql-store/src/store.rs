@@ -226,13 +226,34 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
+    /// A row that cannot be read is logged and skipped, so that it cannot take the listing
+    /// down for every other identity; rows after it fill the page.
     async fn list_identities(&self, query: IdentityQuery) -> Result<Vec<Identity>, StoreError> {
         self.run(move |conn| {
-            conn.list_identities(query.after, query.limit, query.identifier)
-                .map_err(store_error)?
-                .into_iter()
-                .map(Identity::try_from)
-                .collect()
+            let mut identities = Vec::with_capacity(query.limit);
+            let mut after = query.after;
+            loop {
+                let wanted = query.limit - identities.len();
+                let rows = conn
+                    .list_identities(after, wanted, query.identifier.clone())
+                    .map_err(store_error)?;
+                let exhausted = rows.len() < wanted;
+                for row in rows {
+                    let id = row.id();
+                    after = Some(id);
+                    match Identity::try_from(row) {
+                        Ok(identity) => identities.push(identity),
+                        Err(error) => tracing::error!(
+                            identity_id = %id,
+                            error = %error,
+                            "skipped an identity that cannot be read from the store"
+                        ),
+                    }
+                }
+                if exhausted || identities.len() == query.limit {
+                    return Ok(identities);
+                }
+            }
         })
         .await
     }
