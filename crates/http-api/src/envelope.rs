@@ -13,6 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use domain::document::{FieldError, FieldErrors};
 use futures_util::FutureExt;
 use serde::Serialize;
 use tracing::Instrument;
@@ -22,6 +23,14 @@ use crate::HttpSettings;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The rarer parts of an [`ApiError`].
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    debug: Option<String>,
+    /// The fields at fault, each with what to change: `details.fields` of the envelope.
+    fields: Option<FieldErrors>,
+}
+
 /// An error as the client sees it. `debug` holds internal detail, shown only in dev mode.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -29,7 +38,8 @@ pub struct ApiError {
     id: Option<&'static str>,
     message: String,
     reason: Option<String>,
-    debug: Option<String>,
+    /// What few errors carry, boxed to keep `Result<_, ApiError>` small.
+    extra: Option<Box<Extra>>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
 }
@@ -41,9 +51,17 @@ impl ApiError {
             id: None,
             message: message.into(),
             reason: None,
-            debug: None,
+            extra: None,
             request: None,
         }
+    }
+
+    /// Names the fields at fault in `details` (Kratos's `details` is an object, so they are
+    /// its `fields`: `[{"field": "traits.address.lines[2]", "message": "…"}]`).
+    #[must_use]
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.extra.get_or_insert_default().fields = FieldErrors::from_vec(fields);
+        self
     }
 
     #[must_use]
@@ -60,7 +78,7 @@ impl ApiError {
 
     #[must_use]
     pub fn with_debug(mut self, debug: impl fmt::Display) -> Self {
-        self.debug = Some(debug.to_string());
+        self.extra.get_or_insert_default().debug = Some(debug.to_string());
         self
     }
 
@@ -77,6 +95,14 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal server error occurred, please contact the system administrator",
         )
+    }
+
+    fn debug(&self) -> Option<&str> {
+        self.extra.as_ref()?.debug.as_deref()
+    }
+
+    fn fields(&self) -> Option<&FieldErrors> {
+        self.extra.as_ref()?.fields.as_ref()
     }
 
     /// The error for a response that carries only a status.
@@ -100,6 +126,15 @@ impl ApiError {
             error: Body<'a>,
         }
         #[derive(Serialize)]
+        struct Details<'a> {
+            fields: Vec<Field<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Field<'a> {
+            field: &'a str,
+            message: &'a str,
+        }
+        #[derive(Serialize)]
         struct Body<'a> {
             code: u16,
             status: &'a str,
@@ -108,6 +143,8 @@ impl ApiError {
             message: &'a str,
             reason: &'a str,
             request: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            details: Option<Details<'a>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
@@ -122,7 +159,17 @@ impl ApiError {
                     .as_deref()
                     .unwrap_or_else(|| default_reason(self.status)),
                 request: request_id,
-                debug: self.debug.as_deref().filter(|_| dev),
+                details: self.fields().map(|fields| Details {
+                    fields: fields
+                        .as_slice()
+                        .iter()
+                        .map(|f| Field {
+                            field: &f.field,
+                            message: &f.message,
+                        })
+                        .collect(),
+                }),
+                debug: self.debug().filter(|_| dev),
             },
         })
     }
@@ -242,7 +289,7 @@ pub(crate) async fn middleware(
             .response()
             .error()
             .and_then(|error| error.as_error::<ApiError>())
-            .and_then(|error| error.debug.clone());
+            .and_then(|error| error.debug().map(str::to_owned));
         span.in_scope(
             || tracing::error!(status = status.as_u16(), detail = ?detail, "request failed"),
         );

@@ -5,6 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
+use domain::document::FieldError;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -30,11 +31,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
                 )
                 .into());
             }
-            serde_json::from_str(raw.get())
+            let mut fields = serde_json::Deserializer::from_str(raw.get());
+            serde_path_to_error::deserialize(&mut fields)
                 .map(JsonObject)
-                .map_err(|e| {
-                    ApiError::bad_request(format!("Unable to decode JSON payload: {e}")).into()
-                })
+                .map_err(|error| decoding_error(&error).into())
         })
     }
 }
@@ -108,6 +108,31 @@ pub(crate) fn path_config() -> web::PathConfig {
             .with_reason(format!("{} does not name a resource: {detail}", req.path()))
             .into()
     })
+}
+
+/// A body that is valid JSON but not what the route reads: the error names the field (its path,
+/// `traits.address.lines[2]`) in the message and in `details.fields`.
+fn decoding_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let field = error.path().to_string();
+    let problem = error.inner();
+    let message = if problem.to_string().starts_with("number out of range") {
+        format!(
+            "holds a number beyond what can be stored ({problem}): send one between {:e} and {:e}",
+            f64::MIN,
+            f64::MAX
+        )
+    } else {
+        problem.to_string()
+    };
+    // serde names no path for the body as a whole (".").
+    if field == "." {
+        return ApiError::bad_request(format!("Unable to decode JSON payload: {message}"));
+    }
+    ApiError::bad_request(format!(
+        "Unable to decode JSON payload: \"{field}\" {message}"
+    ))
+    .with_reason(crate::errors::FIELDS_REASON)
+    .with_fields(vec![FieldError::new(field, message)])
 }
 
 fn json_error(error: &JsonPayloadError) -> ApiError {

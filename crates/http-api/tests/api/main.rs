@@ -25,11 +25,13 @@ macro_rules! on_every_store {
     )*};
 }
 
+mod documents;
 mod envelope;
 mod identities;
 mod new_password;
 mod recovery_codes;
 mod self_service;
+mod traits_property;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -41,7 +41,9 @@ impl TestApp {
             .json()
             .await
             .unwrap();
-        let token = redeemed["continue_with"][0]["ory_session_token"].as_str().unwrap();
+        let token = redeemed["continue_with"][0]["ory_session_token"]
+            .as_str()
+            .unwrap();
         let settings = redeemed["continue_with"][1]["flow"]["id"].as_str().unwrap();
         (token.to_owned(), settings.to_owned())
     }
@@ -59,7 +61,11 @@ impl TestApp {
             .unwrap();
         let res = self
             .client
-            .post(format!("{}/self-service/login?flow={}", self.public, login["id"].as_str().unwrap()))
+            .post(format!(
+                "{}/self-service/login?flow={}",
+                self.public,
+                login["id"].as_str().unwrap()
+            ))
             .json(&json!({"method": "password", "identifier": email, "password": password}))
             .send()
             .await
@@ -80,7 +86,10 @@ impl TestApp {
 
     async fn set_new_password(&self, settings: &str, token: &str) -> reqwest::Response {
         self.client
-            .post(format!("{}/self-service/settings?flow={settings}", self.public))
+            .post(format!(
+                "{}/self-service/settings?flow={settings}",
+                self.public
+            ))
             .header("x-session-token", token)
             .json(&json!({"method": "password", "password": "correct horse battery"}))
             .send()
