@@ -108,7 +108,10 @@ async fn issues_a_code_and_stores_only_its_hash_with_the_flow() {
     assert_eq!(flow.expires_at, issued.expires_at);
     assert_eq!(
         flow.request_url,
-        format!("https://id.example.com/self-service/recovery?flow={}", flow.id)
+        format!(
+            "https://id.example.com/self-service/recovery?flow={}",
+            flow.id
+        )
     );
     let codes = service.store().codes();
     assert_eq!(codes.len(), 1);

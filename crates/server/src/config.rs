@@ -739,10 +739,7 @@ mod tests {
                 "SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE",
                 "10m",
             ),
-            (
-                "SELFSERVICE_FLOWS_SETTINGS_REVOKE_ACTIVE_SESSIONS",
-                "false",
-            ),
+            ("SELFSERVICE_FLOWS_SETTINGS_REVOKE_ACTIVE_SESSIONS", "false"),
             (
                 "SELFSERVICE_ALLOWED_RETURN_URLS",
                 "https://app.example.com/, https://admin.example.com/portal/",
