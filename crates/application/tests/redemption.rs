@@ -38,6 +38,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
+        Self::with(SelfServiceSettings {
+            allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+            ..SelfServiceSettings::default()
+        })
+    }
+
+    fn with(selfservice: SelfServiceSettings) -> Self {
         let clock = Arc::new(ManualClock::new(start()));
         let service = Service::new(
             InMemoryStore::new(),
@@ -55,10 +62,7 @@ impl Fixture {
             },
             Secrets::new(vec!["a-test-secret-that-is-long-enough-for-prod".into()]).unwrap(),
         )
-        .with_selfservice(SelfServiceSettings {
-            allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
-            ..SelfServiceSettings::default()
-        });
+        .with_selfservice(selfservice);
         Self { service, clock }
     }
 
@@ -283,6 +287,40 @@ async fn recovery_revokes_the_other_sessions() {
         Err(SessionError::Unauthorized)
     ));
     f.service.whoami(&second.token).await.unwrap();
+}
+
+/// Two sessions of one identity (recoveries that leave each other be); a new password is set
+/// through the first. Whether the second is still signed in.
+async fn second_session_survives_a_new_password(revoke_sessions_on_password_change: bool) -> bool {
+    let f = Fixture::with(SelfServiceSettings {
+        allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+        revoke_active_sessions: false,
+        revoke_sessions_on_password_change,
+        ..SelfServiceSettings::default()
+    });
+    let ada = f.identity("ada@example.com", "active").await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let (flow, code) = f.code(ada).await;
+        sessions.push(f.service.submit_recovery_code(flow, &code).await.unwrap());
+    }
+    f.at(TimeDelta::seconds(1));
+    f.service
+        .set_new_password(
+            sessions[0].settings.id,
+            &sessions[0].token,
+            "correct horse battery".into(),
+        )
+        .await
+        .unwrap();
+    f.service.whoami(&sessions[0].token).await.unwrap();
+    f.service.whoami(&sessions[1].token).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_new_password_signs_out_the_other_sessions_unless_configured_not_to() {
+    assert!(!second_session_survives_a_new_password(true).await);
+    assert!(second_session_survives_a_new_password(false).await);
 }
 
 #[tokio::test]

@@ -36,10 +36,7 @@ async fn an_unreachable_database_is_unavailable_not_absent() {
 
 /// Identities 1 to 5 (ids in that order), of which `unreadable` are written straight into the
 /// database in a form the service cannot read (a `jsonb` number no `f64` holds); the others through the store.
-async fn identities_with_unreadable_rows(
-    db: &TestDatabase,
-    unreadable: &[u128],
-) -> Vec<Uuid> {
+async fn identities_with_unreadable_rows(db: &TestDatabase, unreadable: &[u128]) -> Vec<Uuid> {
     let mut readable = Vec::new();
     for n in 1..=5_u128 {
         let id = Uuid::from_u128(n);

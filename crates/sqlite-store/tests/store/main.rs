@@ -4,9 +4,9 @@
 use application::ports::{IdentityQuery, IdentityRepository, RecoveryRepository};
 use diesel::connection::SimpleConnection;
 use domain::identity::IdentityDraft;
-use uuid::Uuid;
 use sqlite_store::test_support::TestDatabase;
 use sqlite_store::{Location, open};
+use uuid::Uuid;
 
 mod file {
     use super::TestDatabase;
@@ -51,10 +51,7 @@ fn chrono_now() -> domain::time::Timestamp {
 
 /// Identities 1 to 5 (ids in that order), of which `unreadable` are written straight into the
 /// database in a form the service cannot read (text that is not JSON, past the table's check); the others through the store.
-async fn identities_with_unreadable_rows(
-    db: &TestDatabase,
-    unreadable: &[u128],
-) -> Vec<Uuid> {
+async fn identities_with_unreadable_rows(db: &TestDatabase, unreadable: &[u128]) -> Vec<Uuid> {
     let mut readable = Vec::new();
     for n in 1..=5_u128 {
         let id = Uuid::from_u128(n);
