@@ -174,6 +174,9 @@ on_every_store! {
             assert_eq!(named_fields(&error), [field], "{error}");
             assert!(error["message"].as_str().unwrap().contains(field), "{error}");
         }
+        let body = r#"{"traits": {"name": "\ud800"}}"#;
+        let error = assert_envelope(app.post_raw("/admin/identities", body).await, StatusCode::BAD_REQUEST).await;
+        assert!(error["details"]["fields"][0]["message"].as_str().unwrap().contains("whole characters"), "{error}");
     }
 
     async fn nesting_is_bounded_at_32_levels(kind) {
@@ -186,6 +189,14 @@ on_every_store! {
         let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
         assert_eq!(named_fields(&error), [format!("traits.a{}", "[0]".repeat(31))]);
         assert!(error["message"].as_str().unwrap().contains("deeper than 32 levels"), "{error}");
+    }
+
+    async fn nesting_beyond_what_the_parser_takes_is_a_400(kind) {
+        let app = spawn_app(kind).await;
+        let body = format!(r#"{{"traits": {{"a": {}1{}}}}}"#, "[".repeat(200), "]".repeat(200));
+        let error = assert_envelope(app.post_raw("/admin/identities", &body).await, StatusCode::BAD_REQUEST).await;
+        assert!(error["message"].as_str().unwrap().contains("at most 32 levels deep"), "{error}");
+        assert_eq!(app.count("SELECT count(*) AS count FROM identities"), 0);
     }
 
     async fn every_field_refusal_lists_its_fields(kind) {
