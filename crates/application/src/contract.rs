@@ -14,7 +14,7 @@ use domain::recovery::{
     CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, Redemption, StoredCode,
 };
 use domain::secret::Secrets;
-use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, SessionToken};
 use domain::time::Timestamp;
 use serde_json::json;
@@ -51,6 +51,7 @@ macro_rules! store_contract {
             a_revoked_code_cannot_be_redeemed,
             sessions_are_found_by_token_until_revoked_or_expired,
             a_password_is_set_with_its_settings_flow,
+            a_new_password_ends_the_other_sessions_when_asked,
             login_flows_round_trip,
             expired_flows_and_sessions_are_purged,
             a_password_hash_is_replaced,
@@ -589,6 +590,7 @@ pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
     store.store_code_issue(issued.clone()).await.unwrap();
     let (_, redeemed) = redemption(&issued, now());
     let settings_id = redeemed.settings.id;
+    let session_id = redeemed.session.id;
     store.redeem(redeemed).await.unwrap();
     let (_, before) = store
         .find_by_identifier("ada@example.com")
@@ -600,7 +602,14 @@ pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
     let hash = PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap();
     let at = now() + TimeDelta::minutes(5);
     store
-        .set_password(settings_id, ada, hash.clone(), at)
+        .set_password(PasswordChange {
+            flow_id: settings_id,
+            identity_id: ada,
+            password: hash.clone(),
+            at,
+            session_id,
+            revoke_other_sessions: false,
+        })
         .await
         .unwrap();
     let (identity, after) = store
@@ -623,6 +632,44 @@ pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
             .unwrap()
             .is_none()
     );
+}
+
+pub async fn a_new_password_ends_the_other_sessions_when_asked<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let bob = stored_identity(store, Some("bob@example.com")).await;
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let (setter_token, redeemed) = redemption(&issued, now());
+    let (settings_id, setter_id) = (redeemed.settings.id, redeemed.session.id);
+    store.redeem(redeemed).await.unwrap();
+    let (other_token, other) = new_session(ada, now() + TimeDelta::seconds(1));
+    store.insert_session(other, false).await.unwrap();
+    let (bobs_token, bobs) = new_session(bob, now() + TimeDelta::seconds(1));
+    store.insert_session(bobs, false).await.unwrap();
+    let change = |revoke_other_sessions| PasswordChange {
+        flow_id: settings_id,
+        identity_id: ada,
+        password: PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap(),
+        at: now() + TimeDelta::seconds(2),
+        session_id: setter_id,
+        revoke_other_sessions,
+    };
+    let later = now() + TimeDelta::seconds(3);
+    let active = |token: SessionToken| async move {
+        store
+            .find_session(&token.hash(), later)
+            .await
+            .unwrap()
+            .is_some()
+    };
+
+    store.set_password(change(false)).await.unwrap();
+    assert!(active(other_token.clone()).await);
+
+    store.set_password(change(true)).await.unwrap();
+    assert!(!active(other_token).await, "the other session must end");
+    assert!(active(setter_token).await, "the session that set it stays");
+    assert!(active(bobs_token).await, "another identity's session stays");
 }
 
 pub async fn login_flows_round_trip<S: Store>(store: &S) {

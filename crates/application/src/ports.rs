@@ -9,7 +9,7 @@ use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, Redemption, StoredCode};
-use domain::selfservice::{LoginFlow, SettingsFlow};
+use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -222,16 +222,15 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
         id: Uuid,
     ) -> impl Future<Output = Result<Option<SettingsFlow>, StoreError>> + Send;
 
-    /// Sets the identity's password and marks the settings flow succeeded, in one transaction.
+    /// Sets the identity's password, marks the settings flow succeeded and, when
+    /// `change.revoke_other_sessions`, ends the identity's active sessions other than
+    /// `change.session_id`: all in one transaction.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is written then.
     fn set_password(
         &self,
-        flow_id: Uuid,
-        identity_id: Uuid,
-        password: PasswordHash,
-        at: Timestamp,
+        change: PasswordChange,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// # Errors

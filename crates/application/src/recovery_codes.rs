@@ -3,7 +3,8 @@
 use domain::code::PlainCode;
 use domain::lifespan::LifespanError;
 use domain::recovery::{
-    CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode, recovery_link,
+    CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode, flow_request_url,
+    recovery_link,
 };
 use domain::selfservice::{ReturnToError, check_return_to};
 use domain::time::Timestamp;
@@ -20,8 +21,9 @@ pub struct RecoveryCodeRequest {
     /// As sent; `None` or `""` means the configured default.
     pub expires_in: Option<String>,
     pub flow_type: FlowType,
-    /// The URL of the admin request, kept on the flow.
-    pub request_url: String,
+    /// Where the public API is reached (`serve.public.base_url`): the flow's `request_url` is
+    /// its public URL there, never the internal admin URL of this request.
+    pub public_base_url: Url,
     /// The id of the admin request, for the audit trail.
     pub request_id: String,
     /// Where the browser goes once the new password is set; must be allowed.
@@ -90,7 +92,7 @@ impl<S: Store> Service<S> {
                 state: FlowState::SentEmail,
                 issued_at,
                 expires_at,
-                request_url: request.request_url,
+                request_url: flow_request_url(&request.public_base_url, flow_id),
                 return_to,
                 submissions: 0,
             },

@@ -30,6 +30,9 @@ pub struct SelfServiceSettings {
     pub max_submissions: u32,
     /// A recovery ends the identity's other sessions (`flows.recovery.revoke_active_sessions`).
     pub revoke_active_sessions: bool,
+    /// A new password ends the identity's other sessions
+    /// (`flows.settings.revoke_active_sessions`).
+    pub revoke_sessions_on_password_change: bool,
     /// How long after signing in a session may set a new password
     /// (`flows.settings.privileged_session_max_age`).
     pub privileged_session_max_age: TimeDelta,
@@ -48,6 +51,7 @@ impl Default for SelfServiceSettings {
         Self {
             max_submissions: 5,
             revoke_active_sessions: true,
+            revoke_sessions_on_password_change: true,
             privileged_session_max_age: TimeDelta::hours(1),
             session_lifespan: TimeDelta::hours(24),
             flow_lifespan: TimeDelta::hours(1),

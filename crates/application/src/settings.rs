@@ -2,7 +2,7 @@
 
 use domain::identity::Identity;
 use domain::password::PasswordError;
-use domain::selfservice::{SettingsFlow, SettingsState};
+use domain::selfservice::{PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, SessionToken};
 use uuid::Uuid;
 
@@ -72,7 +72,8 @@ impl<S: Store> Service<S> {
 
     /// Sets the password of the identity `token`'s session belongs to, in settings flow
     /// `flow_id`: the session must be privileged (recent), and the password must follow the
-    /// rules (8 to 1024 characters, not the email address). Stored as Argon2id.
+    /// rules (8 to 1024 characters, not the email address). Stored as Argon2id. Unless
+    /// configured otherwise, the identity's other sessions end; this one stays.
     ///
     /// Returns the flow, now succeeded, and its identity.
     ///
@@ -98,10 +99,23 @@ impl<S: Store> Service<S> {
             .hash(password, identifier)
             .await?
             .map_err(SettingsError::InvalidPassword)?;
+        let revoke_other_sessions = self.selfservice.revoke_sessions_on_password_change;
         self.store
-            .set_password(flow.id, identity.id, hash, now)
+            .set_password(PasswordChange {
+                flow_id: flow.id,
+                identity_id: identity.id,
+                password: hash,
+                at: now,
+                session_id: session.id,
+                revoke_other_sessions,
+            })
             .await?;
-        tracing::info!(target: "audit", identity_id = %identity.id, "password changed");
+        tracing::info!(
+            target: "audit",
+            identity_id = %identity.id,
+            other_sessions_revoked = revoke_other_sessions,
+            "password changed"
+        );
         flow.state = SettingsState::Success;
         Ok((flow, identity))
     }

@@ -10,7 +10,7 @@ use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
-use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -44,8 +44,16 @@ struct State {
 
 impl State {
     fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) {
+        self.revoke_sessions_but(identity_id, None, at);
+    }
+
+    /// Ends the identity's active sessions, except `keep`.
+    fn revoke_sessions_but(&mut self, identity_id: Uuid, keep: Option<Uuid>, at: Timestamp) {
         for (session, revoked_at) in self.sessions.values_mut() {
-            if session.identity_id == identity_id && session.expires_at > at && revoked_at.is_none()
+            if session.identity_id == identity_id
+                && Some(session.id) != keep
+                && session.expires_at > at
+                && revoked_at.is_none()
             {
                 *revoked_at = Some(at);
             }
@@ -365,20 +373,17 @@ impl SelfServiceRepository for InMemoryStore {
         Ok(self.available()?.settings_flows.get(&id).cloned())
     }
 
-    async fn set_password(
-        &self,
-        flow_id: Uuid,
-        identity_id: Uuid,
-        password: PasswordHash,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
         let mut state = self.available()?;
-        if let Some((identity, _, stored)) = state.identities.get_mut(&identity_id) {
-            *stored = Some(password);
-            identity.updated_at = at;
+        if let Some((identity, _, stored)) = state.identities.get_mut(&change.identity_id) {
+            *stored = Some(change.password);
+            identity.updated_at = change.at;
         }
-        if let Some(flow) = state.settings_flows.get_mut(&flow_id) {
+        if let Some(flow) = state.settings_flows.get_mut(&change.flow_id) {
             flow.state = SettingsState::Success;
+        }
+        if change.revoke_other_sessions {
+            state.revoke_sessions_but(change.identity_id, Some(change.session_id), change.at);
         }
         Ok(())
     }

@@ -61,6 +61,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
+        Self::with(SelfServiceSettings {
+            allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+            ..SelfServiceSettings::default()
+        })
+    }
+
+    fn with(selfservice: SelfServiceSettings) -> Self {
         let clock = Arc::new(ManualClock::new(start()));
         let service = Service::new(
             InMemoryStore::new(),
@@ -78,10 +85,7 @@ impl Fixture {
             },
             Secrets::new(vec!["a-test-secret-that-is-long-enough-for-prod".into()]).unwrap(),
         )
-        .with_selfservice(SelfServiceSettings {
-            allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
-            ..SelfServiceSettings::default()
-        })
+        .with_selfservice(selfservice)
         .with_hashing(HashingOptions {
             cost: cheap(),
             ..HashingOptions::default()
@@ -163,7 +167,7 @@ impl Fixture {
                 identity_id,
                 expires_in: None,
                 flow_type: FlowType::Browser,
-                request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
+                public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
                 request_id: "req".into(),
                 return_to: Some("https://app.example.com/welcome".into()),
             })
@@ -359,6 +363,40 @@ async fn recovery_revokes_the_other_sessions() {
     f.service.whoami(&second.token).await.unwrap();
 }
 
+/// Two sessions of one identity (recoveries that leave each other be); a new password is set
+/// through the first. Whether the second is still signed in.
+async fn second_session_survives_a_new_password(revoke_sessions_on_password_change: bool) -> bool {
+    let f = Fixture::with(SelfServiceSettings {
+        allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
+        revoke_active_sessions: false,
+        revoke_sessions_on_password_change,
+        ..SelfServiceSettings::default()
+    });
+    let ada = f.identity("ada@example.com", "active").await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let (flow, code) = f.code(ada).await;
+        sessions.push(f.service.submit_recovery_code(flow, &code).await.unwrap());
+    }
+    f.at(TimeDelta::seconds(1));
+    f.service
+        .set_new_password(
+            sessions[0].settings.id,
+            &sessions[0].token,
+            "correct horse battery".into(),
+        )
+        .await
+        .unwrap();
+    f.service.whoami(&sessions[0].token).await.unwrap();
+    f.service.whoami(&sessions[1].token).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_new_password_signs_out_the_other_sessions_unless_configured_not_to() {
+    assert!(!second_session_survives_a_new_password(true).await);
+    assert!(second_session_survives_a_new_password(false).await);
+}
+
 #[tokio::test]
 async fn an_off_list_return_to_is_refused_when_issuing() {
     let f = Fixture::new();
@@ -369,7 +407,7 @@ async fn an_off_list_return_to_is_refused_when_issuing() {
             identity_id: ada,
             expires_in: None,
             flow_type: FlowType::Browser,
-            request_url: String::new(),
+            public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
             request_id: String::new(),
             return_to: Some("https://evil.example.net/".into()),
         })

@@ -74,7 +74,7 @@ fn code_request(identity_id: Uuid, expires_in: Option<&str>) -> RecoveryCodeRequ
         identity_id,
         expires_in: expires_in.map(str::to_owned),
         flow_type: FlowType::Browser,
-        request_url: "http://127.0.0.1:4434/iam/recovery/code".into(),
+        public_base_url: Url::parse("https://id.example.com/").unwrap(),
         request_id: "req-test-1".into(),
         return_to: None,
     }
@@ -106,7 +106,13 @@ async fn issues_a_code_and_stores_only_its_hash_with_the_flow() {
     assert_eq!(flow.flow_type, FlowType::Browser);
     assert_eq!(flow.issued_at, now());
     assert_eq!(flow.expires_at, issued.expires_at);
-    assert_eq!(flow.request_url, "http://127.0.0.1:4434/iam/recovery/code");
+    assert_eq!(
+        flow.request_url,
+        format!(
+            "https://id.example.com/self-service/recovery?flow={}",
+            flow.id
+        )
+    );
     let codes = service.store().codes();
     assert_eq!(codes.len(), 1);
     let code = &codes[0].code;

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::document::{self, FieldError, FieldErrors};
 use crate::password::PasswordHash;
 use crate::time::Timestamp;
 
@@ -76,6 +77,33 @@ pub enum IdentityError {
     EmailNotString,
     #[error("\"traits.email\" value \"{0}\" is not a valid email address")]
     InvalidEmail(String),
+    /// The traits hold what no store can keep and give back equal.
+    #[error("{0}")]
+    InvalidTraits(FieldErrors),
+}
+
+impl IdentityError {
+    /// The fields at fault, each with what to change.
+    #[must_use]
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            Self::TraitsNotObject => vec![FieldError::new("traits", "must be a JSON object")],
+            Self::UnknownSchema(_) => vec![FieldError::new(
+                "schema_id",
+                format!("must be \"{DEFAULT_SCHEMA_ID}\", the only schema configured"),
+            )],
+            Self::InvalidState(_) => vec![FieldError::new(
+                "state",
+                "must be \"active\" or \"inactive\"",
+            )],
+            Self::EmailNotString => vec![FieldError::new("traits.email", "must be a string")],
+            Self::InvalidEmail(_) => vec![FieldError::new(
+                "traits.email",
+                "must be an email address, such as ada@example.com",
+            )],
+            Self::InvalidTraits(errors) => errors.as_slice().to_vec(),
+        }
+    }
 }
 
 /// What an operator supplies to create an identity.
@@ -90,8 +118,8 @@ impl IdentityDraft {
     /// Checks the draft and stamps it with `id` and `now`.
     ///
     /// # Errors
-    /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object or an
-    /// email trait that is not an address.
+    /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object,
+    /// traits no store can keep ([`document::check`]) or an email trait that is not an address.
     pub fn validate(
         self,
         id: Uuid,
@@ -113,6 +141,9 @@ impl IdentityDraft {
             Some(Value::Object(map)) => Value::Object(map),
             Some(_) => return Err(IdentityError::TraitsNotObject),
         };
+        if let Some(errors) = FieldErrors::from_vec(document::check("traits", &traits)) {
+            return Err(IdentityError::InvalidTraits(errors));
+        }
         let identifier = match traits.get("email") {
             None | Some(Value::Null) => None,
             Some(Value::String(email)) => Some(normalize_email(email)?),
@@ -229,6 +260,33 @@ mod tests {
                 draft.validate(Uuid::nil(), None, now()).unwrap_err(),
                 expected
             );
+        }
+    }
+
+    #[test]
+    fn traits_no_store_can_keep_are_refused_with_their_fields() {
+        let error = draft(json!({"address": {"lines": ["a", "b", "\u{0}"]}, "email": "a@b.co"}))
+            .validate(Uuid::nil(), None, now())
+            .unwrap_err();
+        let fields = error.fields();
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].field, "traits.address.lines[2]");
+        assert!(
+            error
+                .to_string()
+                .starts_with("\"traits.address.lines[2]\" must not")
+        );
+    }
+
+    #[test]
+    fn every_refusal_names_its_field() {
+        for (draft, field) in [
+            (draft(json!([1])), "traits"),
+            (draft(json!({"email": 5})), "traits.email"),
+            (draft(json!({"email": "x"})), "traits.email"),
+        ] {
+            let error = draft.validate(Uuid::nil(), None, now()).unwrap_err();
+            assert_eq!(error.fields()[0].field, field);
         }
     }
 

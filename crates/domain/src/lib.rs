@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod code;
+pub mod document;
 pub mod duration;
 pub mod identity;
 pub mod lifespan;

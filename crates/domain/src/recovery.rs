@@ -145,6 +145,14 @@ pub fn recovery_link(ui_url: &Url, flow_id: Uuid) -> Url {
     link
 }
 
+/// The public URL of recovery flow `flow_id`, its `request_url`:
+/// `<public base URL>self-service/recovery?flow=<id>`, where the flow is submitted. Never the
+/// admin URL that issued it, which is internal.
+#[must_use]
+pub fn flow_request_url(public_base_url: &Url, flow_id: Uuid) -> String {
+    format!("{public_base_url}self-service/recovery?flow={flow_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +175,15 @@ mod tests {
         assert_eq!(
             recovery_link(&ui, FLOW).as_str(),
             "https://id.example.com/account/recover?lang=de&theme=dark&flow=01935c2e-7a4b-4c3d-8e9f-0a1b2c3d4e5f#top"
+        );
+    }
+
+    #[test]
+    fn request_url_is_the_public_flow_url() {
+        let base = Url::parse("https://id.example.com/").unwrap();
+        assert_eq!(
+            flow_request_url(&base, FLOW),
+            "https://id.example.com/self-service/recovery?flow=01935c2e-7a4b-4c3d-8e9f-0a1b2c3d4e5f"
         );
     }
 

@@ -4,6 +4,7 @@
 use url::Url;
 use uuid::Uuid;
 
+use crate::password::PasswordHash;
 use crate::recovery::FlowType;
 use crate::time::Timestamp;
 
@@ -47,6 +48,20 @@ pub struct SettingsFlow {
     pub return_to: Option<String>,
 }
 
+/// A new password set in a settings flow, written at once with the flow's success.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    pub flow_id: Uuid,
+    pub identity_id: Uuid,
+    pub password: PasswordHash,
+    pub at: Timestamp,
+    /// The session that set the password: it stays signed in whatever happens to the others.
+    pub session_id: Uuid,
+    /// The identity's other sessions end at `at` (`flows.settings.revoke_active_sessions`):
+    /// whoever knew the old password is signed out.
+    pub revoke_other_sessions: bool,
+}
+
 /// Signing in with an identifier and a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFlow {
@@ -65,15 +80,24 @@ pub enum ReturnToError {
         "\"return_to\" value \"{0}\" is not allowed: add its origin to selfservice.allowed_return_urls"
     )]
     NotAllowed(String),
+    #[error(
+        "\"return_to\" value \"{0}\" must not carry a user name or password (the part before @): remove it"
+    )]
+    Userinfo(String),
 }
 
 /// `return_to` when it is under one of `allowed`: the same scheme, host and port, and a path
-/// that starts with the allowed one. Anything else could send people to another site.
+/// that starts with the allowed one, and no user name or password. Anything else could send
+/// people to another site, or make `https://app.example.com@evil.example/`-style links look
+/// trusted.
 ///
 /// # Errors
-/// [`ReturnToError`] when it is not a URL or not allowed.
+/// [`ReturnToError`] when it is not a URL, carries userinfo or is not allowed.
 pub fn check_return_to(return_to: &str, allowed: &[Url]) -> Result<Url, ReturnToError> {
     let url = Url::parse(return_to).map_err(|_| ReturnToError::NotAUrl(return_to.to_owned()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ReturnToError::Userinfo(return_to.to_owned()));
+    }
     let permitted = allowed.iter().any(|base| {
         base.scheme() == url.scheme()
             && base.host() == url.host()
@@ -140,6 +164,24 @@ mod tests {
             Err(ReturnToError::NotAUrl("/relative".into()))
         );
         assert!(check_return_to("https://app.example.com/", &[]).is_err());
+    }
+
+    #[test]
+    fn userinfo_is_refused_even_on_an_allowed_origin() {
+        for bad in [
+            "https://evil@app.example.com/",
+            "https://user:pw@app.example.com/welcome",
+            "https://:pw@app.example.com/",
+            "https://app.example.com@evil.example.com/",
+        ] {
+            assert_eq!(
+                check_return_to(bad, &allowed()),
+                Err(ReturnToError::Userinfo(bad.into())),
+                "{bad}"
+            );
+        }
+        let message = ReturnToError::Userinfo("https://evil@app.example.com/".into()).to_string();
+        assert!(message.contains("user name or password"), "{message}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use domain::document::{FieldError, FieldErrors};
 use futures_util::FutureExt;
 use serde::Serialize;
 use tracing::Instrument;
@@ -24,6 +25,14 @@ use crate::wait::Wait;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The rarer parts of an [`ApiError`].
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    debug: Option<String>,
+    /// The fields at fault, each with what to change: `details.fields` of the envelope.
+    fields: Option<FieldErrors>,
+}
+
 /// An error as the client sees it. `debug` holds internal detail, shown only in dev mode.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -31,8 +40,9 @@ pub struct ApiError {
     id: Option<&'static str>,
     message: String,
     reason: Option<String>,
-    debug: Option<String>,
-    /// Whole seconds for `Retry-After`, on a 429 (non-zero keeps the error small).
+    /// What few errors carry, boxed to keep `Result<_, ApiError>` small.
+    extra: Option<Box<Extra>>,
+    /// Whole seconds for `Retry-After`, on a 429 or 503 (non-zero keeps the error small).
     retry_after: Option<NonZeroU32>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
@@ -45,7 +55,7 @@ impl ApiError {
             id: None,
             message: message.into(),
             reason: None,
-            debug: None,
+            extra: None,
             retry_after: None,
             request: None,
         }
@@ -55,6 +65,14 @@ impl ApiError {
     #[must_use]
     pub(crate) fn with_retry_after(mut self, wait: Wait) -> Self {
         self.retry_after = Some(wait.seconds());
+        self
+    }
+
+    /// Names the fields at fault in `details` (Kratos's `details` is an object, so they are
+    /// its `fields`: `[{"field": "traits.address.lines[2]", "message": "…"}]`).
+    #[must_use]
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.extra.get_or_insert_default().fields = FieldErrors::from_vec(fields);
         self
     }
 
@@ -72,7 +90,7 @@ impl ApiError {
 
     #[must_use]
     pub fn with_debug(mut self, debug: impl fmt::Display) -> Self {
-        self.debug = Some(debug.to_string());
+        self.extra.get_or_insert_default().debug = Some(debug.to_string());
         self
     }
 
@@ -100,6 +118,14 @@ impl ApiError {
         )
     }
 
+    fn debug(&self) -> Option<&str> {
+        self.extra.as_ref()?.debug.as_deref()
+    }
+
+    fn fields(&self) -> Option<&FieldErrors> {
+        self.extra.as_ref()?.fields.as_ref()
+    }
+
     /// The error for a response that carries only a status.
     fn from_status(status: StatusCode) -> Self {
         let message = match status {
@@ -121,6 +147,15 @@ impl ApiError {
             error: Body<'a>,
         }
         #[derive(Serialize)]
+        struct Details<'a> {
+            fields: Vec<Field<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Field<'a> {
+            field: &'a str,
+            message: &'a str,
+        }
+        #[derive(Serialize)]
         struct Body<'a> {
             code: u16,
             status: &'a str,
@@ -129,6 +164,8 @@ impl ApiError {
             message: &'a str,
             reason: &'a str,
             request: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            details: Option<Details<'a>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
@@ -147,7 +184,17 @@ impl ApiError {
                     .as_deref()
                     .unwrap_or_else(|| default_reason(self.status)),
                 request: request_id,
-                debug: self.debug.as_deref().filter(|_| dev),
+                details: self.fields().map(|fields| Details {
+                    fields: fields
+                        .as_slice()
+                        .iter()
+                        .map(|f| Field {
+                            field: &f.field,
+                            message: &f.message,
+                        })
+                        .collect(),
+                }),
+                debug: self.debug().filter(|_| dev),
             },
         })
     }
@@ -270,7 +317,7 @@ pub(crate) async fn middleware(
             .response()
             .error()
             .and_then(|error| error.as_error::<ApiError>())
-            .and_then(|error| error.debug.clone());
+            .and_then(|error| error.debug().map(str::to_owned));
         span.in_scope(
             || tracing::error!(status = status.as_u16(), detail = ?detail, "request failed"),
         );

@@ -99,6 +99,8 @@ impl From<CreateIdentityError> for ApiError {
         match error {
             CreateIdentityError::Invalid(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
+                    .with_reason(FIELDS_REASON)
+                    .with_fields(error.fields())
             }
             CreateIdentityError::InvalidPassword(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
@@ -136,6 +138,9 @@ impl From<ListIdentitiesError> for ApiError {
         }
     }
 }
+
+/// The reason of a 400 whose `details.fields` say what is wrong.
+pub(crate) const FIELDS_REASON: &str = "Correct the fields listed in details.fields as their messages say, then send the request again.";
 
 fn identity_not_found(id: uuid::Uuid) -> ApiError {
     ApiError::not_found("Unable to locate the resource")

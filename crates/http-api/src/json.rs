@@ -5,6 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
+use domain::document::FieldError;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -30,11 +31,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
                 )
                 .into());
             }
-            serde_json::from_str(raw.get())
+            let mut fields = serde_json::Deserializer::from_str(raw.get());
+            serde_path_to_error::deserialize(&mut fields)
                 .map(JsonObject)
-                .map_err(|e| {
-                    ApiError::bad_request(format!("Unable to decode JSON payload: {e}")).into()
-                })
+                .map_err(|error| decoding_error(&error).into())
         })
     }
 }
@@ -110,6 +110,42 @@ pub(crate) fn path_config() -> web::PathConfig {
     })
 }
 
+/// A body that is valid JSON but not what the route reads: the error names the field (its path,
+/// `traits.address.lines[2]`) in the message and in `details.fields`.
+fn decoding_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let field = error.path().to_string();
+    let message = with_hint(&error.inner().to_string());
+    // serde names no path for the body as a whole (".").
+    if field == "." {
+        return ApiError::bad_request(format!("Unable to decode JSON payload: {message}"));
+    }
+    ApiError::bad_request(format!(
+        "Unable to decode JSON payload: \"{field}\" {message}"
+    ))
+    .with_reason(crate::errors::FIELDS_REASON)
+    .with_fields(vec![FieldError::new(field, message)])
+}
+
+/// serde_json's message about `problem`, with what to change where it does not say.
+fn with_hint(problem: &str) -> String {
+    if problem.starts_with("number out of range") {
+        format!(
+            "holds a number beyond what can be stored ({problem}): send one between {:e} and {:e}",
+            f64::MIN,
+            f64::MAX
+        )
+    } else if problem.contains("surrogate") || problem.contains("escape") {
+        format!("{problem}: send text as UTF-8, or as \\u escapes that form whole characters")
+    } else if problem.starts_with("recursion limit exceeded") {
+        format!(
+            "{problem}: nest arrays and objects at most {} levels deep",
+            domain::document::MAX_DEPTH
+        )
+    } else {
+        problem.to_owned()
+    }
+}
+
 fn json_error(error: &JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::Overflow { limit }
@@ -123,9 +159,10 @@ fn json_error(error: &JsonPayloadError) -> ApiError {
         JsonPayloadError::Deserialize(detail) if detail.is_eof() && detail.column() == 0 => {
             ApiError::bad_request("Unable to decode JSON payload: the request body is empty")
         }
-        JsonPayloadError::Deserialize(detail) => {
-            ApiError::bad_request(format!("Unable to decode JSON payload: {detail}"))
-        }
+        JsonPayloadError::Deserialize(detail) => ApiError::bad_request(format!(
+            "Unable to decode JSON payload: {}",
+            with_hint(&detail.to_string())
+        )),
         other => ApiError::bad_request(format!("Unable to read the request body: {other}")),
     }
 }

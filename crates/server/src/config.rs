@@ -20,7 +20,7 @@ use url::Url;
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 37] = [
+pub const KEYS: [&str; 38] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -49,6 +49,7 @@ pub const KEYS: [&str; 37] = [
     "selfservice.flows.recovery.ui_url",
     "selfservice.flows.recovery.revoke_active_sessions",
     "selfservice.flows.settings.privileged_session_max_age",
+    "selfservice.flows.settings.revoke_active_sessions",
     "selfservice.allowed_return_urls",
     "session.lifespan",
     "hashers.argon2.memory",
@@ -233,6 +234,7 @@ struct RawFlows {
 #[serde(deny_unknown_fields)]
 struct RawSettingsFlow {
     privileged_session_max_age: Option<String>,
+    revoke_active_sessions: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -346,6 +348,8 @@ pub struct Settings {
     pub max_submissions: u32,
     pub revoke_active_sessions: bool,
     pub privileged_session_max_age: Duration,
+    /// A new password ends the identity's other sessions.
+    pub revoke_sessions_on_password_change: bool,
     pub session_lifespan: Duration,
     pub allowed_return_urls: Vec<Url>,
     pub hashing: HashingOptions,
@@ -500,6 +504,12 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         max_submissions,
         revoke_active_sessions: recovery.revoke_active_sessions.unwrap_or(true),
         privileged_session_max_age,
+        revoke_sessions_on_password_change: raw
+            .selfservice
+            .flows
+            .settings
+            .revoke_active_sessions
+            .unwrap_or(true),
         session_lifespan,
         allowed_return_urls,
         hashing,
@@ -754,6 +764,7 @@ mod tests {
         assert_eq!(settings.recovery_ui_url, None);
         assert_eq!(settings.max_submissions, 5);
         assert!(settings.revoke_active_sessions);
+        assert!(settings.revoke_sessions_on_password_change);
         assert_eq!(
             settings.privileged_session_max_age,
             Duration::from_secs(3600)
@@ -894,6 +905,7 @@ mod tests {
                 "SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE",
                 "10m",
             ),
+            ("SELFSERVICE_FLOWS_SETTINGS_REVOKE_ACTIVE_SESSIONS", "false"),
             (
                 "SELFSERVICE_ALLOWED_RETURN_URLS",
                 "https://app.example.com/, https://admin.example.com/portal/",
@@ -958,6 +970,7 @@ mod tests {
         );
         assert_eq!(settings.max_submissions, 3);
         assert!(!settings.revoke_active_sessions);
+        assert!(!settings.revoke_sessions_on_password_change);
         assert_eq!(
             settings.privileged_session_max_age,
             Duration::from_secs(600)
@@ -982,7 +995,7 @@ mod tests {
         );
         assert_eq!(settings.hashing.max_concurrent, 1);
         assert_eq!(settings.hashing.queue, 4);
-        assert_eq!(KEYS.len(), 37);
+        assert_eq!(KEYS.len(), 38);
     }
 
     #[test]

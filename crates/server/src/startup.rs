@@ -133,6 +133,7 @@ impl Application {
             .with_selfservice(SelfServiceSettings {
                 max_submissions: settings.max_submissions,
                 revoke_active_sessions: settings.revoke_active_sessions,
+                revoke_sessions_on_password_change: settings.revoke_sessions_on_password_change,
                 privileged_session_max_age: delta(settings.privileged_session_max_age),
                 session_lifespan: delta(settings.session_lifespan),
                 flow_lifespan: delta(settings.privileged_session_max_age),

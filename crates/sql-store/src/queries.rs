@@ -130,6 +130,18 @@ fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
+fn revoke_other_active_sessions(identity_id: DbId, keep: DbId, at: DbInstant) -> _ {
+    dsl::update(
+        sessions::table
+            .filter(sessions::identity_id.eq(identity_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::expires_at.gt(at))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+}
+
+#[dsl::auto_type]
 fn revoke_active_session(id: DbId, at: DbInstant) -> _ {
     dsl::update(
         sessions::table
@@ -295,6 +307,13 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
     fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize>;
     fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize>;
     fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    /// Ends the identity's active sessions, except `keep`.
+    fn revoke_sessions_but(
+        &mut self,
+        identity_id: Uuid,
+        keep: Uuid,
+        at: Timestamp,
+    ) -> QueryResult<usize>;
     fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize>;
     fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize>;
     /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity.
@@ -364,6 +383,7 @@ where
     expired_login_flows: ExecuteDsl<C>,
     set_flow_state: ExecuteDsl<C>,
     revoke_active_sessions: ExecuteDsl<C>,
+    revoke_other_active_sessions: ExecuteDsl<C>,
     revoke_active_session: ExecuteDsl<C>,
     set_settings_state: ExecuteDsl<C>,
     set_identity_password: ExecuteDsl<C>,
@@ -464,6 +484,15 @@ where
 
     fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize> {
         revoke_active_sessions(DbId(identity_id), DbInstant(at)).execute(self)
+    }
+
+    fn revoke_sessions_but(
+        &mut self,
+        identity_id: Uuid,
+        keep: Uuid,
+        at: Timestamp,
+    ) -> QueryResult<usize> {
+        revoke_other_active_sessions(DbId(identity_id), DbId(keep), DbInstant(at)).execute(self)
     }
 
     fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize> {

@@ -14,7 +14,7 @@ use crate::schema::{
     identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
     settings_flows,
 };
-use crate::types::{DbDocument, DbId, DbInstant};
+use crate::types::{DbDocument, DbDocumentText, DbId, DbInstant};
 
 /// A stored value that the domain does not recognise: the database was edited by hand or by a
 /// newer version.
@@ -75,20 +75,38 @@ pub struct IdentityRow {
     id: DbId,
     schema_id: String,
     state: String,
-    traits: DbDocument,
+    traits: DbDocumentText,
     created_at: DbInstant,
     updated_at: DbInstant,
+}
+
+impl IdentityRow {
+    /// The id, readable even when the rest of the row is not.
+    #[must_use]
+    pub fn id(&self) -> uuid::Uuid {
+        self.id.0
+    }
 }
 
 impl TryFrom<IdentityRow> for Identity {
     type Error = StoreError;
 
     fn try_from(row: IdentityRow) -> Result<Self, StoreError> {
+        // The parser's message names a line and column, never the content.
+        let traits = serde_json::from_str(&row.traits.0).map_err(|error| {
+            StoreError::Unexpected(
+                format!(
+                    "the traits of identity {} are not readable: {error}",
+                    row.id.0
+                )
+                .into(),
+            )
+        })?;
         Ok(Self {
             id: row.id.0,
             schema_id: row.schema_id,
             state: IdentityState::parse(&row.state).map_err(|_| corrupt("state", &row.state))?,
-            traits: row.traits.0,
+            traits,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
         })

@@ -17,7 +17,7 @@ use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::recovery::{FlowState, Redemption};
-use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
+use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -230,13 +230,34 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
+    /// A row that cannot be read is logged and skipped, so that it cannot take the listing
+    /// down for every other identity; rows after it fill the page.
     async fn list_identities(&self, query: IdentityQuery) -> Result<Vec<Identity>, StoreError> {
         self.run(move |conn| {
-            conn.list_identities(query.after, query.limit, query.identifier)
-                .map_err(store_error)?
-                .into_iter()
-                .map(Identity::try_from)
-                .collect()
+            let mut identities = Vec::with_capacity(query.limit);
+            let mut after = query.after;
+            loop {
+                let wanted = query.limit - identities.len();
+                let rows = conn
+                    .list_identities(after, wanted, query.identifier.clone())
+                    .map_err(store_error)?;
+                let exhausted = rows.len() < wanted;
+                for row in rows {
+                    let id = row.id();
+                    after = Some(id);
+                    match Identity::try_from(row) {
+                        Ok(identity) => identities.push(identity),
+                        Err(error) => tracing::error!(
+                            identity_id = %id,
+                            error = %error,
+                            "skipped an identity that cannot be read from the store"
+                        ),
+                    }
+                }
+                if exhausted || identities.len() == query.limit {
+                    return Ok(identities);
+                }
+            }
         })
         .await
     }
@@ -360,17 +381,18 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
         .await
     }
 
-    async fn set_password(
-        &self,
-        flow_id: Uuid,
-        identity_id: Uuid,
-        password: PasswordHash,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.transaction(|conn| {
-                conn.set_password(identity_id, password.as_str().to_owned(), at)?;
-                conn.set_settings_state(flow_id, SettingsState::Success.as_str())
+                conn.set_password(
+                    change.identity_id,
+                    change.password.as_str().to_owned(),
+                    change.at,
+                )?;
+                if change.revoke_other_sessions {
+                    conn.revoke_sessions_but(change.identity_id, change.session_id, change.at)?;
+                }
+                conn.set_settings_state(change.flow_id, SettingsState::Success.as_str())
             })
             .map(drop)
             .map_err(store_error)

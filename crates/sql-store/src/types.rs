@@ -35,9 +35,16 @@ pub mod sql {
 #[diesel(sql_type = sql::Id)]
 pub struct DbId(pub Uuid);
 
-#[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow)]
+/// A JSON document as written.
+#[derive(Debug, Clone, PartialEq, AsExpression)]
 #[diesel(sql_type = sql::Document)]
 pub struct DbDocument(pub serde_json::Value);
+
+/// A JSON document as read: its text, not yet parsed. Parsing happens in the row's conversion,
+/// so a document that does not parse (a `jsonb` number no `f64` holds, text edited by hand)
+/// fails its row alone, never the whole query.
+#[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
+pub struct DbDocumentText(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, AsExpression, FromSqlRow)]
 #[diesel(sql_type = sql::Instant)]
@@ -52,7 +59,7 @@ mod postgres {
     use diesel::sql_types;
     use uuid::Uuid;
 
-    use super::{DbDocument, DbId, DbInstant, sql};
+    use super::{DbDocument, DbDocumentText, DbId, DbInstant, sql};
 
     impl ToSql<sql::Id, Pg> for DbId {
         fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
@@ -72,9 +79,13 @@ mod postgres {
         }
     }
 
-    impl FromSql<sql::Document, Pg> for DbDocument {
+    /// `jsonb`'s binary form is a version byte, 1, then the document's text.
+    impl FromSql<sql::Document, Pg> for DbDocumentText {
         fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-            <serde_json::Value as FromSql<sql_types::Jsonb, Pg>>::from_sql(value).map(Self)
+            match value.as_bytes().split_first() {
+                Some((1, text)) => Ok(Self(std::str::from_utf8(text)?.to_owned())),
+                _ => Err("unsupported jsonb encoding version".into()),
+            }
         }
     }
 
@@ -99,7 +110,7 @@ mod sqlite {
     use diesel::sqlite::{Sqlite, SqliteValue};
     use uuid::Uuid;
 
-    use super::{DbDocument, DbId, DbInstant, sql};
+    use super::{DbDocument, DbDocumentText, DbId, DbInstant, sql};
 
     impl ToSql<sql::Id, Sqlite> for DbId {
         fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
@@ -121,9 +132,9 @@ mod sqlite {
         }
     }
 
-    impl FromSql<sql::Document, Sqlite> for DbDocument {
+    impl FromSql<sql::Document, Sqlite> for DbDocumentText {
         fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-            Ok(Self(serde_json::from_str(value.read_text())?))
+            Ok(Self(value.read_text().to_owned()))
         }
     }
 

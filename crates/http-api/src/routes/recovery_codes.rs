@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use crate::envelope::{no_store, request_id_of};
 use crate::json::JsonObject;
-use crate::routes::external_url;
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -76,7 +75,7 @@ async fn create<S: Store>(
                 None | Some(FlowTypeBody::Browser) => FlowType::Browser,
                 Some(FlowTypeBody::Api) => FlowType::Api,
             },
-            request_url: external_url(&settings.admin_base_url, &req),
+            public_base_url: settings.public_base_url.clone(),
             request_id: request_id_of(&req),
             return_to: body.return_to.or(query.into_inner().return_to),
         })

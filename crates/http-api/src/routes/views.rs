@@ -2,7 +2,7 @@
 //! identities, so that Kratos front-ends and SDKs can read them.
 
 use domain::identity::Identity;
-use domain::recovery::{CODE_METHOD, RecoveryFlow};
+use domain::recovery::{CODE_METHOD, RecoveryFlow, flow_request_url};
 use domain::selfservice::{LoginFlow, SettingsFlow};
 use domain::session::Session;
 use domain::time::{Timestamp, format_rfc3339_millis};
@@ -80,7 +80,8 @@ pub(crate) fn recovery_flow(
         "active": CODE_METHOD,
         "issued_at": time(flow.issued_at),
         "expires_at": time(flow.expires_at),
-        "request_url": flow.request_url,
+        // Computed, not stored: flows issued before it was public kept the admin URL.
+        "request_url": flow_request_url(&settings.public_base_url, flow.id),
         "return_to": flow.return_to,
         "ui": {
             "action": action(settings, "self-service/recovery", flow.id),

@@ -38,7 +38,12 @@ impl TestApp {
     }
 
     /// A JSON sign-in through a fresh API flow, from `address` (forwarded by a trusted proxy).
-    async fn sign_in(&self, identifier: &str, password: &str, address: &str) -> reqwest::Response {
+    async fn sign_in_from(
+        &self,
+        identifier: &str,
+        password: &str,
+        address: &str,
+    ) -> reqwest::Response {
         let flow: Value = self
             .client
             .get(format!("{}/self-service/login/api", self.public))
@@ -85,12 +90,12 @@ on_every_store! {
         let mut answers = Vec::new();
         for identifier in ["ada@example.com", "nobody@example.com"] {
             for _ in 0..5 {
-                let res = app.sign_in(identifier, "guess", ATTACKER).await;
+                let res = app.sign_in_from(identifier, "guess", ATTACKER).await;
                 assert_envelope(res, StatusCode::BAD_REQUEST).await;
             }
             // Held back before the password is checked: the right one too.
             let res = app
-                .sign_in(identifier, "correct horse battery", ATTACKER)
+                .sign_in_from(identifier, "correct horse battery", ATTACKER)
                 .await;
             assert_eq!(res.headers()["retry-after"], "30");
             let mut error = assert_envelope(res, StatusCode::TOO_MANY_REQUESTS).await;
@@ -110,20 +115,20 @@ on_every_store! {
         app.identity_with_password("ada@example.com", "correct horse battery")
             .await;
         for _ in 0..5 {
-            app.sign_in("ada@example.com", "guess", ATTACKER).await;
+            app.sign_in_from("ada@example.com", "guess", ATTACKER).await;
         }
-        let res = app.sign_in("ada@example.com", "guess", ATTACKER).await;
+        let res = app.sign_in_from("ada@example.com", "guess", ATTACKER).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         let res = app
-            .sign_in("ada@example.com", "correct horse battery", OWNER)
+            .sign_in_from("ada@example.com", "correct horse battery", OWNER)
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         // Addresses of one IPv6 /64 count as one.
         for suffix in 1..=5 {
             let address = format!("2001:db8:7:7::{suffix}");
-            app.sign_in("ada@example.com", "guess", &address).await;
+            app.sign_in_from("ada@example.com", "guess", &address).await;
         }
-        let res = app.sign_in("ada@example.com", "guess", "2001:db8:7:7::99").await;
+        let res = app.sign_in_from("ada@example.com", "guess", "2001:db8:7:7::99").await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     }
 
@@ -135,7 +140,7 @@ on_every_store! {
         let clean = app.lockout(ada).await;
         assert_eq!(clean, json!({"identity_id": ada, "locked": false, "counts": []}));
         for _ in 0..5 {
-            app.sign_in("Ada@Example.com", "guess", ATTACKER).await;
+            app.sign_in_from("Ada@Example.com", "guess", ATTACKER).await;
         }
         let locked = app.lockout(ada).await;
         assert_eq!(locked["locked"], true, "{locked}");
@@ -157,7 +162,7 @@ on_every_store! {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_eq!(app.lockout(ada).await["counts"], json!([]));
         let res = app
-            .sign_in("ada@example.com", "correct horse battery", ATTACKER)
+            .sign_in_from("ada@example.com", "correct horse battery", ATTACKER)
             .await;
         assert_eq!(res.status(), StatusCode::OK);
 

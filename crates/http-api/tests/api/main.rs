@@ -25,12 +25,15 @@ macro_rules! on_every_store {
     )*};
 }
 
+mod documents;
 mod envelope;
 mod identities;
 mod lockout;
+mod new_password;
 mod rate_limits;
 mod recovery_codes;
 mod self_service;
+mod traits_property;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -252,6 +255,16 @@ impl TestApp {
         }
         .unwrap()
         .count
+    }
+
+    /// Runs `sql` (SQL both stores understand) in this app's database.
+    pub fn execute(&self, sql: &str) -> usize {
+        let query = diesel::sql_query(sql);
+        match &self.db {
+            TestDb::Postgres(db) => query.execute(&mut db.connection()),
+            TestDb::Sqlite(db) => query.execute(&mut db.connection()),
+        }
+        .unwrap()
     }
 
     /// The stored flow, read back through the store's port.

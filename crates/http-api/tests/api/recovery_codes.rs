@@ -56,7 +56,11 @@ on_every_store! {
             let stored = app.flow(flow).await;
             assert_eq!(stored.expires_at, expires_at);
             assert_eq!(stored.flow_type, FlowType::Browser);
-            assert_eq!(stored.request_url, format!("{}{path}", app.admin));
+            // The flow's public URL, not the internal admin request that issued it.
+            assert_eq!(
+                stored.request_url,
+                format!("{}/self-service/recovery?flow={flow}", app.public)
+            );
             let codes = app.live_codes(flow).await;
             assert_eq!(codes.len(), 1);
             assert_eq!(codes[0].expires_at, expires_at);

@@ -100,6 +100,23 @@ on_every_store! {
         for field in ["issued_at", "expires_at", "request_url"] {
             assert!(body[field].is_string(), "{field}");
         }
+        let public_url = format!("{}/self-service/recovery?flow={flow}", app.public);
+        assert_eq!(body["request_url"], public_url);
+        // Flows stored with the admin URL (before it was public) show the public one too.
+        app.execute(&format!(
+            "UPDATE recovery_flows SET request_url = '{}/iam/recovery/code' WHERE id = '{flow}'",
+            app.admin
+        ));
+        let body: Value = app
+            .client
+            .get(format!("{}/self-service/recovery/flows?id={flow}", app.public))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["request_url"], public_url);
         assert_eq!(body["ui"]["method"], "POST");
         assert_eq!(
             body["ui"]["action"],
@@ -411,6 +428,21 @@ on_every_store! {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
+    }
+
+    async fn a_return_to_with_userinfo_is_refused(kind) {
+        let app = spawn_app(kind).await;
+        let identity = app.create_identity("ada@example.com").await;
+        for return_to in ["https://evil@app.example.com/", "https://user:pw@app.example.com/x"] {
+            let res = app
+                .post_json("/iam/recovery/code", &json!({"identity_id": identity, "return_to": return_to}))
+                .await;
+            let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains("must not carry a user name or password"), "{message}");
+            assert!(message.contains(return_to), "{message}");
+        }
+        assert_eq!(app.count("SELECT count(*) AS count FROM recovery_flows"), 0);
     }
 
     async fn settings_flows_answer_only_their_owner(kind) {
