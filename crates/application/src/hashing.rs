@@ -1,14 +1,15 @@
 //! Bounded password hashing. Argon2id is memory-hard by design: every hash in flight holds
 //! `memory` (19 MiB by default) for its whole run. Unbounded, a flood of sign-ins from the
 //! internet multiplies that until the process is killed. So all of it runs on a small fixed set
-//! of dedicated threads (not tokio's blocking pool, whose threads come and go and each keep an
-//! allocator arena of their own), behind a short queue; past it the work is refused at once,
-//! before any memory is spent, and the caller answers "try again shortly".
+//! of dedicated threads (not tokio's blocking pool, whose threads come and go), each hashing in
+//! memory it allocated once and keeps, behind a short queue; past it the work is refused at
+//! once, before any memory is spent, and the caller answers "try again shortly". Memory for
+//! hashing is then `max_concurrent` times `memory`, whatever the load.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use domain::password::{HashCost, PasswordError, PasswordHash};
+use domain::password::{HashCost, HashMemory, PasswordError, PasswordHash};
 use tracing::Instrument;
 
 /// How much hashing may happen at once (`hashers`).
@@ -57,7 +58,8 @@ pub enum Verified {
     },
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Work for a hashing thread, in the memory that thread keeps for Argon2.
+type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
 /// The hashing threads and their queue. Cloning shares them; the threads end when the last
 /// clone is dropped.
@@ -83,9 +85,11 @@ impl PasswordHasher {
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
+                    // Allocated on the first hash, reused by every later one.
+                    let mut memory = HashMemory::default();
                     // Ends when every sender is gone.
                     for job in queue {
-                        job();
+                        job(&mut memory);
                     }
                 })
                 .expect("a password hashing thread could not be started");
@@ -115,8 +119,14 @@ impl PasswordHasher {
         identifier: Option<String>,
     ) -> Result<Result<PasswordHash, PasswordError>, HashingError> {
         let cost = self.cost;
-        self.run(move || {
-            PasswordHash::create_for(&plain, identifier.as_deref(), cost, &mut rand::rng())
+        self.run(move |memory| {
+            PasswordHash::create_in(
+                &plain,
+                identifier.as_deref(),
+                cost,
+                &mut rand::rng(),
+                memory,
+            )
         })
         .await
     }
@@ -134,17 +144,20 @@ impl PasswordHasher {
     ) -> Result<Verified, HashingError> {
         let decoy = self.decoy.clone();
         let cost = self.cost;
-        self.run(move || match stored {
-            Some(hash) if hash.verify(&plain) => Verified::Yes {
+        self.run(move |memory| match stored {
+            Some(hash) if hash.verify_in(&plain, memory) => Verified::Yes {
                 rehashed: hash
                     .needs_rehash(cost)
-                    .then(|| PasswordHash::create(&plain, cost, &mut rand::rng()).ok())
+                    .then(|| {
+                        PasswordHash::create_in(&plain, None, cost, &mut rand::rng(), memory).ok()
+                    })
                     .flatten(),
             },
             Some(_) => Verified::No,
             None => {
-                let decoy = decoy.get_or_init(|| PasswordHash::decoy(cost, &mut rand::rng()));
-                let _ = decoy.verify(&plain);
+                let decoy =
+                    decoy.get_or_init(|| PasswordHash::decoy(cost, &mut rand::rng(), memory));
+                let _ = decoy.verify_in(&plain, memory);
                 Verified::No
             }
         })
@@ -154,14 +167,14 @@ impl PasswordHasher {
     /// Queues `work` if there is room, inside the caller's tracing span, and waits for it.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, HashingError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        let job: Job = Box::new(move || {
+        let job: Job = Box::new(move |memory| {
             let _entered = span.enter();
             // A panic loses this job only; the thread goes on with the next.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(memory)));
             if let Ok(value) = outcome {
                 let _ = reply.send(value);
             }
@@ -230,7 +243,7 @@ mod tests {
         // Hold the one thread, then fill the queue.
         let (started, running) = std::sync::mpsc::channel::<()>();
         let (release, held) = std::sync::mpsc::channel::<()>();
-        let blocker: Job = Box::new(move || {
+        let blocker: Job = Box::new(move |_| {
             started.send(()).unwrap();
             let _ = held.recv();
         });
@@ -281,7 +294,7 @@ mod tests {
     async fn a_panic_loses_one_job_not_the_thread() {
         let hasher = cheap(1, 1);
         assert_eq!(
-            hasher.run(|| -> () { panic!("boom") }).await,
+            hasher.run(|_| -> () { panic!("boom") }).await,
             Err(HashingError::Failed)
         );
         assert_eq!(hasher.verify(None, "x".into()).await, Ok(Verified::No));

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, PasswordHash as Phc, Version};
+use argon2::password_hash::{Output, ParamsString, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash as Phc, Version};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::{CryptoRng, Rng};
 
@@ -65,11 +65,9 @@ impl HashCost {
         self.parallelism
     }
 
-    fn argon2(self) -> Argon2<'static> {
+    fn params(self) -> Params {
         // Checked in `new`; the default parameters are the fallback that cannot fail.
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .unwrap_or_default();
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None).unwrap_or_default()
     }
 }
 
@@ -84,13 +82,29 @@ impl Default for HashCost {
     }
 }
 
+/// The memory Argon2 works in. A thread that hashes keeps one and reuses it, so that hashing
+/// allocates `memory` once per thread rather than once per hash: allocators keep chunks this
+/// large in per-thread arenas, and freeing and asking again grew the process by `memory` per
+/// hash, without bound.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// The first `count` blocks, grown to that many when smaller.
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
 /// An Argon2id hash in PHC format; `Debug` does not print it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(String);
 
 impl PasswordHash {
-    /// Hashes `plain` at `cost` with a salt drawn from `rng`. Deliberately slow and memory-hard:
-    /// run it where hashing is bounded, off the async runtime.
+    /// Hashes `plain` at `cost` with a salt drawn from `rng`, in memory of its own.
     ///
     /// # Errors
     /// [`PasswordError`] when `plain` is outside the length rules.
@@ -99,6 +113,26 @@ impl PasswordHash {
         cost: HashCost,
         rng: &mut R,
     ) -> Result<Self, PasswordError> {
+        Self::create_in(plain, None, cost, rng, &mut HashMemory::default())
+    }
+
+    /// Hashes `plain` at `cost` with a salt drawn from `rng`, working in `memory`; refuses a
+    /// password equal to the identity's `identifier` (its email address), in any case.
+    /// Deliberately slow and memory-hard: run it where hashing is bounded, off the async
+    /// runtime.
+    ///
+    /// # Errors
+    /// [`PasswordError`] when `plain` breaks a rule.
+    pub fn create_in<R: Rng + CryptoRng + ?Sized>(
+        plain: &str,
+        identifier: Option<&str>,
+        cost: HashCost,
+        rng: &mut R,
+        memory: &mut HashMemory,
+    ) -> Result<Self, PasswordError> {
+        if identifier.is_some_and(|id| id.eq_ignore_ascii_case(plain.trim())) {
+            return Err(PasswordError::SameAsIdentifier);
+        }
         let len = plain.chars().count();
         if len < MIN_LEN {
             return Err(PasswordError::TooShort(len));
@@ -108,36 +142,40 @@ impl PasswordHash {
         }
         let mut salt = [0u8; 16];
         rng.fill(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hashing)?;
-        cost.argon2()
-            .hash_password(plain.as_bytes(), &salt)
-            .map(|hash| Self(hash.to_string()))
-            .map_err(|_| PasswordError::Hashing)
-    }
-
-    /// [`PasswordHash::create`], refusing a password equal to the identity's `identifier`
-    /// (its email address), in any case.
-    ///
-    /// # Errors
-    /// [`PasswordError`] when `plain` breaks a rule.
-    pub fn create_for<R: Rng + CryptoRng + ?Sized>(
-        plain: &str,
-        identifier: Option<&str>,
-        cost: HashCost,
-        rng: &mut R,
-    ) -> Result<Self, PasswordError> {
-        if identifier.is_some_and(|id| id.eq_ignore_ascii_case(plain.trim())) {
-            return Err(PasswordError::SameAsIdentifier);
-        }
-        Self::create(plain, cost, rng)
+        let encoded = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hashing)?;
+        let params = cost.params();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+            argon2
+                .hash_password_into_with_memory(
+                    plain.as_bytes(),
+                    &salt,
+                    out,
+                    memory.blocks(params.block_count()),
+                )
+                .map_err(|_| argon2::password_hash::Error::Crypto)
+        })
+        .map_err(|_| PasswordError::Hashing)?;
+        let phc = Phc {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|_| PasswordError::Hashing)?,
+            salt: Some(encoded.as_salt()),
+            hash: Some(output),
+        };
+        Ok(Self(phc.to_string()))
     }
 
     /// The hash of a random password nobody knows, at `cost`: checked against when an
     /// identifier is unknown, so that a refusal costs exactly what a wrong password costs.
     #[must_use]
-    pub fn decoy<R: Rng + CryptoRng + ?Sized>(cost: HashCost, rng: &mut R) -> Self {
+    pub fn decoy<R: Rng + CryptoRng + ?Sized>(
+        cost: HashCost,
+        rng: &mut R,
+        memory: &mut HashMemory,
+    ) -> Self {
         let unknowable = Alphanumeric.sample_string(rng, 32);
-        Self::create(&unknowable, cost, rng)
+        Self::create_in(&unknowable, None, cost, rng, memory)
             .unwrap_or_else(|_| Self(String::from("$argon2id$unusable")))
     }
 
@@ -152,15 +190,47 @@ impl PasswordHash {
         &self.0
     }
 
-    /// Whether `plain` is the password this hash was made from, at the cost the hash itself
-    /// records: hashes made before the cost changed keep verifying.
+    /// Whether `plain` is the password this hash was made from, in memory of its own.
     #[must_use]
     pub fn verify(&self, plain: &str) -> bool {
-        Phc::new(&self.0).is_ok_and(|phc| {
-            Argon2::default()
-                .verify_password(plain.as_bytes(), &phc)
-                .is_ok()
+        self.verify_in(plain, &mut HashMemory::default())
+    }
+
+    /// Whether `plain` is the password this hash was made from, at the cost the hash itself
+    /// records (hashes made before the cost changed keep verifying), working in `memory`.
+    /// The hashes are compared in constant time.
+    #[must_use]
+    pub fn verify_in(&self, plain: &str, memory: &mut HashMemory) -> bool {
+        let Ok(phc) = Phc::new(&self.0) else {
+            return false;
+        };
+        let (Some(expected), Some(salt)) = (phc.hash, phc.salt) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) =
+            (Algorithm::try_from(phc.algorithm), Params::try_from(&phc))
+        else {
+            return false;
+        };
+        let Ok(version) = phc
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+        else {
+            return false;
+        };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        Output::init_with(expected.len(), |out| {
+            argon2
+                .hash_password_into_with_memory(plain.as_bytes(), salt, out, memory.blocks(blocks))
+                .map_err(|_| argon2::password_hash::Error::Crypto)
         })
+        // `Output`'s equality is constant-time.
+        .is_ok_and(|computed| computed == expected)
     }
 
     /// Whether this hash was made with another algorithm or cost than `cost`, so that it should
@@ -212,17 +282,68 @@ mod tests {
     }
 
     #[test]
+    fn hashes_interoperate_with_the_argon2_crate_and_memory_is_reused() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let rng = &mut StdRng::seed_from_u64(8);
+        let mut memory = HashMemory::default();
+        let ours =
+            PasswordHash::create_in("correct horse", None, cost(), rng, &mut memory).unwrap();
+        let phc = Phc::new(ours.as_str()).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &phc)
+                .is_ok()
+        );
+        let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let theirs = PasswordHash::from_stored(theirs);
+        assert!(theirs.verify_in("correct horse", &mut memory));
+        assert!(!theirs.verify_in("correct horsE", &mut memory));
+        assert_eq!(
+            memory.0.len(),
+            19 * 1024,
+            "grown to the largest cost it served"
+        );
+        assert!(ours.verify_in("correct horse", &mut memory));
+        assert_eq!(memory.0.len(), 19 * 1024, "and never allocated again");
+    }
+
+    #[test]
     fn the_identifier_is_not_a_password() {
         let rng = &mut StdRng::seed_from_u64(5);
         assert_eq!(
-            PasswordHash::create_for("Ada@Example.com", Some("ada@example.com"), cost(), rng),
+            PasswordHash::create_in(
+                "Ada@Example.com",
+                Some("ada@example.com"),
+                cost(),
+                rng,
+                &mut HashMemory::default()
+            ),
             Err(PasswordError::SameAsIdentifier)
         );
         assert!(
-            PasswordHash::create_for("ada@example.org", Some("ada@example.com"), cost(), rng)
-                .is_ok()
+            PasswordHash::create_in(
+                "ada@example.org",
+                Some("ada@example.com"),
+                cost(),
+                rng,
+                &mut HashMemory::default()
+            )
+            .is_ok()
         );
-        assert!(PasswordHash::create_for("whatever-long", None, cost(), rng).is_ok());
+        assert!(
+            PasswordHash::create_in(
+                "whatever-long",
+                None,
+                cost(),
+                rng,
+                &mut HashMemory::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -256,7 +377,11 @@ mod tests {
 
     #[test]
     fn the_decoy_has_the_configured_cost_and_matches_nothing() {
-        let decoy = PasswordHash::decoy(cost(), &mut StdRng::seed_from_u64(7));
+        let decoy = PasswordHash::decoy(
+            cost(),
+            &mut StdRng::seed_from_u64(7),
+            &mut HashMemory::default(),
+        );
         assert!(!decoy.needs_rehash(cost()));
         assert!(!decoy.verify(""));
         assert_eq!(HashCost::default(), HashCost::new(19 * 1024, 2, 1).unwrap());

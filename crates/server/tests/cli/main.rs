@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod flood;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
@@ -109,6 +110,16 @@ impl Server {
             .iter()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .find(|event| event["fields"]["message"] == message)
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
     }
 
     pub fn stop(mut self) {
