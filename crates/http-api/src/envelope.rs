@@ -19,6 +19,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::HttpSettings;
+use crate::security_headers::{NOSNIFF, SecurityHeaders};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,6 +33,8 @@ pub struct ApiError {
     debug: Option<String>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
+    /// Headers the answer needs besides the envelope (`WWW-Authenticate`, say).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -43,6 +46,7 @@ impl ApiError {
             reason: None,
             debug: None,
             request: None,
+            headers: Vec::new(),
         }
     }
 
@@ -55,6 +59,12 @@ impl ApiError {
     #[must_use]
     pub fn with_id(mut self, id: &'static str) -> Self {
         self.id = Some(id);
+        self
+    }
+
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
         self
     }
 
@@ -111,7 +121,12 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
-        HttpResponse::build(self.status).json(Envelope {
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header(NOSNIFF);
+        for header in &self.headers {
+            res.insert_header(header.clone());
+        }
+        res.json(Envelope {
             error: Body {
                 code: self.status.as_u16(),
                 status: self.status.canonical_reason().unwrap_or_default(),
@@ -132,6 +147,7 @@ impl ApiError {
 fn default_reason(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "Correct the request as the message says and send it again.",
+        StatusCode::UNAUTHORIZED => "Authenticate and send the request again.",
         StatusCode::NOT_FOUND => "Check the URL and the identifiers in it.",
         StatusCode::METHOD_NOT_ALLOWED => "Use a method this resource accepts.",
         StatusCode::CONFLICT => {
@@ -192,8 +208,9 @@ pub(crate) fn request_id_of(req: &actix_web::HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-/// Assigns the request id, runs the request inside a span carrying it, turns panics into 500s
-/// and every non-2xx response into the envelope, and echoes the id as `X-Request-Id`.
+/// Assigns the request id, runs the request inside a span carrying it (and, once
+/// authenticated, its actor), turns panics into 500s and every non-2xx response into the
+/// envelope, echoes the id as `X-Request-Id` and adds the listener's security headers.
 pub(crate) async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -207,8 +224,23 @@ pub(crate) async fn middleware(
         "request",
         request_id = %request_id,
         method = %req.method(),
-        path = %req.path()
+        path = %req.path(),
+        actor = tracing::field::Empty,
     );
+    let security = req
+        .app_data::<web::Data<SecurityHeaders>>()
+        .map(|headers| headers.get_ref().clone())
+        .unwrap_or_default();
+    let escaped = |error: ApiError| -> actix_web::Error {
+        let mut headers = error.headers.clone();
+        headers.extend(security.iter().cloned());
+        ApiError {
+            request: Some(request_id.clone()),
+            headers,
+            ..error
+        }
+        .into()
+    };
     let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
         .catch_unwind()
         .await;
@@ -217,23 +249,15 @@ pub(crate) async fn middleware(
     let mut res = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(error)) => {
-            let escaped = error
+            let error = error
                 .as_error::<ApiError>()
                 .cloned()
                 .unwrap_or_else(|| ApiError::from_status(error.as_response_error().status_code()));
-            return Err(ApiError {
-                request: Some(request_id),
-                ..escaped
-            }
-            .into());
+            return Err(escaped(error));
         }
         Err(_) => {
             span.in_scope(|| tracing::error!("request handler panicked"));
-            return Err(ApiError {
-                request: Some(request_id),
-                ..ApiError::internal()
-            }
-            .into());
+            return Err(escaped(ApiError::internal()));
         }
     };
     let status = res.status();
@@ -265,6 +289,7 @@ pub(crate) async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    security.apply(res.headers_mut());
     Ok(res)
 }
 

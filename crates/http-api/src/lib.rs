@@ -3,25 +3,30 @@
 //! self-service API and the built-in pages. Every non-2xx answer of the APIs is the
 //! `errorGeneric` envelope (see [`envelope`]); the pages answer people in HTML.
 
+mod admin_auth;
 mod csrf;
 mod envelope;
 mod errors;
 mod json;
 mod pages;
 mod routes;
+mod security_headers;
 mod session_auth;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use application::Service;
 use application::ports::Store;
 use url::Url;
 
+pub use admin_auth::{AdminAccess, ApiKey, InvalidDigest};
 pub use envelope::ApiError;
+
+use crate::security_headers::SecurityHeaders;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -43,17 +48,20 @@ pub struct ServerOptions {
     pub workers: usize,
 }
 
-/// The admin listener's server, not yet running: identities, recovery codes and health.
+/// The admin listener's server, not yet running: identities, recovery codes and health, for
+/// the callers `access` admits.
 ///
 /// # Errors
 /// When `listener` cannot be used.
 pub fn admin_server<S: Store>(
     service: Arc<Service<S>>,
     settings: HttpSettings,
+    access: AdminAccess,
     listener: TcpListener,
     options: ServerOptions,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, |cfg| {
+    let listener_kind = ListenerKind::Admin(access);
+    server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
@@ -71,34 +79,62 @@ pub fn public_server<S: Store>(
     listener: TcpListener,
     options: ServerOptions,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, |cfg| {
-        routes::health::configure::<S>(cfg);
-        routes::schemas::configure(cfg);
-        routes::self_service::configure::<S>(cfg);
-    })
+    server(
+        service,
+        settings,
+        ListenerKind::Public,
+        listener,
+        options,
+        |cfg| {
+            routes::health::configure::<S>(cfg);
+            routes::schemas::configure(cfg);
+            routes::self_service::configure::<S>(cfg);
+        },
+    )
+}
+
+/// Which listener a server is, with what only that listener needs.
+enum ListenerKind {
+    Admin(AdminAccess),
+    Public,
 }
 
 /// A server for `routes`, with what every listener shares: the extractor settings, the 404 for
-/// unrouted paths and the envelope middleware.
+/// unrouted paths, the security headers and the envelope middleware; the admin listener also
+/// checks who calls it (inside the envelope, so its refusals get the envelope too).
 fn server<S: Store>(
     service: Arc<Service<S>>,
     settings: HttpSettings,
+    kind: ListenerKind,
     listener: TcpListener,
     options: ServerOptions,
     routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
     let service = web::Data::from(service);
+    let (security, access) = match kind {
+        ListenerKind::Admin(access) => (SecurityHeaders::admin(), Some(web::Data::new(access))),
+        ListenerKind::Public => (SecurityHeaders::public(&settings.public_base_url), None),
+    };
+    let security = web::Data::new(security);
     let settings = web::Data::new(settings);
     Ok(HttpServer::new(move || {
-        App::new()
-            .app_data(service.clone())
+        let mut app = App::new();
+        if let Some(access) = &access {
+            app = app.app_data(access.clone());
+        }
+        app.app_data(service.clone())
             .app_data(settings.clone())
+            .app_data(security.clone())
             .app_data(json::config())
             .app_data(json::query_config())
             .app_data(json::form_config())
             .app_data(json::path_config())
             .configure(routes)
             .default_service(web::to(routes::not_found))
+            .wrap(Condition::new(
+                access.is_some(),
+                from_fn(admin_auth::middleware),
+            ))
             .wrap(from_fn(envelope::middleware))
     })
     .workers(options.workers)

@@ -12,9 +12,13 @@ use domain::secret::{MIN_SECRET_LEN, Secrets};
 use serde::Deserialize;
 use url::Url;
 
+mod admin;
+
+pub use admin::{AdminAuth, MIN_API_KEY_LEN, is_loopback};
+
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 26] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -23,6 +27,9 @@ pub const KEYS: [&str; 23] = [
     "serve.admin.host",
     "serve.admin.port",
     "serve.admin.base_url",
+    "serve.admin.api_keys",
+    "serve.admin.allowed_hosts",
+    "serve.admin.allow_unauthenticated",
     "secrets.default",
     "selfservice.methods.code.enabled",
     "selfservice.methods.code.config.lifespan",
@@ -93,7 +100,20 @@ struct RawServe {
     #[serde(default)]
     public: RawListener,
     #[serde(default)]
-    admin: RawListener,
+    admin: RawAdminListener,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdminListener {
+    host: Option<String>,
+    port: Option<u16>,
+    base_url: Option<String>,
+    #[serde(default)]
+    api_keys: admin::RawApiKeys,
+    #[serde(default)]
+    allowed_hosts: OneOrMany,
+    allow_unauthenticated: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +298,8 @@ pub struct Settings {
     pub dev: bool,
     pub public: Listener,
     pub admin: Listener,
+    /// Who may call the admin listener.
+    pub admin_auth: AdminAuth,
     /// `None` when none is configured, which only dev mode and the embedded stores allow; the
     /// server then generates one.
     pub secrets: Option<Secrets>,
@@ -318,7 +340,12 @@ pub fn load(
         let Some(value) = env(&env_name(key)) else {
             continue;
         };
-        builder = if key == "secrets.default" || key == "selfservice.allowed_return_urls" {
+        // `serve.admin.api_keys` stays text (`name:key,…`): its own check splits it.
+        let is_list = matches!(
+            key,
+            "secrets.default" | "selfservice.allowed_return_urls" | "serve.admin.allowed_hosts"
+        );
+        builder = if is_list {
             let list: Vec<String> = value
                 .split(',')
                 .map(str::trim)
@@ -337,7 +364,26 @@ pub fn load(
 fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
     let store = store(raw.dsn.as_deref().unwrap_or(DEFAULT_DSN))?;
     let public = listener(raw.serve.public, "0.0.0.0", 4433, "serve.public.base_url")?;
-    let admin = listener(raw.serve.admin, "127.0.0.1", 4434, "serve.admin.base_url")?;
+    let raw_admin = raw.serve.admin;
+    let admin = listener(
+        RawListener {
+            host: raw_admin.host,
+            port: raw_admin.port,
+            base_url: raw_admin.base_url,
+        },
+        "127.0.0.1",
+        4434,
+        "serve.admin.base_url",
+    )?;
+    let admin_auth = admin::check(
+        admin::RawAdminAccess {
+            api_keys: raw_admin.api_keys,
+            allowed_hosts: raw_admin.allowed_hosts,
+            allow_unauthenticated: raw_admin.allow_unauthenticated,
+        },
+        &admin.host,
+        raw.dev,
+    )?;
     let secrets = secrets(raw.secrets.default.into_vec(), raw.dev, &store)?;
 
     let code = raw.selfservice.methods.code;
@@ -414,6 +460,7 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         dev: raw.dev,
         public,
         admin,
+        admin_auth,
         secrets,
         code_enabled: code.enabled.unwrap_or(true),
         recovery_enabled: recovery.enabled.unwrap_or(true),

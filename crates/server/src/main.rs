@@ -51,6 +51,35 @@ fn store_description(store: &StoreConfig) -> String {
     }
 }
 
+/// Says loudly what leaves the service less protected than in production.
+fn warn_about_exposure(settings: &Settings, app: &Application) {
+    if settings.dev {
+        tracing::warn!(
+            "DEV MODE: error answers carry internal detail, the session cookie is not Secure, \
+             and short secrets and API keys are accepted; never run dev mode in production \
+             (unset DEV / dev)"
+        );
+    }
+    let auth = &settings.admin_auth;
+    if !auth.access.keys.is_empty() {
+        let names: Vec<&str> = auth.access.keys.iter().map(|key| key.name()).collect();
+        tracing::info!(keys = ?names, "the admin API requires one of these API keys");
+    } else if auth.allow_unauthenticated && !config::is_loopback(&settings.admin.host) {
+        tracing::warn!(
+            admin = %app.admin_addr(),
+            "the admin API has no API key and relies on the gateway in front of it to \
+             authenticate (serve.admin.allow_unauthenticated)"
+        );
+    } else {
+        tracing::warn!(
+            admin = %app.admin_addr(),
+            "the admin API requires no API key: anyone and any program on this machine can \
+             create identities and recovery codes; configure serve.admin.api_keys \
+             (SERVE_ADMIN_API_KEYS=name:key)"
+        );
+    }
+}
+
 fn serve(settings: &Settings) -> ExitCode {
     actix_web::rt::System::new().block_on(async {
         let app = match Application::build(settings) {
@@ -72,6 +101,7 @@ fn serve(settings: &Settings) -> ExitCode {
                  issued now stop working when the process restarts"
             ),
         }
+        warn_about_exposure(settings, &app);
         tracing::info!(
             admin = %app.admin_addr(),
             public = %app.public_addr(),

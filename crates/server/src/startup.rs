@@ -153,8 +153,14 @@ impl Application {
             }
         };
         keep_house(service.clone());
-        let admin = http_api::admin_server(service.clone(), http.clone(), admin_listener, options)
-            .map_err(bind_error(admin_addr))?;
+        let admin = http_api::admin_server(
+            service.clone(),
+            http.clone(),
+            settings.admin_auth.access.clone(),
+            admin_listener,
+            options,
+        )
+        .map_err(bind_error(admin_addr))?;
         let public = http_api::public_server(service, http, public_listener, options)
             .map_err(bind_error(public_addr))?;
         Ok(Self {

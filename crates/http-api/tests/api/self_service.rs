@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{Options, StoreKind, TestApp, assert_envelope, spawn_app, spawn_app_with};
+use crate::{
+    Options, StoreKind, TestApp, assert_envelope, assert_no_store, spawn_app, spawn_app_with,
+};
 
 /// Issues a code for `email` (a new identity); returns the flow id and the code.
 async fn issue(app: &TestApp, email: &str, body: Value) -> (Uuid, String) {
@@ -152,6 +154,7 @@ on_every_store! {
 
         let res = app.submit_code(flow, &code).await;
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         assert!(res.headers().get("set-cookie").is_none());
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["state"], "passed_challenge");
@@ -173,6 +176,7 @@ on_every_store! {
                 .await
                 .unwrap();
             assert_eq!(res.status(), StatusCode::OK);
+            assert_no_store(&res);
             let session: Value = res.json().await.unwrap();
             assert_eq!(session["identity"]["traits"]["email"], "ada@example.com");
             assert_eq!(session["authentication_methods"][0]["method"], "code_recovery");
@@ -186,6 +190,7 @@ on_every_store! {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let settings_flow: Value = res.json().await.unwrap();
         assert_eq!(settings_flow["state"], "show_form");
 
@@ -202,6 +207,7 @@ on_every_store! {
         }
         let res = set_password("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let saved: Value = res.json().await.unwrap();
         assert_eq!(saved["state"], "success");
 
@@ -225,6 +231,7 @@ on_every_store! {
         assert!(error["message"].as_str().unwrap().contains("credentials are invalid"));
         let res = sign_in("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let signed_in: Value = res.json().await.unwrap();
         let new_token = signed_in["session_token"].as_str().unwrap().to_owned();
         assert_eq!(signed_in["session"]["authentication_methods"][0]["method"], "password");
@@ -401,7 +408,7 @@ on_every_store! {
         let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
         assert!(error["message"].as_str().unwrap().contains("allowed_return_urls"));
         let res = app
-            .client
+            .admin_client
             .post(format!(
                 "{}/iam/recovery/code?return_to=https%3A%2F%2Fapp.example.com%2Fx",
                 app.admin
