@@ -603,6 +603,8 @@ mod tests {
     use std::collections::HashMap;
     use std::io::Write;
 
+    use http_api::ApiKey;
+
     use super::*;
 
     const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
@@ -656,6 +658,9 @@ mod tests {
         assert_eq!(settings.public.base_url, None);
         assert_eq!(settings.admin.host, "127.0.0.1");
         assert_eq!(settings.admin.port, 4434);
+        assert!(settings.admin_auth.access.keys.is_empty());
+        assert!(settings.admin_auth.access.allowed_hosts.is_empty());
+        assert!(!settings.admin_auth.allow_unauthenticated);
         assert_eq!(
             settings.lifespan.default_lifespan(),
             Duration::from_secs(3600)
@@ -755,6 +760,12 @@ mod tests {
             ("SERVE_ADMIN_HOST", "0.0.0.0"),
             ("SERVE_ADMIN_PORT", "8434"),
             ("SERVE_ADMIN_BASE_URL", "http://admin.internal:8434/"),
+            ("SERVE_ADMIN_API_KEYS", "ops:short-in-dev-mode"),
+            (
+                "SERVE_ADMIN_ALLOWED_HOSTS",
+                "iam-recovery-admin, Admin.Example.com.",
+            ),
+            ("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true"),
             ("SECRETS_DEFAULT", "short"),
             ("SELFSERVICE_METHODS_CODE_ENABLED", "false"),
             ("SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN", "15m"),
@@ -798,6 +809,19 @@ mod tests {
             settings.admin.base_url.unwrap().as_str(),
             "http://admin.internal:8434/"
         );
+        let names: Vec<&str> = settings
+            .admin_auth
+            .access
+            .keys
+            .iter()
+            .map(ApiKey::name)
+            .collect();
+        assert_eq!(names, ["ops"]);
+        assert_eq!(
+            settings.admin_auth.access.allowed_hosts,
+            ["iam-recovery-admin", "admin.example.com"]
+        );
+        assert!(settings.admin_auth.allow_unauthenticated);
         assert!(settings.secrets.is_some());
         assert!(!settings.code_enabled);
         assert_eq!(
@@ -835,7 +859,7 @@ mod tests {
         assert_eq!(settings.session_lifespan, Duration::from_secs(8 * 3600));
         assert_eq!(settings.log_level, "debug");
         assert_eq!(settings.log_format, LogFormat::Json);
-        assert_eq!(KEYS.len(), 23);
+        assert_eq!(KEYS.len(), 26);
     }
 
     #[test]
@@ -886,6 +910,103 @@ mod tests {
         assert!(!message.contains("hunter2"), "{message}");
     }
 
+    const API_KEY: &str = "an-admin-api-key-that-is-long-enough-0123";
+
+    fn key_names(settings: &Settings) -> Vec<String> {
+        let keys = &settings.admin_auth.access.keys;
+        keys.iter().map(|key| key.name().to_owned()).collect()
+    }
+
+    #[test]
+    fn admin_api_keys_come_from_a_file_or_the_environment() {
+        let digest = "aa21df1de5d51068213d7f19ba65dad74828de2a3a90ed62702a21801e633c20";
+        let file = yaml(&format!(
+            "serve:\n  admin:\n    api_keys:\n      - {{name: ops, key: {API_KEY}}}\n      - {{name: support, key: \"sha256:{digest}\"}}\n"
+        ));
+        let settings = load(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(key_names(&settings), ["ops", "support"]);
+        assert!(!format!("{settings:?}").contains(API_KEY));
+        assert!(!format!("{settings:?}").contains(digest));
+        assert_eq!(
+            settings.admin_auth.access.keys[1],
+            ApiKey::from_secret("support", "iam-recovery-sha256-form-key-0123456789abcdef")
+        );
+
+        let list = format!("ops:{API_KEY}, support:sha256:{}", digest.to_uppercase());
+        let settings = load_env(&[("SERVE_ADMIN_API_KEYS", list.as_str())]).unwrap();
+        assert_eq!(key_names(&settings), ["ops", "support"]);
+        assert_eq!(
+            settings.admin_auth.access.keys[0],
+            ApiKey::from_secret("ops", API_KEY)
+        );
+        assert!(!format!("{settings:?}").contains(API_KEY));
+    }
+
+    #[test]
+    fn bad_admin_api_keys_stop_start_up_without_being_quoted() {
+        let same = format!("a:{API_KEY},b:{API_KEY}");
+        let twice = format!("a:{API_KEY},a:{API_KEY}x");
+        let no_name = format!(":{API_KEY}");
+        let bad_name = format!("o p:{API_KEY}");
+        for (value, needle) in [
+            ("ops:hunter2-too-short", "at least 32"),
+            ("hunter2-hunter2-hunter2-hunter2-hunter2", "not name:key"),
+            ("ops:sha256:hunter2", "64 hexadecimal digits"),
+            ("ops:", "0 characters"),
+            (same.as_str(), "same key"),
+            (twice.as_str(), "used twice"),
+            (no_name.as_str(), "name must be"),
+            (bad_name.as_str(), "name must be"),
+        ] {
+            let message = error_of(load_env(&[("SERVE_ADMIN_API_KEYS", value)]));
+            assert!(message.starts_with("serve.admin.api_keys:"), "{message}");
+            assert!(message.contains(needle), "{value}: {message}");
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(!message.contains(API_KEY), "{message}");
+        }
+        // Short keys are for dev mode only.
+        let settings = load_env(&[("SERVE_ADMIN_API_KEYS", "ops:short"), ("DEV", "true")]).unwrap();
+        assert_eq!(key_names(&settings), ["ops"]);
+        // A value of the wrong shape in a file is not quoted back either.
+        let file = yaml("serve:\n  admin:\n    api_keys:\n      - {name: ops, secret: hunter2}\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("serve.admin.api_keys"), "{message}");
+        assert!(message.contains("{name, key}"), "{message}");
+    }
+
+    #[test]
+    fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
+        for host in ["0.0.0.0", "10.1.2.3", "::", "admin.internal"] {
+            let message = error_of(load_env(&[("SERVE_ADMIN_HOST", host)]));
+            assert!(message.starts_with("serve.admin.api_keys:"), "{message}");
+            assert!(message.contains(host), "{message}");
+            assert!(message.contains("SERVE_ADMIN_API_KEYS"), "{message}");
+            assert!(
+                message.contains("serve.admin.allow_unauthenticated"),
+                "{message}"
+            );
+        }
+        let with_key = format!("ops:{API_KEY}");
+        assert!(
+            load_env(&[
+                ("SERVE_ADMIN_HOST", "0.0.0.0"),
+                ("SERVE_ADMIN_API_KEYS", &with_key)
+            ])
+            .is_ok()
+        );
+        assert!(
+            load_env(&[
+                ("SERVE_ADMIN_HOST", "0.0.0.0"),
+                ("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true")
+            ])
+            .is_ok()
+        );
+        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"] {
+            assert!(load_env(&[("SERVE_ADMIN_HOST", host)]).is_ok(), "{host}");
+        }
+    }
+
     #[test]
     fn unknown_keys_stop_start_up_naming_the_key() {
         let file =
@@ -895,11 +1016,25 @@ mod tests {
         let file = yaml("serve:\n  admn: {}\n");
         let message = error_of(load(Some(&file.0), env(&[])));
         assert!(message.contains("admn"), "{message}");
+        // The admin listener's own keys are not the public one's.
+        let file = yaml("serve:\n  public:\n    api_keys: []\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(message.contains("api_keys"), "{message}");
     }
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 14] = [
+        let cases: [(&str, &str, &str); 16] = [
+            (
+                "SERVE_ADMIN_ALLOWED_HOSTS",
+                "https://admin.example.com/",
+                "serve.admin.allowed_hosts",
+            ),
+            (
+                "SERVE_ADMIN_ALLOW_UNAUTHENTICATED",
+                "sure",
+                "serve.admin.allow_unauthenticated",
+            ),
             (
                 "SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS",
                 "0",

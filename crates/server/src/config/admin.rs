@@ -14,15 +14,37 @@ const KEYS_KEY: &str = "serve.admin.api_keys";
 const HOSTS_KEY: &str = "serve.admin.allowed_hosts";
 
 /// `serve.admin.api_keys`: a list of `{name, key}` in a file, `name:key,name2:key2` in the
-/// environment. Untagged, so that a value of the wrong shape is refused without being quoted
-/// back: it holds keys.
-#[derive(Debug, Default, Deserialize)]
-#[serde(untagged)]
+/// environment.
+#[derive(Debug, Default)]
 pub(super) enum RawApiKeys {
     #[default]
     None,
     Text(String),
     List(Vec<RawApiKey>),
+}
+
+/// A value of the wrong shape is refused with what is expected, without being quoted back: it
+/// holds keys.
+impl<'de> Deserialize<'de> for RawApiKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Shape {
+            Text(String),
+            List(Vec<RawApiKey>),
+        }
+        Shape::deserialize(deserializer)
+            .map(|shape| match shape {
+                Shape::Text(text) => Self::Text(text),
+                Shape::List(list) => Self::List(list),
+            })
+            .map_err(|_| {
+                serde::de::Error::custom(
+                    "expected a list of {name, key} entries (or name:key,name2:key2 in \
+                     SERVE_ADMIN_API_KEYS); the value is not repeated here, as it holds keys",
+                )
+            })
+    }
 }
 
 #[derive(Deserialize)]
