@@ -14,7 +14,7 @@ use url::Url;
 
 mod admin;
 
-pub use admin::{AdminAuth, MIN_API_KEY_LEN, is_loopback};
+pub use admin::{AdminAuth, MIN_API_KEY_LEN, check_exposure, is_loopback};
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
@@ -381,7 +381,6 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
             allowed_hosts: raw_admin.allowed_hosts,
             allow_unauthenticated: raw_admin.allow_unauthenticated,
         },
-        &admin.host,
         raw.dev,
     )?;
     let secrets = secrets(raw.secrets.default.into_vec(), raw.dev, &store)?;
@@ -977,6 +976,9 @@ mod tests {
 
     #[test]
     fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
+        let load_env = |pairs: &[(&str, &str)]| {
+            load_env(pairs).and_then(|settings| check_exposure(&settings).map(|()| settings))
+        };
         for host in ["0.0.0.0", "10.1.2.3", "::", "admin.internal"] {
             let message = error_of(load_env(&[("SERVE_ADMIN_HOST", host)]));
             assert!(message.starts_with("serve.admin.api_keys:"), "{message}");

@@ -29,6 +29,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cli.command == Command::Serve
+        && let Err(error) = config::check_exposure(&settings)
+    {
+        eprintln!("iam-recovery: configuration error: {error}");
+        return ExitCode::from(2);
+    }
     telemetry::init(&settings);
     match cli.command {
         Command::Migrate => match startup::migrate(&settings) {

@@ -4,7 +4,7 @@
 use http_api::{AdminAccess, ApiKey};
 use serde::Deserialize;
 
-use super::{ConfigError, OneOrMany, invalid};
+use super::{ConfigError, OneOrMany, Settings, invalid};
 
 /// Configured keys must be at least this long outside dev mode: 32 random characters are
 /// beyond guessing, online or offline against a leaked digest.
@@ -76,7 +76,7 @@ pub struct AdminAuth {
     pub allow_unauthenticated: bool,
 }
 
-pub(super) fn check(raw: RawAdminAccess, host: &str, dev: bool) -> Result<AdminAuth, ConfigError> {
+pub(super) fn check(raw: RawAdminAccess, dev: bool) -> Result<AdminAuth, ConfigError> {
     let keys = api_keys(raw.api_keys, dev)?;
     let allowed_hosts = raw
         .allowed_hosts
@@ -85,7 +85,24 @@ pub(super) fn check(raw: RawAdminAccess, host: &str, dev: bool) -> Result<AdminA
         .map(|host| allowed_host(&host))
         .collect::<Result<Vec<_>, _>>()?;
     let allow_unauthenticated = raw.allow_unauthenticated.unwrap_or(false);
-    if keys.is_empty() && !allow_unauthenticated && !is_loopback(host) {
+    Ok(AdminAuth {
+        access: AdminAccess {
+            keys,
+            allowed_hosts,
+        },
+        allow_unauthenticated,
+    })
+}
+
+/// Serving refuses an admin listener that other machines can reach with no key, unless a
+/// gateway in front authenticates. (Only `serve` asks: `migrate` listens on nothing.)
+///
+/// # Errors
+/// [`ConfigError`] naming `serve.admin.api_keys` and saying what to set.
+pub fn check_exposure(settings: &Settings) -> Result<(), ConfigError> {
+    let auth = &settings.admin_auth;
+    let host = &settings.admin.host;
+    if auth.access.keys.is_empty() && !auth.allow_unauthenticated && !is_loopback(host) {
         return Err(invalid(
             KEYS_KEY,
             format!(
@@ -97,13 +114,7 @@ pub(super) fn check(raw: RawAdminAccess, host: &str, dev: bool) -> Result<AdminA
             ),
         ));
     }
-    Ok(AdminAuth {
-        access: AdminAccess {
-            keys,
-            allowed_hosts,
-        },
-        allow_unauthenticated,
-    })
+    Ok(())
 }
 
 /// Whether a listener bound to `host` is reachable from this machine only.

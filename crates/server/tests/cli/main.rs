@@ -244,6 +244,10 @@ fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
 
+    // `migrate` listens on nothing, so it does not ask.
+    let output = run(&mut exposed_migrate_command());
+    assert!(output.status.success(), "{output:?}");
+
     exposed.env("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true");
     let server = Server::start(exposed);
     assert!(
@@ -258,6 +262,15 @@ fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
     );
     let res = reqwest::blocking::get(format!("{}/admin/identities", server.admin)).unwrap();
     assert_eq!(res.status(), 200);
+}
+
+fn exposed_migrate_command() -> Command {
+    let mut command = iam_recovery("memory");
+    command
+        .env_remove("SERVE_ADMIN_API_KEYS")
+        .env("SERVE_ADMIN_HOST", "0.0.0.0")
+        .arg("migrate");
+    command
 }
 
 #[test]
