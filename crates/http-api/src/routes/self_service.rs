@@ -70,9 +70,11 @@ fn public_url(settings: &HttpSettings, path: &str) -> String {
     format!("{}{path}", settings.public_base_url)
 }
 
+/// A 303 to `location`. Never cached: many carry a new session cookie.
 fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
     let mut builder = HttpResponse::SeeOther();
     builder.insert_header((header::LOCATION, location.to_owned()));
+    builder.insert_header(no_store());
     builder
 }
 

@@ -288,6 +288,7 @@ on_every_store! {
         let res = app.post_form(&path, &[("method", "code"), ("code", &code)], None).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(location(&res).starts_with(&format!("{}/settings?flow=", app.public)));
+        assert_no_store(&res);
         let (cookie, attributes) = session_cookie(&res);
         assert!(attributes.contains("HttpOnly"));
         assert!(attributes.contains("SameSite=Lax"));
@@ -338,6 +339,7 @@ on_every_store! {
             .post_form(&action, &[("identifier", "ada@example.com"), ("password", "correct horse battery")], None)
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_no_store(&res);
         let (cookie, _) = session_cookie(&res);
         let home = app.get_page("/", Some(&cookie)).await.text().await.unwrap();
         assert!(home.contains("ada@example.com"));
