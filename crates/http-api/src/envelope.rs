@@ -23,16 +23,25 @@ use crate::security_headers::{NOSNIFF, SecurityHeaders};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// An error as the client sees it. `debug` holds internal detail, shown only in dev mode.
+/// An error as the client sees it. Its [`Extras`] hold internal detail, shown only in dev mode,
+/// and headers.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     id: Option<&'static str>,
     message: String,
     reason: Option<String>,
-    debug: Option<String>,
+    /// Boxed, as few errors have any and every `Result` carries the size of this type.
+    extras: Option<Box<Extras>>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
+}
+
+/// What only some errors have.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    /// Internal detail: logged, and shown in dev mode only.
+    debug: Option<String>,
     /// Headers the answer needs besides the envelope (`WWW-Authenticate`, say).
     headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -44,9 +53,8 @@ impl ApiError {
             id: None,
             message: message.into(),
             reason: None,
-            debug: None,
+            extras: None,
             request: None,
-            headers: Vec::new(),
         }
     }
 
@@ -64,13 +72,16 @@ impl ApiError {
 
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.extras
+            .get_or_insert_default()
+            .headers
+            .push((name, value));
         self
     }
 
     #[must_use]
     pub fn with_debug(mut self, debug: impl fmt::Display) -> Self {
-        self.debug = Some(debug.to_string());
+        self.extras.get_or_insert_default().debug = Some(debug.to_string());
         self
     }
 
@@ -87,6 +98,12 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "An internal server error occurred, please contact the system administrator",
         )
+    }
+
+    fn debug(&self) -> Option<&str> {
+        self.extras
+            .as_ref()
+            .and_then(|extras| extras.debug.as_deref())
     }
 
     /// The error for a response that carries only a status.
@@ -123,7 +140,7 @@ impl ApiError {
         }
         let mut res = HttpResponse::build(self.status);
         res.insert_header(NOSNIFF);
-        for header in &self.headers {
+        for header in self.extras.iter().flat_map(|extras| &extras.headers) {
             res.insert_header(header.clone());
         }
         res.json(Envelope {
@@ -137,7 +154,7 @@ impl ApiError {
                     .as_deref()
                     .unwrap_or_else(|| default_reason(self.status)),
                 request: request_id,
-                debug: self.debug.as_deref().filter(|_| dev),
+                debug: self.debug().filter(|_| dev),
             },
         })
     }
@@ -232,11 +249,11 @@ pub(crate) async fn middleware(
         .map(|headers| headers.get_ref().clone())
         .unwrap_or_default();
     let escaped = |error: ApiError| -> actix_web::Error {
-        let mut headers = error.headers.clone();
-        headers.extend(security.iter().cloned());
+        let mut extras = error.extras.clone().unwrap_or_default();
+        extras.headers.extend(security.iter().cloned());
         ApiError {
             request: Some(request_id.clone()),
-            headers,
+            extras: Some(extras),
             ..error
         }
         .into()
@@ -266,7 +283,7 @@ pub(crate) async fn middleware(
             .response()
             .error()
             .and_then(|error| error.as_error::<ApiError>())
-            .and_then(|error| error.debug.clone());
+            .and_then(|error| error.debug().map(str::to_owned));
         span.in_scope(
             || tracing::error!(status = status.as_u16(), detail = ?detail, "request failed"),
         );

@@ -15,12 +15,23 @@ const HOSTS_KEY: &str = "serve.admin.allowed_hosts";
 
 /// `serve.admin.api_keys`: a list of `{name, key}` in a file, `name:key,name2:key2` in the
 /// environment.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) enum RawApiKeys {
     #[default]
     None,
     Text(String),
     List(Vec<RawApiKey>),
+}
+
+/// Never prints a key.
+impl std::fmt::Debug for RawApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Text(_) => f.write_str("Text(<redacted>)"),
+            Self::List(list) => f.debug_list().entries(list).finish(),
+        }
+    }
 }
 
 /// A value of the wrong shape is refused with what is expected, without being quoted back: it
