@@ -169,19 +169,15 @@ pub(crate) async fn middleware(
             .error_response(ApiError::internal())
             .map_into_right_body());
     };
-    let base_url_host = req
-        .app_data::<web::Data<crate::HttpSettings>>()
-        .and_then(|settings| settings.admin_base_url.host_str().map(str::to_owned));
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()));
-    let host_ok = host
-        .as_deref()
-        .is_some_and(|host| access.admits_host(host, base_url_host.as_deref()));
-    if !host_ok {
+        .or_else(|| req.uri().authority().map(|authority| authority.as_str()));
+    let base_url_host = req
+        .app_data::<web::Data<crate::HttpSettings>>()
+        .and_then(|settings| settings.admin_base_url.host_str());
+    if !host.is_some_and(|host| access.admits_host(host, base_url_host)) {
         let error = misdirected(host.is_some());
         return Ok(req.error_response(error).map_into_right_body());
     }
