@@ -1,6 +1,6 @@
 //! The HTTP adapter: two listeners, as in Ory Kratos. The admin listener serves identity
-//! management and recovery-code issuance; the public listener serves what end users reach: the
-//! self-service API and the built-in pages. Every non-2xx answer of the APIs is the
+//! management and recovery-code issuance to the callers [`AdminAccess`] admits; the public
+//! listener serves what end users reach: the self-service API and the built-in pages. Every non-2xx answer of the APIs is the
 //! `errorGeneric` envelope (see [`envelope`]); the pages answer people in HTML.
 
 mod admin_auth;
