@@ -23,7 +23,7 @@ use crate::security_headers::{NOSNIFF, SecurityHeaders};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// An error as the client sees it. Its [`Extras`] hold internal detail, shown only in dev mode,
+/// An error as the client sees it. Its `Extras` hold internal detail, shown only in dev mode,
 /// and headers.
 #[derive(Debug, Clone)]
 pub struct ApiError {
