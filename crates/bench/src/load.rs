@@ -66,6 +66,13 @@ fn client(concurrency: usize) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The `Authorization` value of the admin requests, built once: the bench's server requires
+/// its key, as production does.
+fn admin_authorization() -> Result<reqwest::header::HeaderValue, String> {
+    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", crate::server::ADMIN_KEY))
+        .map_err(|e| e.to_string())
+}
+
 /// Runs `concurrency` clients calling `request` until the warm-up and the measured window have
 /// passed, or `request` says there is nothing left to send (`None`).
 async fn drive<F, Fut>(args: &Args, request: F) -> Measured
@@ -141,6 +148,7 @@ where
 pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measured, String> {
     let client = client(args.concurrency)?;
     let url = format!("{}/iam/recovery/code", server.admin);
+    let authorization = admin_authorization()?;
     let bodies: Arc<Vec<String>> = Arc::new(
         ids.iter()
             .map(|id| json!({"identity_id": id, "expires_in": "1h"}).to_string())
@@ -149,10 +157,12 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
     Ok(drive(args, move |_| {
         let client = client.clone();
         let url = url.clone();
+        let authorization = authorization.clone();
         let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
         async move {
             let sent = client
                 .post(url)
+                .header("authorization", authorization)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
@@ -189,11 +199,13 @@ pub async fn preissue(
     }
     let client = client(concurrency)?;
     let url = format!("{}/iam/recovery/code", server.admin);
+    let authorization = admin_authorization()?;
     let mut issued = Vec::with_capacity(n);
     for chunk in ids[..n].chunks(concurrency.max(1)) {
         let answers = futures_util::future::join_all(chunk.iter().map(|id| {
             client
                 .post(&url)
+                .header("authorization", authorization.clone())
                 .json(&json!({"identity_id": id, "flow_type": "api"}))
                 .send()
         }))

@@ -41,6 +41,8 @@ pub fn build_release() -> Result<PathBuf, String> {
 
 /// A secret for the bench's server only.
 pub const SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
+/// The admin API key of the bench's server only, named `bench`.
+pub const ADMIN_KEY: &str = "bench-admin-key-that-is-long-enough-0123456789";
 
 pub struct Server {
     child: Child,
@@ -56,6 +58,7 @@ impl Server {
             .env_clear()
             .env("DSN", &db.dsn)
             .env("SECRETS_DEFAULT", SECRET)
+            .env("SERVE_ADMIN_API_KEYS", format!("bench:{ADMIN_KEY}"))
             .env("SERVE_PUBLIC_PORT", "0")
             .env("SERVE_ADMIN_PORT", "0")
             // The load comes from one address; per-client limits would measure only themselves.

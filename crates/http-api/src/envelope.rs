@@ -5,7 +5,6 @@
 //! id, so no non-2xx API response leaves without the envelope. Pages (HTML) pass as they are.
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -21,31 +20,34 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::HttpSettings;
+use crate::security_headers::{NOSNIFF, SecurityHeaders};
 use crate::wait::Wait;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The rarer parts of an [`ApiError`].
-#[derive(Debug, Clone, Default)]
-struct Extra {
-    debug: Option<String>,
-    /// The fields at fault, each with what to change: `details.fields` of the envelope.
-    fields: Option<FieldErrors>,
-}
-
-/// An error as the client sees it. `debug` holds internal detail, shown only in dev mode.
+/// An error as the client sees it. Its `Extras` hold internal detail, shown only in dev mode,
+/// the fields at fault, and headers.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     id: Option<&'static str>,
     message: String,
     reason: Option<String>,
-    /// What few errors carry, boxed to keep `Result<_, ApiError>` small.
-    extra: Option<Box<Extra>>,
-    /// Whole seconds for `Retry-After`, on a 429 or 503 (non-zero keeps the error small).
-    retry_after: Option<NonZeroU32>,
+    /// Boxed, as few errors have any and every `Result` carries the size of this type.
+    extras: Option<Box<Extras>>,
     /// Set where the error escapes the middleware as an `Err` (see [`middleware`]).
     request: Option<String>,
+}
+
+/// What only some errors have.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    /// Internal detail: logged, and shown in dev mode only.
+    debug: Option<String>,
+    /// The fields at fault, each with what to change: `details.fields` of the envelope.
+    fields: Option<FieldErrors>,
+    /// Headers the answer needs besides the envelope (`WWW-Authenticate`, `Retry-After`).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -55,24 +57,22 @@ impl ApiError {
             id: None,
             message: message.into(),
             reason: None,
-            extra: None,
-            retry_after: None,
+            extras: None,
             request: None,
         }
     }
 
     /// Adds `Retry-After`.
     #[must_use]
-    pub(crate) fn with_retry_after(mut self, wait: Wait) -> Self {
-        self.retry_after = Some(wait.seconds());
-        self
+    pub(crate) fn with_retry_after(self, wait: Wait) -> Self {
+        self.with_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds().get()))
     }
 
     /// Names the fields at fault in `details` (Kratos's `details` is an object, so they are
     /// its `fields`: `[{"field": "traits.address.lines[2]", "message": "…"}]`).
     #[must_use]
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
-        self.extra.get_or_insert_default().fields = FieldErrors::from_vec(fields);
+        self.extras.get_or_insert_default().fields = FieldErrors::from_vec(fields);
         self
     }
 
@@ -89,8 +89,17 @@ impl ApiError {
     }
 
     #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.extras
+            .get_or_insert_default()
+            .headers
+            .push((name, value));
+        self
+    }
+
+    #[must_use]
     pub fn with_debug(mut self, debug: impl fmt::Display) -> Self {
-        self.extra.get_or_insert_default().debug = Some(debug.to_string());
+        self.extras.get_or_insert_default().debug = Some(debug.to_string());
         self
     }
 
@@ -119,11 +128,11 @@ impl ApiError {
     }
 
     fn debug(&self) -> Option<&str> {
-        self.extra.as_ref()?.debug.as_deref()
+        self.extras.as_ref()?.debug.as_deref()
     }
 
     fn fields(&self) -> Option<&FieldErrors> {
-        self.extra.as_ref()?.fields.as_ref()
+        self.extras.as_ref()?.fields.as_ref()
     }
 
     /// The error for a response that carries only a status.
@@ -169,11 +178,12 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             debug: Option<&'a str>,
         }
-        let mut response = HttpResponse::build(self.status);
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, seconds.get()));
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header(NOSNIFF);
+        for header in self.extras.iter().flat_map(|extras| &extras.headers) {
+            res.insert_header(header.clone());
         }
-        response.json(Envelope {
+        res.json(Envelope {
             error: Body {
                 code: self.status.as_u16(),
                 status: self.status.canonical_reason().unwrap_or_default(),
@@ -204,6 +214,7 @@ impl ApiError {
 fn default_reason(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "Correct the request as the message says and send it again.",
+        StatusCode::UNAUTHORIZED => "Authenticate and send the request again.",
         StatusCode::NOT_FOUND => "Check the URL and the identifiers in it.",
         StatusCode::METHOD_NOT_ALLOWED => "Use a method this resource accepts.",
         StatusCode::CONFLICT => {
@@ -267,8 +278,9 @@ pub(crate) fn request_id_of(req: &actix_web::HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-/// Assigns the request id, runs the request inside a span carrying it, turns panics into 500s
-/// and every non-2xx response into the envelope, and echoes the id as `X-Request-Id`.
+/// Assigns the request id, runs the request inside a span carrying it (and, once
+/// authenticated, its actor), turns panics into 500s and every non-2xx response into the
+/// envelope, echoes the id as `X-Request-Id` and adds the listener's security headers.
 pub(crate) async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -282,8 +294,23 @@ pub(crate) async fn middleware(
         "request",
         request_id = %request_id,
         method = %req.method(),
-        path = %req.path()
+        path = %req.path(),
+        actor = tracing::field::Empty,
     );
+    let security = req
+        .app_data::<web::Data<SecurityHeaders>>()
+        .map(|headers| headers.get_ref().clone())
+        .unwrap_or_default();
+    let escaped = |error: ApiError| -> actix_web::Error {
+        let mut extras = error.extras.clone().unwrap_or_default();
+        extras.headers.extend(security.iter().cloned());
+        ApiError {
+            request: Some(request_id.clone()),
+            extras: Some(extras),
+            ..error
+        }
+        .into()
+    };
     let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
         .catch_unwind()
         .await;
@@ -292,23 +319,15 @@ pub(crate) async fn middleware(
     let mut res = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(error)) => {
-            let escaped = error
+            let error = error
                 .as_error::<ApiError>()
                 .cloned()
                 .unwrap_or_else(|| ApiError::from_status(error.as_response_error().status_code()));
-            return Err(ApiError {
-                request: Some(request_id),
-                ..escaped
-            }
-            .into());
+            return Err(escaped(error));
         }
         Err(_) => {
             span.in_scope(|| tracing::error!("request handler panicked"));
-            return Err(ApiError {
-                request: Some(request_id),
-                ..ApiError::internal()
-            }
-            .into());
+            return Err(escaped(ApiError::internal()));
         }
     };
     let status = res.status();
@@ -340,6 +359,7 @@ pub(crate) async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    security.apply(res.headers_mut());
     Ok(res)
 }
 

@@ -1,10 +1,11 @@
 //! The HTTP adapter: two listeners, as in Ory Kratos. The admin listener serves identity
-//! management and recovery-code issuance; the public listener serves what end users reach: the
-//! self-service API and the built-in pages. Every non-2xx answer of the APIs is the
-//! `errorGeneric` envelope (see [`envelope`]); the pages answer people in HTML. The public
-//! listener knows who its clients are (see [`client_address`]) and limits what each may send
-//! (see [`rate_limit`]).
+//! management and recovery-code issuance to the callers [`AdminAccess`] admits; the public
+//! listener serves what end users reach: the self-service API and the built-in pages. Every
+//! non-2xx answer of the APIs is the `errorGeneric` envelope (see [`envelope`]); the pages
+//! answer people in HTML. The public listener knows who its clients are (see
+//! [`client_address`]) and limits what each may send (see [`rate_limit`]).
 
+mod admin_auth;
 mod client_address;
 mod csrf;
 mod envelope;
@@ -13,6 +14,7 @@ mod json;
 mod pages;
 mod rate_limit;
 mod routes;
+mod security_headers;
 mod session_auth;
 mod wait;
 
@@ -20,15 +22,18 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use application::Service;
 use application::ports::Store;
 use url::Url;
 
+pub use admin_auth::{AdminAccess, ApiKey, InvalidDigest};
 pub use client_address::TrustedProxies;
 pub use envelope::ApiError;
 pub use rate_limit::{Limit, RateLimitSettings, RateLimits};
+
+use crate::security_headers::SecurityHeaders;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -58,17 +63,20 @@ pub struct ClientPolicy {
     pub rate_limits: Arc<RateLimits>,
 }
 
-/// The admin listener's server, not yet running: identities, recovery codes and health.
+/// The admin listener's server, not yet running: identities, recovery codes and health, for
+/// the callers `access` admits.
 ///
 /// # Errors
 /// When `listener` cannot be used.
 pub fn admin_server<S: Store>(
     service: Arc<Service<S>>,
     settings: HttpSettings,
+    access: AdminAccess,
     listener: TcpListener,
     options: ServerOptions,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, None, |cfg| {
+    let listener_kind = ListenerKind::Admin(access);
+    server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
@@ -87,25 +95,44 @@ pub fn public_server<S: Store>(
     options: ServerOptions,
     clients: ClientPolicy,
 ) -> std::io::Result<Server> {
-    server(service, settings, listener, options, Some(clients), |cfg| {
+    let listener_kind = ListenerKind::Public(clients);
+    server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
         routes::schemas::configure(cfg);
         routes::self_service::configure::<S>(cfg);
     })
 }
 
+/// Which listener a server is, with what only that listener needs.
+enum ListenerKind {
+    Admin(AdminAccess),
+    Public(ClientPolicy),
+}
+
 /// A server for `routes`, with what every listener shares: the extractor settings, the 404 for
-/// unrouted paths and the middleware (envelope, client address, rate limits). Without
-/// `clients`, no proxy is trusted and nothing is limited.
+/// unrouted paths, the security headers and the envelope middleware. The admin listener also
+/// checks who calls it; the public one resolves and limits its clients. Both inside the
+/// envelope, so their refusals get the envelope too.
 fn server<S: Store>(
     service: Arc<Service<S>>,
     settings: HttpSettings,
+    kind: ListenerKind,
     listener: TcpListener,
     options: ServerOptions,
-    clients: Option<ClientPolicy>,
     routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
     let service = web::Data::from(service);
+    let (security, access, clients) = match kind {
+        ListenerKind::Admin(access) => {
+            (SecurityHeaders::admin(), Some(web::Data::new(access)), None)
+        }
+        ListenerKind::Public(clients) => (
+            SecurityHeaders::public(&settings.public_base_url),
+            None,
+            Some(clients),
+        ),
+    };
+    let security = web::Data::new(security);
     let settings = web::Data::new(settings);
     let (trusted_proxies, rate_limits) = clients.map_or((None, None), |clients| {
         (
@@ -116,7 +143,11 @@ fn server<S: Store>(
     Ok(HttpServer::new(move || {
         let mut app = App::new()
             .app_data(service.clone())
-            .app_data(settings.clone());
+            .app_data(settings.clone())
+            .app_data(security.clone());
+        if let Some(access) = &access {
+            app = app.app_data(access.clone());
+        }
         if let Some(trusted_proxies) = &trusted_proxies {
             app = app.app_data(trusted_proxies.clone());
         }
@@ -130,6 +161,10 @@ fn server<S: Store>(
             .configure(routes)
             .default_service(web::to(routes::not_found))
             // The last wrapped runs first: the envelope sees every answer, limits see the client.
+            .wrap(Condition::new(
+                access.is_some(),
+                from_fn(admin_auth::middleware),
+            ))
             .wrap(from_fn(rate_limit::middleware))
             .wrap(from_fn(client_address::middleware))
             .wrap(from_fn(envelope::middleware))

@@ -18,9 +18,13 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use url::Url;
 
+mod admin;
+
+pub use admin::{AdminAuth, MIN_API_KEY_LEN, check_exposure, is_loopback};
+
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 38] = [
+pub const KEYS: [&str; 41] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -38,6 +42,9 @@ pub const KEYS: [&str; 38] = [
     "serve.admin.host",
     "serve.admin.port",
     "serve.admin.base_url",
+    "serve.admin.api_keys",
+    "serve.admin.allowed_hosts",
+    "serve.admin.allow_unauthenticated",
     "secrets.default",
     "selfservice.methods.code.enabled",
     "selfservice.methods.code.config.lifespan",
@@ -133,7 +140,20 @@ struct RawServe {
     #[serde(default)]
     public: RawPublicListener,
     #[serde(default)]
-    admin: RawListener,
+    admin: RawAdminListener,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdminListener {
+    host: Option<String>,
+    port: Option<u16>,
+    base_url: Option<String>,
+    #[serde(default)]
+    api_keys: admin::RawApiKeys,
+    #[serde(default)]
+    allowed_hosts: OneOrMany,
+    allow_unauthenticated: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -335,6 +355,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub rate_limits: RateLimitSettings,
     pub admin: Listener,
+    /// Who may call the admin listener.
+    pub admin_auth: AdminAuth,
     /// `None` when none is configured, which only dev mode and the embedded stores allow; the
     /// server then generates one.
     pub secrets: Option<Secrets>,
@@ -378,9 +400,13 @@ pub fn load(
         let Some(value) = env(&env_name(key)) else {
             continue;
         };
+        // `serve.admin.api_keys` stays text (`name:key,…`): its own check splits it.
         let is_list = matches!(
             key,
-            "secrets.default" | "selfservice.allowed_return_urls" | "serve.public.trusted_proxies"
+            "secrets.default"
+                | "selfservice.allowed_return_urls"
+                | "serve.public.trusted_proxies"
+                | "serve.admin.allowed_hosts"
         );
         builder = if is_list {
             let list: Vec<String> = value
@@ -413,7 +439,25 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         4433,
         "serve.public.base_url",
     )?;
-    let admin = listener(raw.serve.admin, "127.0.0.1", 4434, "serve.admin.base_url")?;
+    let raw_admin = raw.serve.admin;
+    let admin = listener(
+        RawListener {
+            host: raw_admin.host,
+            port: raw_admin.port,
+            base_url: raw_admin.base_url,
+        },
+        "127.0.0.1",
+        4434,
+        "serve.admin.base_url",
+    )?;
+    let admin_auth = admin::check(
+        admin::RawAdminAccess {
+            api_keys: raw_admin.api_keys,
+            allowed_hosts: raw_admin.allowed_hosts,
+            allow_unauthenticated: raw_admin.allow_unauthenticated,
+        },
+        raw.dev,
+    )?;
     let secrets = secrets(raw.secrets.default.into_vec(), raw.dev, &store)?;
 
     let code = raw.selfservice.methods.code;
@@ -494,6 +538,7 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         trusted_proxies,
         rate_limits,
         admin,
+        admin_auth,
         secrets,
         code_enabled: code.enabled.unwrap_or(true),
         recovery_enabled: recovery.enabled.unwrap_or(true),
@@ -695,7 +740,7 @@ mod tests {
     use std::collections::HashMap;
     use std::io::Write;
 
-    use http_api::Limit;
+    use http_api::{ApiKey, Limit};
 
     use super::*;
 
@@ -750,6 +795,9 @@ mod tests {
         assert_eq!(settings.public.base_url, None);
         assert_eq!(settings.admin.host, "127.0.0.1");
         assert_eq!(settings.admin.port, 4434);
+        assert!(settings.admin_auth.access.keys.is_empty());
+        assert!(settings.admin_auth.access.allowed_hosts.is_empty());
+        assert!(!settings.admin_auth.allow_unauthenticated);
         assert_eq!(
             settings.lifespan.default_lifespan(),
             Duration::from_secs(3600)
@@ -885,6 +933,12 @@ mod tests {
             ("SERVE_ADMIN_HOST", "0.0.0.0"),
             ("SERVE_ADMIN_PORT", "8434"),
             ("SERVE_ADMIN_BASE_URL", "http://admin.internal:8434/"),
+            ("SERVE_ADMIN_API_KEYS", "ops:short-in-dev-mode"),
+            (
+                "SERVE_ADMIN_ALLOWED_HOSTS",
+                "iam-recovery-admin, Admin.Example.com.",
+            ),
+            ("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true"),
             ("SECRETS_DEFAULT", "short"),
             ("SELFSERVICE_METHODS_CODE_ENABLED", "false"),
             ("SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN", "15m"),
@@ -951,6 +1005,19 @@ mod tests {
             settings.admin.base_url.unwrap().as_str(),
             "http://admin.internal:8434/"
         );
+        let names: Vec<&str> = settings
+            .admin_auth
+            .access
+            .keys
+            .iter()
+            .map(ApiKey::name)
+            .collect();
+        assert_eq!(names, ["ops"]);
+        assert_eq!(
+            settings.admin_auth.access.allowed_hosts,
+            ["iam-recovery-admin", "admin.example.com"]
+        );
+        assert!(settings.admin_auth.allow_unauthenticated);
         assert!(settings.secrets.is_some());
         assert!(!settings.code_enabled);
         assert_eq!(
@@ -995,7 +1062,7 @@ mod tests {
         );
         assert_eq!(settings.hashing.max_concurrent, 1);
         assert_eq!(settings.hashing.queue, 4);
-        assert_eq!(KEYS.len(), 38);
+        assert_eq!(KEYS.len(), 41);
     }
 
     #[test]
@@ -1083,6 +1150,106 @@ mod tests {
         assert!(!message.contains("hunter2"), "{message}");
     }
 
+    const API_KEY: &str = "an-admin-api-key-that-is-long-enough-0123";
+
+    fn key_names(settings: &Settings) -> Vec<String> {
+        let keys = &settings.admin_auth.access.keys;
+        keys.iter().map(|key| key.name().to_owned()).collect()
+    }
+
+    #[test]
+    fn admin_api_keys_come_from_a_file_or_the_environment() {
+        let digest = "aa21df1de5d51068213d7f19ba65dad74828de2a3a90ed62702a21801e633c20";
+        let file = yaml(&format!(
+            "serve:\n  admin:\n    api_keys:\n      - {{name: ops, key: {API_KEY}}}\n      - {{name: support, key: \"sha256:{digest}\"}}\n"
+        ));
+        let settings = load(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(key_names(&settings), ["ops", "support"]);
+        assert!(!format!("{settings:?}").contains(API_KEY));
+        assert!(!format!("{settings:?}").contains(digest));
+        assert_eq!(
+            settings.admin_auth.access.keys[1],
+            ApiKey::from_secret("support", "iam-recovery-sha256-form-key-0123456789abcdef")
+        );
+
+        let list = format!("ops:{API_KEY}, support:sha256:{}", digest.to_uppercase());
+        let settings = load_env(&[("SERVE_ADMIN_API_KEYS", list.as_str())]).unwrap();
+        assert_eq!(key_names(&settings), ["ops", "support"]);
+        assert_eq!(
+            settings.admin_auth.access.keys[0],
+            ApiKey::from_secret("ops", API_KEY)
+        );
+        assert!(!format!("{settings:?}").contains(API_KEY));
+    }
+
+    #[test]
+    fn bad_admin_api_keys_stop_start_up_without_being_quoted() {
+        let same = format!("a:{API_KEY},b:{API_KEY}");
+        let twice = format!("a:{API_KEY},a:{API_KEY}x");
+        let no_name = format!(":{API_KEY}");
+        let bad_name = format!("o p:{API_KEY}");
+        for (value, needle) in [
+            ("ops:hunter2-too-short", "at least 32"),
+            ("hunter2-hunter2-hunter2-hunter2-hunter2", "not name:key"),
+            ("ops:sha256:hunter2", "64 hexadecimal digits"),
+            ("ops:", "0 characters"),
+            (same.as_str(), "same key"),
+            (twice.as_str(), "used twice"),
+            (no_name.as_str(), "name must be"),
+            (bad_name.as_str(), "name must be"),
+        ] {
+            let message = error_of(load_env(&[("SERVE_ADMIN_API_KEYS", value)]));
+            assert!(message.starts_with("serve.admin.api_keys:"), "{message}");
+            assert!(message.contains(needle), "{value}: {message}");
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(!message.contains(API_KEY), "{message}");
+        }
+        // Short keys are for dev mode only.
+        let settings = load_env(&[("SERVE_ADMIN_API_KEYS", "ops:short"), ("DEV", "true")]).unwrap();
+        assert_eq!(key_names(&settings), ["ops"]);
+        // A value of the wrong shape in a file is not quoted back either.
+        let file = yaml("serve:\n  admin:\n    api_keys:\n      - {name: ops, secret: hunter2}\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("serve.admin.api_keys"), "{message}");
+        assert!(message.contains("{name, key}"), "{message}");
+    }
+
+    #[test]
+    fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
+        let load_env = |pairs: &[(&str, &str)]| {
+            load_env(pairs).and_then(|settings| check_exposure(&settings).map(|()| settings))
+        };
+        for host in ["0.0.0.0", "10.1.2.3", "::", "admin.internal"] {
+            let message = error_of(load_env(&[("SERVE_ADMIN_HOST", host)]));
+            assert!(message.starts_with("serve.admin.api_keys:"), "{message}");
+            assert!(message.contains(host), "{message}");
+            assert!(message.contains("SERVE_ADMIN_API_KEYS"), "{message}");
+            assert!(
+                message.contains("serve.admin.allow_unauthenticated"),
+                "{message}"
+            );
+        }
+        let with_key = format!("ops:{API_KEY}");
+        assert!(
+            load_env(&[
+                ("SERVE_ADMIN_HOST", "0.0.0.0"),
+                ("SERVE_ADMIN_API_KEYS", &with_key)
+            ])
+            .is_ok()
+        );
+        assert!(
+            load_env(&[
+                ("SERVE_ADMIN_HOST", "0.0.0.0"),
+                ("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true")
+            ])
+            .is_ok()
+        );
+        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"] {
+            assert!(load_env(&[("SERVE_ADMIN_HOST", host)]).is_ok(), "{host}");
+        }
+    }
+
     #[test]
     fn unknown_keys_stop_start_up_naming_the_key() {
         let file =
@@ -1092,11 +1259,15 @@ mod tests {
         let file = yaml("serve:\n  admn: {}\n");
         let message = error_of(load(Some(&file.0), env(&[])));
         assert!(message.contains("admn"), "{message}");
+        // The admin listener's own keys are not the public one's.
+        let file = yaml("serve:\n  public:\n    api_keys: []\n");
+        let message = error_of(load(Some(&file.0), env(&[])));
+        assert!(message.contains("api_keys"), "{message}");
     }
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 20] = [
+        let cases: [(&str, &str, &str); 22] = [
             (
                 "SERVE_PUBLIC_TRUSTED_PROXIES",
                 "10.0.0.0/8, gateway",
@@ -1126,6 +1297,16 @@ mod tests {
                 "SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE",
                 "-1",
                 "serve.public.rate_limits.recovery.per_minute",
+            ),
+            (
+                "SERVE_ADMIN_ALLOWED_HOSTS",
+                "https://admin.example.com/",
+                "serve.admin.allowed_hosts",
+            ),
+            (
+                "SERVE_ADMIN_ALLOW_UNAUTHENTICATED",
+                "sure",
+                "serve.admin.allow_unauthenticated",
             ),
             (
                 "SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS",

@@ -29,6 +29,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cli.command == Command::Serve
+        && let Err(error) = config::check_exposure(&settings)
+    {
+        eprintln!("iam-recovery: configuration error: {error}");
+        return ExitCode::from(2);
+    }
     telemetry::init(&settings);
     match cli.command {
         Command::Migrate => match startup::migrate(&settings) {
@@ -48,6 +54,35 @@ fn store_description(store: &StoreConfig) -> String {
         StoreConfig::Postgres { .. } => "PostgreSQL (dsn)".to_owned(),
         StoreConfig::Sqlite { path } => format!("SQLite file {}", path.display()),
         StoreConfig::Memory => "memory (lost when the process ends)".to_owned(),
+    }
+}
+
+/// Says loudly what leaves the service less protected than in production.
+fn warn_about_exposure(settings: &Settings, app: &Application) {
+    if settings.dev {
+        tracing::warn!(
+            "DEV MODE: error answers carry internal detail, the session cookie is not Secure, \
+             and short secrets and API keys are accepted; never run dev mode in production \
+             (unset DEV / dev)"
+        );
+    }
+    let auth = &settings.admin_auth;
+    if !auth.access.keys.is_empty() {
+        let names: Vec<&str> = auth.access.keys.iter().map(|key| key.name()).collect();
+        tracing::info!(keys = ?names, "the admin API requires one of these API keys");
+    } else if auth.allow_unauthenticated && !config::is_loopback(&settings.admin.host) {
+        tracing::warn!(
+            admin = %app.admin_addr(),
+            "the admin API has no API key and relies on the gateway in front of it to \
+             authenticate (serve.admin.allow_unauthenticated)"
+        );
+    } else {
+        tracing::warn!(
+            admin = %app.admin_addr(),
+            "the admin API requires no API key: anyone and any program on this machine can \
+             create identities and recovery codes; configure serve.admin.api_keys \
+             (SERVE_ADMIN_API_KEYS=name:key)"
+        );
     }
 }
 
@@ -72,6 +107,7 @@ fn serve(settings: &Settings) -> ExitCode {
                  issued now stop working when the process restarts"
             ),
         }
+        warn_about_exposure(settings, &app);
         tracing::info!(
             admin = %app.admin_addr(),
             public = %app.public_addr(),

@@ -157,8 +157,14 @@ impl Application {
             }
         };
         keep_house(service.clone());
-        let admin = http_api::admin_server(service.clone(), http.clone(), admin_listener, options)
-            .map_err(bind_error(admin_addr))?;
+        let admin = http_api::admin_server(
+            service.clone(),
+            http.clone(),
+            settings.admin_auth.access.clone(),
+            admin_listener,
+            options,
+        )
+        .map_err(bind_error(admin_addr))?;
         warn_of_missing_limits(settings);
         let clients = ClientPolicy {
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),

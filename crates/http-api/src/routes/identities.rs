@@ -84,6 +84,7 @@ async fn create<S: Store>(
     let location = format!("{}/{}", req.path(), identity.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
+        .insert_header(no_store())
         .json(identity_json(&identity, &settings)))
 }
 
@@ -93,7 +94,9 @@ async fn get<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let identity = service.get_identity(id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(identity_json(&identity, &settings)))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(identity_json(&identity, &settings)))
 }
 
 async fn delete<S: Store>(
@@ -150,6 +153,7 @@ async fn list<S: Store>(
     }
     let mut response = HttpResponse::Ok();
     response.insert_header((header::LINK, links.join(",")));
+    response.insert_header(no_store());
     let body: Vec<serde_json::Value> = page
         .identities
         .iter()

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::client_address::client_address;
 use crate::csrf::check_same_origin;
+use crate::envelope::no_store;
 use crate::errors::{DISABLED, THROTTLED, TOO_MANY_ATTEMPTS, capitalize};
 use crate::json::{JsonObject, Submission};
 use crate::routes::views;
@@ -71,9 +72,11 @@ fn public_url(settings: &HttpSettings, path: &str) -> String {
     format!("{}{path}", settings.public_base_url)
 }
 
+/// A 303 to `location`. Never cached: many carry a new session cookie.
 fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
     let mut builder = HttpResponse::SeeOther();
     builder.insert_header((header::LOCATION, location.to_owned()));
+    builder.insert_header(no_store());
     builder
 }
 
@@ -181,7 +184,7 @@ async fn submit_recovery<S: Store>(
             );
             body["continue_with"] = json!(continue_with);
             let mut response = HttpResponse::Ok();
-            response.insert_header((header::CACHE_CONTROL, "no-store"));
+            response.insert_header(no_store());
             if browser {
                 response.cookie(cookie);
             }
@@ -294,7 +297,9 @@ async fn get_settings_flow<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let token = require_token(&req)?;
     let (flow, _, identity) = service.settings_flow(query.id, &token).await?;
-    Ok(HttpResponse::Ok().json(views::settings_flow(&flow, &identity, vec![], &settings)))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(views::settings_flow(&flow, &identity, vec![], &settings)))
 }
 
 #[derive(Deserialize)]
@@ -340,7 +345,7 @@ async fn submit_settings<S: Store>(
                 body["continue_with"] =
                     json!([{"action": "redirect_browser_to", "redirect_browser_to": return_to}]);
             }
-            Ok(HttpResponse::Ok().json(body))
+            Ok(HttpResponse::Ok().insert_header(no_store()).json(body))
         }
         Err(SettingsError::InvalidPassword(error)) if is_form => {
             let (_, _, identity) = service.settings_flow(flow_id, &token).await?;
@@ -487,7 +492,7 @@ async fn submit_login<S: Store>(
             }
             let session = views::session(&signed_in.session, &signed_in.identity, &settings);
             let mut response = HttpResponse::Ok();
-            response.insert_header((header::CACHE_CONTROL, "no-store"));
+            response.insert_header(no_store());
             if signed_in.flow.flow_type == FlowType::Browser {
                 response.cookie(cookie);
                 Ok(response.json(json!({"session": session})))
@@ -567,7 +572,9 @@ async fn whoami<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let token = session_token(&req).ok_or(application::sessions::SessionError::Unauthorized)?;
     let (session, identity) = service.whoami(&token).await?;
-    Ok(HttpResponse::Ok().json(views::session(&session, &identity, &settings)))
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(views::session(&session, &identity, &settings)))
 }
 
 #[derive(Deserialize)]

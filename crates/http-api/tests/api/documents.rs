@@ -31,7 +31,7 @@ pub fn same_json(a: &Value, b: &Value) -> bool {
 impl TestApp {
     /// Posts `body` as it is, JSON the client library could not write (`1e400`).
     pub async fn post_raw(&self, path: &str, body: &str) -> reqwest::Response {
-        self.client
+        self.admin_client
             .post(format!("{}{path}", self.admin))
             .header("content-type", "application/json")
             .body(body.to_owned())
@@ -41,7 +41,7 @@ impl TestApp {
     }
 
     pub async fn get_admin(&self, path: &str) -> reqwest::Response {
-        self.client
+        self.admin_client
             .get(format!("{}{path}", self.admin))
             .send()
             .await

@@ -65,7 +65,7 @@ on_every_store! {
     async fn unknown_routes_and_wrong_methods_get_the_envelope(kind) {
         let app = spawn_app(kind).await;
         let res = app
-            .client
+            .admin_client
             .get(format!("{}/nowhere", app.admin))
             .send()
             .await
@@ -75,7 +75,7 @@ on_every_store! {
 
         for path in ["/iam/recovery/code", "/admin/recovery/code"] {
             let res = app
-                .client
+                .admin_client
                 .get(format!("{}{path}", app.admin))
                 .send()
                 .await
@@ -89,7 +89,7 @@ on_every_store! {
             assert_envelope(res, status).await;
         }
         let res = app
-            .client
+            .admin_client
             .put(format!("{}/admin/identities", app.admin))
             .send()
             .await
@@ -118,7 +118,7 @@ on_every_store! {
     async fn the_callers_request_id_is_echoed_and_a_bad_one_replaced(kind) {
         let app = spawn_app(kind).await;
         let res = app
-            .client
+            .admin_client
             .get(format!("{}/nowhere", app.admin))
             .header("x-request-id", "trace-abc-123")
             .send()
@@ -129,7 +129,7 @@ on_every_store! {
         assert_eq!(error["request"], "trace-abc-123");
 
         let res = app
-            .client
+            .admin_client
             .get(format!("{}/health/alive", app.admin))
             .header("x-request-id", "has spaces")
             .send()
@@ -168,14 +168,14 @@ async fn a_database_that_does_not_answer_is_a_503_everywhere() {
         .await;
     assert_envelope(res, StatusCode::SERVICE_UNAVAILABLE).await;
     let res = app
-        .client
+        .admin_client
         .get(format!("{}/admin/identities", app.admin))
         .send()
         .await
         .unwrap();
     assert_envelope(res, StatusCode::SERVICE_UNAVAILABLE).await;
     let res = app
-        .client
+        .admin_client
         .get(format!("{}/health/alive", app.admin))
         .send()
         .await
@@ -195,7 +195,7 @@ async fn dev_mode_adds_debug_detail() {
     )
     .await;
     let res = app
-        .client
+        .admin_client
         .get(format!("{}/health/ready", app.admin))
         .send()
         .await

@@ -57,7 +57,7 @@ on_every_store! {
             assert!(!created.to_string().contains("correct horse"));
 
             let res = app
-                .client
+                .admin_client
                 .get(format!("{}{location}", app.admin))
                 .send()
                 .await
@@ -117,7 +117,7 @@ on_every_store! {
         for id in [Uuid::new_v4().to_string(), "not-a-uuid".to_owned()] {
             for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
                 let res = app
-                    .client
+                    .admin_client
                     .request(
                         method.clone(),
                         format!("{}/admin/identities/{id}", app.admin),
@@ -142,7 +142,7 @@ on_every_store! {
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let res = app
-            .client
+            .admin_client
             .delete(format!("{}/admin/identities/{id}", app.admin))
             .send()
             .await
@@ -153,7 +153,7 @@ on_every_store! {
         assert_eq!(app.count("SELECT count(*) AS count FROM recovery_flows"), 0);
         assert_eq!(app.count("SELECT count(*) AS count FROM recovery_codes"), 0);
         let res = app
-            .client
+            .admin_client
             .get(format!("{}/admin/identities/{id}", app.admin))
             .send()
             .await
@@ -177,7 +177,7 @@ on_every_store! {
         let mut next = Some(format!("{}/admin/identities?page_size=2", app.admin));
         let mut pages = 0;
         while let Some(url) = next {
-            let res = app.client.get(url).send().await.unwrap();
+            let res = app.admin_client.get(url).send().await.unwrap();
             assert_eq!(res.status(), StatusCode::OK);
             next = next_link(&res);
             let page: Vec<Value> = res.json().await.unwrap();
@@ -194,7 +194,7 @@ on_every_store! {
         let ada = app.create_identity("ada@example.com").await;
         app.create_identity("bob@example.com").await;
         let res = app
-            .client
+            .admin_client
             .get(format!(
                 "{}/admin/identities?credentials_identifier=Ada%40example.com",
                 app.admin
@@ -218,7 +218,7 @@ on_every_store! {
             "page_token=garbage",
         ] {
             let res = app
-                .client
+                .admin_client
                 .get(format!("{}/admin/identities?{query}", app.admin))
                 .send()
                 .await

@@ -68,7 +68,7 @@ impl TestApp {
 
     async fn lockout(&self, id: Uuid) -> Value {
         let res = self
-            .client
+            .admin_client
             .get(format!("{}/admin/identities/{id}/lockout", self.admin))
             .send()
             .await
@@ -154,7 +154,7 @@ on_every_store! {
         assert!(counts[1]["locked_until"].is_string());
 
         let res = app
-            .client
+            .admin_client
             .delete(format!("{}/admin/identities/{ada}/lockout", app.admin))
             .send()
             .await
@@ -168,7 +168,7 @@ on_every_store! {
 
         let unknown = Uuid::new_v4();
         let res = app
-            .client
+            .admin_client
             .get(format!("{}/admin/identities/{unknown}/lockout", app.admin))
             .send()
             .await

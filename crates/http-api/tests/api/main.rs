@@ -25,8 +25,10 @@ macro_rules! on_every_store {
     )*};
 }
 
+mod admin_auth;
 mod documents;
 mod envelope;
+mod headers;
 mod identities;
 mod lockout;
 mod new_password;
@@ -50,7 +52,8 @@ use domain::recovery::{RecoveryFlow, StoredCode};
 use domain::secret::Secrets;
 use governor::clock::FakeRelativeClock;
 use http_api::{
-    ClientPolicy, HttpSettings, RateLimitSettings, RateLimits, ServerOptions, TrustedProxies,
+    AdminAccess, ApiKey, ClientPolicy, HttpSettings, RateLimitSettings, RateLimits, ServerOptions,
+    TrustedProxies,
 };
 use postgres_store::{PgStore, PoolOptions};
 use reqwest::StatusCode;
@@ -59,6 +62,9 @@ use url::Url;
 use uuid::Uuid;
 
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
+/// The admin API key of every test app, named [`ADMIN_KEY_NAME`].
+pub const ADMIN_KEY: &str = "test-admin-key-that-is-long-enough-0123456789";
+pub const ADMIN_KEY_NAME: &str = "test-suite";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -76,10 +82,13 @@ pub struct TestApp {
     pub admin: String,
     pub public: String,
     pub db: TestDb,
+    /// Sends nothing of its own: for the public listener, and the admin one unauthenticated.
     pub client: reqwest::Client,
     /// The rate limiters' clock: it stands still unless a test advances it.
     pub clock: FakeRelativeClock,
     pub rate_limits: Arc<RateLimits>,
+    /// Sends the admin API key on every request.
+    pub admin_client: reqwest::Client,
 }
 
 /// What a test may change about the app it starts.
@@ -96,6 +105,10 @@ pub struct Options {
     /// A cheap Argon2 cost unless a test says otherwise: what these tests check does not
     /// depend on it, and the suite stays quick.
     pub hashing: HashingOptions,
+    /// Who may call the admin listener: by default [`ADMIN_KEY`] only.
+    pub access: AdminAccess,
+    /// The public base URL, instead of the listener's own address.
+    pub public_base_url: Option<Url>,
 }
 
 impl Default for Options {
@@ -124,6 +137,11 @@ impl Default for Options {
                 cost: HashCost::new(64, 1, 1).unwrap(),
                 ..HashingOptions::default()
             },
+            access: AdminAccess {
+                keys: vec![ApiKey::from_secret(ADMIN_KEY_NAME, ADMIN_KEY)],
+                allowed_hosts: Vec::new(),
+            },
+            public_base_url: None,
         }
     }
 }
@@ -164,7 +182,9 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
     let public = format!("http://{}", public_listener.local_addr().unwrap());
     let settings = HttpSettings {
         dev: options.dev,
-        public_base_url: Url::parse(&format!("{public}/")).unwrap(),
+        public_base_url: options
+            .public_base_url
+            .unwrap_or_else(|| Url::parse(&format!("{public}/")).unwrap()),
         admin_base_url: Url::parse(&format!("{admin}/")).unwrap(),
     };
     let server_options = ServerOptions { workers: 1 };
@@ -183,6 +203,7 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
     let admin_server = http_api::admin_server(
         service.clone(),
         settings.clone(),
+        options.access,
         admin_listener,
         server_options,
     )
@@ -203,6 +224,14 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             .unwrap(),
         clock,
         rate_limits,
+        admin_client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {ADMIN_KEY}").parse().unwrap(),
+            )]))
+            .build()
+            .unwrap(),
     }
 }
 
@@ -226,7 +255,7 @@ struct Count {
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
+        self.admin_client
             .post(format!("{}{path}", self.admin))
             .json(body)
             .send()
@@ -321,6 +350,7 @@ pub async fn assert_envelope(res: reqwest::Response, status: StatusCode) -> Valu
         res.headers()["content-type"].to_str().unwrap(),
         "application/json"
     );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = res.json().await.unwrap();
     let object = body.as_object().unwrap();
@@ -341,4 +371,16 @@ pub async fn assert_envelope(res: reqwest::Response, status: StatusCode) -> Valu
     assert!(!error["reason"].as_str().unwrap().is_empty(), "{body}");
     assert_eq!(error["request"], request_id);
     error.clone()
+}
+
+/// Checks that no cache may keep `res`: it carries a session or an identity.
+pub fn assert_no_store(res: &reqwest::Response) {
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "{}",
+        res.url()
+    );
 }

@@ -120,7 +120,7 @@ on_every_store! {
         assert_eq!(flow.flow_type, FlowType::Api);
 
         let res = app
-            .client
+            .admin_client
             .post(format!("{}/iam/recovery/code", app.admin))
             .header("content-type", "application/json; charset=utf-8")
             .body(format!("\n  {{\"identity_id\": \"{identity}\"}}\n"))
@@ -195,7 +195,7 @@ on_every_store! {
         ];
         for (name, content_type, body) in cases {
             let mut req = app
-                .client
+                .admin_client
                 .post(format!("{}/iam/recovery/code", app.admin))
                 .body(body);
             if let Some(content_type) = content_type {
@@ -336,7 +336,7 @@ on_every_store! {
         assert!(error["message"].as_str().unwrap().contains("disabled"));
         // Whatever the body: the method's state is checked first.
         let res = app
-            .client
+            .admin_client
             .post(format!("{}/iam/recovery/code", app.admin))
             .send()
             .await

@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{Options, StoreKind, TestApp, assert_envelope, spawn_app, spawn_app_with};
+use crate::{
+    Options, StoreKind, TestApp, assert_envelope, assert_no_store, spawn_app, spawn_app_with,
+};
 
 /// Issues a code for `email` (a new identity); returns the flow id and the code.
 async fn issue(app: &TestApp, email: &str, body: Value) -> (Uuid, String) {
@@ -169,6 +171,7 @@ on_every_store! {
 
         let res = app.submit_code(flow, &code).await;
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         assert!(res.headers().get("set-cookie").is_none());
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["state"], "passed_challenge");
@@ -190,6 +193,7 @@ on_every_store! {
                 .await
                 .unwrap();
             assert_eq!(res.status(), StatusCode::OK);
+            assert_no_store(&res);
             let session: Value = res.json().await.unwrap();
             assert_eq!(session["identity"]["traits"]["email"], "ada@example.com");
             assert_eq!(session["authentication_methods"][0]["method"], "code_recovery");
@@ -203,6 +207,7 @@ on_every_store! {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let settings_flow: Value = res.json().await.unwrap();
         assert_eq!(settings_flow["state"], "show_form");
 
@@ -219,6 +224,7 @@ on_every_store! {
         }
         let res = set_password("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let saved: Value = res.json().await.unwrap();
         assert_eq!(saved["state"], "success");
 
@@ -242,6 +248,7 @@ on_every_store! {
         assert!(error["message"].as_str().unwrap().contains("credentials are invalid"));
         let res = sign_in("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
         let signed_in: Value = res.json().await.unwrap();
         let new_token = signed_in["session_token"].as_str().unwrap().to_owned();
         assert_eq!(signed_in["session"]["authentication_methods"][0]["method"], "password");
@@ -298,6 +305,7 @@ on_every_store! {
         let res = app.post_form(&path, &[("method", "code"), ("code", &code)], None).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(location(&res).starts_with(&format!("{}/settings?flow=", app.public)));
+        assert_no_store(&res);
         let (cookie, attributes) = session_cookie(&res);
         assert!(attributes.contains("HttpOnly"));
         assert!(attributes.contains("SameSite=Lax"));
@@ -348,6 +356,7 @@ on_every_store! {
             .post_form(&action, &[("identifier", "ada@example.com"), ("password", "correct horse battery")], None)
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_no_store(&res);
         let (cookie, _) = session_cookie(&res);
         let home = app.get_page("/", Some(&cookie)).await.text().await.unwrap();
         assert!(home.contains("ada@example.com"));
@@ -418,7 +427,7 @@ on_every_store! {
         let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
         assert!(error["message"].as_str().unwrap().contains("allowed_return_urls"));
         let res = app
-            .client
+            .admin_client
             .post(format!(
                 "{}/iam/recovery/code?return_to=https%3A%2F%2Fapp.example.com%2Fx",
                 app.admin

@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 
-use crate::{Server, iam_recovery};
+use crate::{ADMIN_KEY, Server, iam_recovery};
 
 /// chromedriver on a free port, stopped on drop.
 struct Driver {
@@ -186,6 +186,7 @@ async fn a_person_recovers_the_account_in_a_browser() {
     let http = reqwest::Client::new();
     let identity: Value = http
         .post(format!("{}/admin/identities", server.admin))
+        .bearer_auth(ADMIN_KEY)
         .json(&json!({"traits": {"email": "ada@example.com"}}))
         .send()
         .await
@@ -195,6 +196,7 @@ async fn a_person_recovers_the_account_in_a_browser() {
         .unwrap();
     let issued: Value = http
         .post(format!("{}/iam/recovery/code", server.admin))
+        .bearer_auth(ADMIN_KEY)
         .json(&json!({"identity_id": identity["id"], "expires_in": "15m"}))
         .send()
         .await

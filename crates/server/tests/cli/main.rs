@@ -16,13 +16,21 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
+/// The admin API key of the servers the tests start, named [`ADMIN_KEY_NAME`].
+pub const ADMIN_KEY: &str = "cli-test-admin-key-that-is-long-enough-0123";
+pub const ADMIN_KEY_NAME: &str = "cli-test";
 
-/// The binary with a clean environment: only `DSN`, free ports and JSON logs.
+/// The binary with a clean environment: only `DSN`, free ports, JSON logs and an admin API
+/// key.
 pub fn iam_recovery(dsn: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_iam-recovery"));
     command
         .env_clear()
         .env("DSN", dsn)
+        .env(
+            "SERVE_ADMIN_API_KEYS",
+            format!("{ADMIN_KEY_NAME}:{ADMIN_KEY}"),
+        )
         .env("SERVE_PUBLIC_PORT", "0")
         .env("SERVE_ADMIN_PORT", "0")
         .env("LOG_FORMAT", "json");
@@ -136,6 +144,7 @@ impl Server {
         }
         let identity: Value = client
             .post(format!("{}/admin/identities", self.admin))
+            .bearer_auth(ADMIN_KEY)
             .json(&json!({"traits": {"email": email}}))
             .send()
             .unwrap()
@@ -143,6 +152,7 @@ impl Server {
             .unwrap();
         let res = client
             .post(format!("{}/iam/recovery/code", self.admin))
+            .bearer_auth(ADMIN_KEY)
             .header("x-request-id", "req-cli-test")
             .json(&json!({"identity_id": identity["id"], "expires_in": "1h30m"}))
             .send()
@@ -175,6 +185,12 @@ fn a_bad_configuration_stops_start_up_naming_the_key() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("dsn"));
 
+    let output = run(iam_recovery("memory").env("SERVE_ADMIN_API_KEYS", "ops:hunter2"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("serve.admin.api_keys"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+
     let output = run(iam_recovery("memory").arg("--bogus"));
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("Usage"));
@@ -191,6 +207,12 @@ fn serves_in_memory_and_never_logs_the_code() {
     assert_eq!(audit["fields"]["identity_id"], identity["id"]);
     assert_eq!(audit["fields"]["expires_at"], issued["expires_at"]);
     assert_eq!(audit["fields"]["request_id"], "req-cli-test");
+    // The caller, by the name of its API key: in the request span, which JSON logs carry.
+    assert_eq!(audit["span"]["actor"], ADMIN_KEY_NAME);
+    assert!(
+        server.log.iter().all(|line| !line.contains(ADMIN_KEY)),
+        "the API key was logged"
+    );
     let flow_id = issued["recovery_link"]
         .as_str()
         .unwrap()
@@ -211,5 +233,102 @@ fn serves_in_memory_and_never_logs_the_code() {
             .iter()
             .all(|line| !line.contains(&format!("\"{code}\""))),
         "the code was logged"
+    );
+}
+
+#[test]
+fn an_admin_listener_others_can_reach_needs_keys_or_a_gateway() {
+    let mut exposed = iam_recovery("memory");
+    exposed
+        .env_remove("SERVE_ADMIN_API_KEYS")
+        .env("SERVE_ADMIN_HOST", "0.0.0.0");
+    let output = run(&mut exposed);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needle in [
+        "serve.admin.api_keys",
+        "0.0.0.0",
+        "SERVE_ADMIN_API_KEYS=name:key",
+        "SERVE_ADMIN_ALLOW_UNAUTHENTICATED=true",
+        "gateway",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+
+    // `migrate` listens on nothing, so it does not ask.
+    let output = run(&mut exposed_migrate_command());
+    assert!(output.status.success(), "{output:?}");
+
+    exposed.env("SERVE_ADMIN_ALLOW_UNAUTHENTICATED", "true");
+    let server = Server::start(exposed);
+    assert!(
+        server
+            .logged(
+                "the admin API has no API key and relies on the gateway in front of it to \
+                 authenticate (serve.admin.allow_unauthenticated)"
+            )
+            .is_some(),
+        "{:#?}",
+        server.log
+    );
+    let res = reqwest::blocking::get(format!("{}/admin/identities", server.admin)).unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+fn exposed_migrate_command() -> Command {
+    let mut command = iam_recovery("memory");
+    command
+        .env_remove("SERVE_ADMIN_API_KEYS")
+        .env("SERVE_ADMIN_HOST", "0.0.0.0")
+        .arg("migrate");
+    command
+}
+
+#[test]
+fn on_loopback_without_keys_the_admin_api_is_open_with_a_warning() {
+    let mut command = iam_recovery("memory");
+    command.env_remove("SERVE_ADMIN_API_KEYS");
+    let server = Server::start(command);
+    let warning = server
+        .log
+        .iter()
+        .find(|line| line.contains("the admin API requires no API key"));
+    assert!(
+        warning.is_some_and(|line| line.contains("\"WARN\"")),
+        "{:#?}",
+        server.log
+    );
+    let res = reqwest::blocking::get(format!("{}/admin/identities", server.admin)).unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[test]
+fn with_keys_the_admin_api_wants_one() {
+    let server = Server::start(iam_recovery("memory"));
+    let res = reqwest::blocking::get(format!("{}/admin/identities", server.admin)).unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let res = reqwest::blocking::Client::new()
+        .get(format!("{}/admin/identities", server.admin))
+        .header("authorization", ADMIN_KEY)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let listing = server
+        .logged("the admin API requires one of these API keys")
+        .unwrap();
+    assert_eq!(listing["fields"]["keys"], "[\"cli-test\"]");
+}
+
+#[test]
+fn dev_mode_is_announced_loudly() {
+    let mut command = iam_recovery("memory");
+    command.env("DEV", "true");
+    let server = Server::start(command);
+    let warning = server.log.iter().find(|line| line.contains("DEV MODE: "));
+    assert!(
+        warning.is_some_and(|line| line.contains("\"WARN\"")),
+        "{:#?}",
+        server.log
     );
 }

@@ -1,7 +1,7 @@
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use domain::secret::{CodeHash, Secrets};
 
-use crate::{Server, iam_recovery, run, temp_dir};
+use crate::{ADMIN_KEY, Server, iam_recovery, run, temp_dir};
 
 #[derive(QueryableByName)]
 struct Hash {
@@ -29,14 +29,17 @@ fn the_embedded_store_keeps_identities_and_codes_across_restarts() {
 
     let secret = std::fs::read_to_string(&secret_file).unwrap();
     let second = Server::start(iam_recovery(&dsn));
-    let mut fetched: serde_json::Value = reqwest::blocking::get(format!(
-        "{}/admin/identities/{}",
-        second.admin,
-        identity["id"].as_str().unwrap()
-    ))
-    .unwrap()
-    .json()
-    .unwrap();
+    let mut fetched: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!(
+            "{}/admin/identities/{}",
+            second.admin,
+            identity["id"].as_str().unwrap()
+        ))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     // The same identity; only the port in its schema URL moved with the new listener.
     fetched["schema_url"] = identity["schema_url"].clone();
     assert_eq!(fetched, identity);
