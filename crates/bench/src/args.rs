@@ -4,18 +4,24 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-Usage: bench <issue|redeem|scale> [options]
+Usage: bench <issue|redeem|scale|isolation> [options]
 
   issue    POST /iam/recovery/code for random identities; pgbench baselines (a) the obvious
            transaction and (b) one statement
   redeem   submit pre-issued codes through the recovery API; pgbench baselines: look up and
            consume the code, and the same work as the service in one statement
   scale    issue at 10k and at 1M identities (as many outstanding codes), and their ratio
+  isolation
+           the admin API's p99 for issuing codes with no flood, then while --flood-clients
+           addresses flood the public login with wrong passwords; the ratio of the two p99s
+           (target: at most 2x), the flood's answers by status, the server's peak RSS
 
 Options:
   --identities N    identities to seed (default 10000)
   --codes N         codes to pre-issue for redeem (default 20000)
-  --concurrency N   concurrent clients, for the service and for pgbench (default 16)
+  --concurrency N   concurrent clients, for the service and for pgbench (default 16; for
+                    isolation, the admin clients, default 4)
+  --flood-clients N isolation: flooding clients, each at an address of its own (default 200)
   --duration D      measured time, e.g. 20s (default 20s)
   --warmup D        unmeasured time before it (default 3s)
   --rate R          send R requests/s in all, on a fixed schedule, instead of as fast as the
@@ -30,6 +36,7 @@ pub enum Mode {
     Issue,
     Redeem,
     Scale,
+    Isolation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +51,7 @@ pub struct Args {
     pub identities: usize,
     pub codes: usize,
     pub concurrency: usize,
+    pub flood_clients: usize,
     pub duration: Duration,
     pub warmup: Duration,
     /// Requests per second in all, when paced.
@@ -60,6 +68,7 @@ impl Args {
             Some("issue") => Mode::Issue,
             Some("redeem") => Mode::Redeem,
             Some("scale") => Mode::Scale,
+            Some("isolation") => Mode::Isolation,
             Some(other) => return Err(format!("unknown mode \"{other}\"")),
             None => return Err("a mode is required".to_owned()),
         };
@@ -67,7 +76,9 @@ impl Args {
             mode,
             identities: 10_000,
             codes: 20_000,
-            concurrency: 16,
+            // Isolation measures the admin API's latency, not its saturation: a modest load.
+            concurrency: if mode == Mode::Isolation { 4 } else { 16 },
+            flood_clients: 200,
             duration: Duration::from_secs(20),
             warmup: Duration::from_secs(3),
             rate: None,
@@ -82,6 +93,7 @@ impl Args {
                 "--identities" => parsed.identities = number(&value()?)?,
                 "--codes" => parsed.codes = number(&value()?)?,
                 "--concurrency" => parsed.concurrency = number(&value()?)?,
+                "--flood-clients" => parsed.flood_clients = number(&value()?)?,
                 "--duration" => parsed.duration = seconds(&value()?)?,
                 "--warmup" => parsed.warmup = seconds(&value()?)?,
                 "--rate" => {
@@ -107,6 +119,9 @@ impl Args {
         }
         if parsed.concurrency == 0 || parsed.identities == 0 {
             return Err("--concurrency and --identities must be at least 1".to_owned());
+        }
+        if parsed.mode == Mode::Isolation && parsed.flood_clients == 0 {
+            return Err("--flood-clients must be at least 1".to_owned());
         }
         if parsed.identities < parsed.concurrency {
             // pgbench's clients each draw from identities of their own.

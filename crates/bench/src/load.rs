@@ -58,6 +58,17 @@ impl Measured {
     }
 }
 
+/// The one place where admin requests are built: every one carries the bench's API key.
+pub fn admin(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .request(method, url)
+        .bearer_auth(crate::server::ADMIN_KEY)
+}
+
 fn client(concurrency: usize) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -151,8 +162,7 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
         let url = url.clone();
         let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
         async move {
-            let sent = client
-                .post(url)
+            let sent = admin(&client, reqwest::Method::POST, &url)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
@@ -192,8 +202,7 @@ pub async fn preissue(
     let mut issued = Vec::with_capacity(n);
     for chunk in ids[..n].chunks(concurrency.max(1)) {
         let answers = futures_util::future::join_all(chunk.iter().map(|id| {
-            client
-                .post(&url)
+            admin(&client, reqwest::Method::POST, &url)
                 .json(&json!({"identity_id": id, "flow_type": "api"}))
                 .send()
         }))
