@@ -29,6 +29,8 @@ Options:
   --store S         postgres (default) or sqlite
   --database-url U  the PostgreSQL server to create the database on
                     (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+  --server-env K=V  also start the server with K=V in its environment (repeatable), e.g.
+                    HASHERS_MAX_CONCURRENT=1, to try a setting
   --json PATH       also write the results as JSON";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub struct Args {
     pub store: Store,
     pub database_url: String,
     pub json: Option<PathBuf>,
+    /// Extra environment for the server, after the bench's own.
+    pub server_env: Vec<(String, String)>,
 }
 
 impl Args {
@@ -86,6 +90,7 @@ impl Args {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
             json: None,
+            server_env: Vec::new(),
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -113,6 +118,13 @@ impl Args {
                     }
                 }
                 "--database-url" => parsed.database_url = value()?,
+                "--server-env" => {
+                    let text = value()?;
+                    let (key, value) = text
+                        .split_once('=')
+                        .ok_or_else(|| format!("\"{text}\" is not KEY=VALUE"))?;
+                    parsed.server_env.push((key.to_owned(), value.to_owned()));
+                }
                 "--json" => parsed.json = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option \"{other}\"")),
             }

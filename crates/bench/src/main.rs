@@ -4,6 +4,7 @@
 //! speed; `isolation` measures instead how much a flood of the public login slows the admin API.
 
 mod args;
+mod cpu;
 mod database;
 mod flood;
 mod load;
@@ -83,7 +84,7 @@ async fn issue(
     db.seed_codes(identities, true)?;
     db.settle()?;
     let ids = db.identity_ids()?;
-    let server = server::Server::start(binary, &db, Setup::Throughput)?;
+    let server = server::Server::start(binary, &db, Setup::Throughput, &args.server_env)?;
     let measured = load::issue(&server, &ids, args).await?;
     let peak_rss = server.peak_rss_kib();
     server.stop();
@@ -112,7 +113,7 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
     let db = database::Database::create(binary, args.store, args.identities, &args.database_url)?;
     db.seed_sessions()?;
     let ids = db.identity_ids()?;
-    let server = server::Server::start(binary, &db, Setup::Throughput)?;
+    let server = server::Server::start(binary, &db, Setup::Throughput, &args.server_env)?;
     let codes = load::preissue(&server, &ids, args.codes, args.concurrency).await?;
     // The pre-issued flows and codes are analyzed before the run, as autovacuum keeps a
     // database in use analyzed.
@@ -149,19 +150,18 @@ async fn isolation(args: &Args, binary: &std::path::Path) -> Result<(Vec<Row>, I
     db.seed_codes(identities, true)?;
     db.settle()?;
     let ids = db.identity_ids()?;
-    let server = server::Server::start(binary, &db, Setup::Isolation)?;
+    let server = server::Server::start(binary, &db, Setup::Isolation, &args.server_env)?;
     let result = async {
+        let window = |from: std::time::Instant| (from, from + args.duration);
+        let (from, to) = window(std::time::Instant::now() + args.warmup);
+        let quiet_cpu = cpu::during(server.pid(), from, to);
         let quiet = load::issue(&server, &ids, args).await?;
         let quiet_rss = server.peak_rss_kib();
         // The flood starts with the admin clients' warm-up, and is counted over their
         // measured window.
-        let measure_from = std::time::Instant::now() + args.warmup;
-        let flood = flood::Flood::start(
-            &server.public,
-            args.flood_clients,
-            measure_from,
-            measure_from + args.duration,
-        );
+        let (from, to) = window(std::time::Instant::now() + args.warmup);
+        let flood = flood::Flood::start(&server.public, args.flood_clients, from, to);
+        let flood_cpu = cpu::during(server.pid(), from, to);
         let flooded = load::issue(&server, &ids, args).await;
         let outcomes = flood.stop()?;
         let flooded = flooded?;
@@ -183,6 +183,8 @@ async fn isolation(args: &Args, binary: &std::path::Path) -> Result<(Vec<Row>, I
             flood_p99_ms: flooded.p99_ms,
             flood_clients: args.flood_clients,
             flood: outcomes,
+            quiet_cpu: quiet_cpu.await.ok(),
+            flood_cpu: flood_cpu.await.ok(),
         };
         Ok((vec![quiet, flooded], found))
     }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::args::{Args, Mode};
+use crate::cpu::Usage;
 use crate::flood::Outcomes;
 use crate::load::Measured;
 
@@ -23,6 +24,9 @@ pub struct Isolation {
     pub flood_p99_ms: f64,
     pub flood_clients: usize,
     pub flood: Outcomes,
+    /// Where the CPU went in each measured window.
+    pub quiet_cpu: Option<Usage>,
+    pub flood_cpu: Option<Usage>,
 }
 
 impl Isolation {
@@ -88,6 +92,12 @@ impl Isolation {
                 outcomes.join(", ")
             ));
         }
+        out.push_str("\nCPU in the measured windows, % of one core:\n");
+        for (label, usage) in [("no flood", &self.quiet_cpu), ("flood", &self.flood_cpu)] {
+            if let Some(usage) = usage {
+                out.push_str(&format!("  {label:<9} {}\n", usage.text()));
+            }
+        }
         out
     }
 
@@ -117,6 +127,10 @@ impl Isolation {
             "met": self.met(),
             "flood_clients": self.flood_clients,
             "flood": flood,
+            "cpu_percent_of_one_core": {
+                "no_flood": self.quiet_cpu.as_ref().map(Usage::json),
+                "flood": self.flood_cpu.as_ref().map(Usage::json),
+            },
         })
     }
 }

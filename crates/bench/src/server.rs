@@ -101,7 +101,13 @@ pub struct Server {
 impl Server {
     /// Starts the server on `db` and waits until it listens. Its logs (JSON, at info, as in
     /// production) are read and dropped, so logging costs what it costs.
-    pub fn start(binary: &Path, db: &Database, setup: Setup) -> Result<Self, String> {
+    /// `extra` (from `--server-env`) comes last, so it can override the bench's settings.
+    pub fn start(
+        binary: &Path,
+        db: &Database,
+        setup: Setup,
+        extra: &[(String, String)],
+    ) -> Result<Self, String> {
         let mut command = command(binary, &db.dsn);
         command
             .env("SERVE_PUBLIC_PORT", "0")
@@ -115,6 +121,7 @@ impl Server {
             Setup::Throughput => command.env("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE", "0"),
             Setup::Isolation => command.env("SERVE_PUBLIC_TRUSTED_PROXIES", LOAD_PROXY),
         };
+        command.envs(extra.iter().map(|(k, v)| (k, v)));
         let mut child = command
             .arg("serve")
             .stdout(Stdio::piped())
@@ -143,6 +150,10 @@ impl Server {
             public: format!("http://127.0.0.1:{}", port("public")?),
             child,
         })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The largest resident set the server had so far, from `/proc` (Linux).
