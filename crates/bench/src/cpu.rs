@@ -33,8 +33,12 @@ fn ticks(stat: &str) -> Option<(String, u64)> {
 
 /// A thread's name without its number: `argon2-1` and `argon2-0` are one group.
 fn group(name: &str) -> String {
-    name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == ':')
-        .to_owned()
+    match name.rsplit_once(['-', ':']) {
+        Some((stem, index)) if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) => {
+            stem.to_owned()
+        }
+        _ => name.to_owned(),
+    }
 }
 
 fn snapshot(server_pid: u32) -> Snapshot {
