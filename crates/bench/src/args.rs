@@ -4,18 +4,24 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-Usage: bench <issue|redeem|scale> [options]
+Usage: bench <issue|redeem|scale|isolation> [options]
 
   issue    POST /iam/recovery/code for random identities; pgbench baselines (a) the obvious
            transaction and (b) one statement
   redeem   submit pre-issued codes through the recovery API; pgbench baselines: look up and
            consume the code, and the same work as the service in one statement
   scale    issue at 10k and at 1M identities (as many outstanding codes), and their ratio
+  isolation
+           the admin API's p99 for issuing codes with no flood, then while --flood-clients
+           addresses flood the public login with wrong passwords; the ratio of the two p99s
+           (target: at most 2x), the flood's answers by status, the server's peak RSS
 
 Options:
   --identities N    identities to seed (default 10000)
   --codes N         codes to pre-issue for redeem (default 20000)
-  --concurrency N   concurrent clients, for the service and for pgbench (default 16)
+  --concurrency N   concurrent clients, for the service and for pgbench (default 16; for
+                    isolation, the admin clients, default 4)
+  --flood-clients N isolation: flooding clients, each at an address of its own (default 200)
   --duration D      measured time, e.g. 20s (default 20s)
   --warmup D        unmeasured time before it (default 3s)
   --rate R          send R requests/s in all, on a fixed schedule, instead of as fast as the
@@ -23,6 +29,8 @@ Options:
   --store S         postgres (default) or sqlite
   --database-url U  the PostgreSQL server to create the database on
                     (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+  --server-env K=V  also start the server with K=V in its environment (repeatable), e.g.
+                    HASHERS_MAX_CONCURRENT=1, to try a setting
   --json PATH       also write the results as JSON";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +38,7 @@ pub enum Mode {
     Issue,
     Redeem,
     Scale,
+    Isolation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +53,7 @@ pub struct Args {
     pub identities: usize,
     pub codes: usize,
     pub concurrency: usize,
+    pub flood_clients: usize,
     pub duration: Duration,
     pub warmup: Duration,
     /// Requests per second in all, when paced.
@@ -51,6 +61,8 @@ pub struct Args {
     pub store: Store,
     pub database_url: String,
     pub json: Option<PathBuf>,
+    /// Extra environment for the server, after the bench's own.
+    pub server_env: Vec<(String, String)>,
 }
 
 impl Args {
@@ -60,6 +72,7 @@ impl Args {
             Some("issue") => Mode::Issue,
             Some("redeem") => Mode::Redeem,
             Some("scale") => Mode::Scale,
+            Some("isolation") => Mode::Isolation,
             Some(other) => return Err(format!("unknown mode \"{other}\"")),
             None => return Err("a mode is required".to_owned()),
         };
@@ -67,7 +80,9 @@ impl Args {
             mode,
             identities: 10_000,
             codes: 20_000,
-            concurrency: 16,
+            // Isolation measures the admin API's latency, not its saturation: a modest load.
+            concurrency: if mode == Mode::Isolation { 4 } else { 16 },
+            flood_clients: 200,
             duration: Duration::from_secs(20),
             warmup: Duration::from_secs(3),
             rate: None,
@@ -75,6 +90,7 @@ impl Args {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
             json: None,
+            server_env: Vec::new(),
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -82,6 +98,7 @@ impl Args {
                 "--identities" => parsed.identities = number(&value()?)?,
                 "--codes" => parsed.codes = number(&value()?)?,
                 "--concurrency" => parsed.concurrency = number(&value()?)?,
+                "--flood-clients" => parsed.flood_clients = number(&value()?)?,
                 "--duration" => parsed.duration = seconds(&value()?)?,
                 "--warmup" => parsed.warmup = seconds(&value()?)?,
                 "--rate" => {
@@ -101,12 +118,22 @@ impl Args {
                     }
                 }
                 "--database-url" => parsed.database_url = value()?,
+                "--server-env" => {
+                    let text = value()?;
+                    let (key, value) = text
+                        .split_once('=')
+                        .ok_or_else(|| format!("\"{text}\" is not KEY=VALUE"))?;
+                    parsed.server_env.push((key.to_owned(), value.to_owned()));
+                }
                 "--json" => parsed.json = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option \"{other}\"")),
             }
         }
         if parsed.concurrency == 0 || parsed.identities == 0 {
             return Err("--concurrency and --identities must be at least 1".to_owned());
+        }
+        if parsed.mode == Mode::Isolation && parsed.flood_clients == 0 {
+            return Err("--flood-clients must be at least 1".to_owned());
         }
         if parsed.identities < parsed.concurrency {
             // pgbench's clients each draw from identities of their own.

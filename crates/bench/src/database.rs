@@ -2,7 +2,6 @@
 //! and dropped at the end.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
@@ -78,17 +77,7 @@ impl Database {
                 }
             }
         };
-        let migrated = Command::new(binary)
-            .env_clear()
-            .env("DSN", &db.dsn)
-            .env("SECRETS_DEFAULT", crate::server::SECRET)
-            .env("LOG_LEVEL", "warn")
-            .arg("migrate")
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !migrated.success() {
-            return Err("the database could not be migrated".to_owned());
-        }
+        crate::server::migrate(binary, &db.dsn)?;
         db.seed_identities(identities)?;
         Ok(db)
     }

@@ -58,18 +58,22 @@ impl Measured {
     }
 }
 
+/// The one place where admin requests are built: every one carries the bench's API key.
+pub fn admin(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .request(method, url)
+        .bearer_auth(crate::server::ADMIN_KEY)
+}
+
 fn client(concurrency: usize) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .tcp_nodelay(true)
         .build()
-        .map_err(|e| e.to_string())
-}
-
-/// The `Authorization` value of the admin requests, built once: the bench's server requires
-/// its key, as production does.
-fn admin_authorization() -> Result<reqwest::header::HeaderValue, String> {
-    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", crate::server::ADMIN_KEY))
         .map_err(|e| e.to_string())
 }
 
@@ -148,7 +152,6 @@ where
 pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measured, String> {
     let client = client(args.concurrency)?;
     let url = format!("{}/iam/recovery/code", server.admin);
-    let authorization = admin_authorization()?;
     let bodies: Arc<Vec<String>> = Arc::new(
         ids.iter()
             .map(|id| json!({"identity_id": id, "expires_in": "1h"}).to_string())
@@ -157,12 +160,9 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
     Ok(drive(args, move |_| {
         let client = client.clone();
         let url = url.clone();
-        let authorization = authorization.clone();
         let body = bodies[rand::rng().random_range(0..bodies.len())].clone();
         async move {
-            let sent = client
-                .post(url)
-                .header("authorization", authorization)
+            let sent = admin(&client, reqwest::Method::POST, &url)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
@@ -199,13 +199,10 @@ pub async fn preissue(
     }
     let client = client(concurrency)?;
     let url = format!("{}/iam/recovery/code", server.admin);
-    let authorization = admin_authorization()?;
     let mut issued = Vec::with_capacity(n);
     for chunk in ids[..n].chunks(concurrency.max(1)) {
         let answers = futures_util::future::join_all(chunk.iter().map(|id| {
-            client
-                .post(&url)
-                .header("authorization", authorization.clone())
+            admin(&client, reqwest::Method::POST, &url)
                 .json(&json!({"identity_id": id, "flow_type": "api"}))
                 .send()
         }))

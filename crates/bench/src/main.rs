@@ -1,9 +1,12 @@
-//! `bench issue|redeem|scale [options]`: starts the release server on a fresh database, drives
-//! it at a fixed concurrency, runs pgbench on the same database doing the same work, and
-//! prints (and writes as JSON) how close the service comes to the database's own speed.
+//! `bench issue|redeem|scale|isolation [options]`: starts the release server on a fresh
+//! database, drives it at a fixed concurrency, runs pgbench on the same database doing the same
+//! work, and prints (and writes as JSON) how close the service comes to the database's own
+//! speed; `isolation` measures instead how much a flood of the public login slows the admin API.
 
 mod args;
+mod cpu;
 mod database;
+mod flood;
 mod load;
 mod pgbench;
 mod report;
@@ -12,7 +15,8 @@ mod server;
 use std::process::ExitCode;
 
 use args::{Args, Mode, Store};
-use report::Row;
+use report::{Isolation, Row};
+use server::Setup;
 
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
 async fn run(args: &Args) -> Result<(), String> {
     let binary = server::build_release()?;
     let mut rows = Vec::new();
+    let mut isolated = None;
     match args.mode {
         Mode::Issue => rows.extend(issue(args, &binary, args.identities).await?),
         Mode::Redeem => rows.extend(redeem(args, &binary).await?),
@@ -52,11 +57,16 @@ async fn run(args: &Args) -> Result<(), String> {
                 rows.extend(issue(args, &binary, identities).await?);
             }
         }
+        Mode::Isolation => {
+            let (measured, found) = isolation(args, &binary).await?;
+            rows.extend(measured);
+            isolated = Some(found);
+        }
     }
-    let table = report::table(args, &rows);
+    let table = report::table(args, &rows, isolated.as_ref());
     println!("{table}");
     if let Some(path) = &args.json {
-        std::fs::write(path, report::json(args, &rows))
+        std::fs::write(path, report::json(args, &rows, isolated.as_ref()))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("written to {}", path.display());
     }
@@ -74,7 +84,7 @@ async fn issue(
     db.seed_codes(identities, true)?;
     db.settle()?;
     let ids = db.identity_ids()?;
-    let server = server::Server::start(binary, &db)?;
+    let server = server::Server::start(binary, &db, Setup::Throughput, &args.server_env)?;
     let measured = load::issue(&server, &ids, args).await?;
     let peak_rss = server.peak_rss_kib();
     server.stop();
@@ -103,7 +113,7 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
     let db = database::Database::create(binary, args.store, args.identities, &args.database_url)?;
     db.seed_sessions()?;
     let ids = db.identity_ids()?;
-    let server = server::Server::start(binary, &db)?;
+    let server = server::Server::start(binary, &db, Setup::Throughput, &args.server_env)?;
     let codes = load::preissue(&server, &ids, args.codes, args.concurrency).await?;
     // The pre-issued flows and codes are analyzed before the run, as autovacuum keeps a
     // database in use analyzed.
@@ -130,4 +140,56 @@ async fn redeem(args: &Args, binary: &std::path::Path) -> Result<Vec<Row>, Strin
     }
     db.drop_database();
     Ok(rows)
+}
+
+/// The admin API issuing codes at a modest concurrency, first alone, then while
+/// `--flood-clients` addresses flood the public login route (see `flood`), on one server.
+async fn isolation(args: &Args, binary: &std::path::Path) -> Result<(Vec<Row>, Isolation), String> {
+    let identities = args.identities;
+    let db = database::Database::create(binary, args.store, identities, &args.database_url)?;
+    db.seed_codes(identities, true)?;
+    db.settle()?;
+    let ids = db.identity_ids()?;
+    let server = server::Server::start(binary, &db, Setup::Isolation, &args.server_env)?;
+    let result = async {
+        let window = |from: std::time::Instant| (from, from + args.duration);
+        let (from, to) = window(std::time::Instant::now() + args.warmup);
+        let quiet_cpu = cpu::during(server.pid(), from, to);
+        let quiet = load::issue(&server, &ids, args).await?;
+        let quiet_rss = server.peak_rss_kib();
+        // The flood starts with the admin clients' warm-up, and is counted over their
+        // measured window.
+        let (from, to) = window(std::time::Instant::now() + args.warmup);
+        let flood = flood::Flood::start(&server.public, args.flood_clients, from, to);
+        let flood_cpu = cpu::during(server.pid(), from, to);
+        let flooded = load::issue(&server, &ids, args).await;
+        let outcomes = flood.stop()?;
+        let flooded = flooded?;
+        let flood_rss = server.peak_rss_kib();
+        let quiet = Row::service(
+            "admin issue, no flood".to_owned(),
+            identities,
+            quiet,
+            quiet_rss,
+        );
+        let flooded = Row::service(
+            format!("admin issue, {} addresses flooding", args.flood_clients),
+            identities,
+            flooded,
+            flood_rss,
+        );
+        let found = Isolation {
+            quiet_p99_ms: quiet.p99_ms,
+            flood_p99_ms: flooded.p99_ms,
+            flood_clients: args.flood_clients,
+            flood: outcomes,
+            quiet_cpu: quiet_cpu.await.ok(),
+            flood_cpu: flood_cpu.await.ok(),
+        };
+        Ok((vec![quiet, flooded], found))
+    }
+    .await;
+    server.stop();
+    db.drop_database();
+    result
 }

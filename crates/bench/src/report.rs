@@ -3,7 +3,137 @@
 use serde_json::{Value, json};
 
 use crate::args::{Args, Mode};
+use crate::cpu::Usage;
+use crate::flood::Outcomes;
 use crate::load::Measured;
+
+/// The admin API's p99 under the flood may be at most this many times its p99 without.
+pub const ISOLATION_TARGET: f64 = 2.0;
+
+/// One flooded route: its answers in all, their rate, and the count of each outcome.
+struct FloodRoute {
+    route: &'static str,
+    total: u64,
+    rate: f64,
+    outcomes: Vec<(String, u64)>,
+}
+
+/// What `isolation` found besides its two rows.
+pub struct Isolation {
+    pub quiet_p99_ms: f64,
+    pub flood_p99_ms: f64,
+    pub flood_clients: usize,
+    pub flood: Outcomes,
+    /// Where the CPU went in each measured window.
+    pub quiet_cpu: Option<Usage>,
+    pub flood_cpu: Option<Usage>,
+}
+
+impl Isolation {
+    pub fn ratio(&self) -> f64 {
+        self.flood_p99_ms / self.quiet_p99_ms.max(f64::EPSILON)
+    }
+
+    pub fn met(&self) -> bool {
+        self.ratio() <= ISOLATION_TARGET
+    }
+
+    /// Per route: its total, its rate, and each outcome's count.
+    fn routes(&self) -> Vec<FloodRoute> {
+        let seconds = self.flood.window.as_secs_f64().max(f64::EPSILON);
+        [crate::flood::FLOW_ROUTE, crate::flood::LOGIN_ROUTE]
+            .into_iter()
+            .map(|route| {
+                let total = self.flood.total(route);
+                #[allow(clippy::cast_precision_loss)]
+                let rate = total as f64 / seconds;
+                let outcomes = self
+                    .flood
+                    .counts
+                    .iter()
+                    .filter(|((r, _), _)| *r == route)
+                    .map(|((_, outcome), n)| (outcome.clone(), *n))
+                    .collect();
+                FloodRoute {
+                    route,
+                    total,
+                    rate,
+                    outcomes,
+                }
+            })
+            .collect()
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!(
+            "admin p99 under the flood / without: {:.2} ms / {:.2} ms = {:.2}x (target: at most \
+             {ISOLATION_TARGET}x; {})\n\nflood: {} client addresses, answers to requests sent in \
+             the {}s measured:\n",
+            self.flood_p99_ms,
+            self.quiet_p99_ms,
+            self.ratio(),
+            if self.met() { "met" } else { "missed" },
+            self.flood_clients,
+            self.flood.window.as_secs(),
+        );
+        for FloodRoute {
+            route,
+            total,
+            rate,
+            outcomes,
+        } in self.routes()
+        {
+            let outcomes: Vec<String> = outcomes
+                .iter()
+                .map(|(outcome, n)| format!("{outcome}: {n}"))
+                .collect();
+            out.push_str(&format!(
+                "  {route:<28} {total:>8} ({rate:.0}/s)  {}\n",
+                outcomes.join(", ")
+            ));
+        }
+        out.push_str("\nCPU in the measured windows, % of one core:\n");
+        for (label, usage) in [("no flood", &self.quiet_cpu), ("flood", &self.flood_cpu)] {
+            if let Some(usage) = usage {
+                out.push_str(&format!("  {label:<9} {}\n", usage.text()));
+            }
+        }
+        out
+    }
+
+    fn json(&self) -> Value {
+        let flood: Vec<Value> = self
+            .routes()
+            .into_iter()
+            .map(|r| {
+                let outcomes: serde_json::Map<String, Value> = r
+                    .outcomes
+                    .into_iter()
+                    .map(|(outcome, n)| (outcome, json!(n)))
+                    .collect();
+                json!({
+                    "route": r.route,
+                    "requests": r.total,
+                    "per_second": r.rate,
+                    "outcomes": outcomes,
+                })
+            })
+            .collect();
+        json!({
+            "p99_no_flood_ms": self.quiet_p99_ms,
+            "p99_flood_ms": self.flood_p99_ms,
+            "ratio": self.ratio(),
+            "target": ISOLATION_TARGET,
+            "met": self.met(),
+            "flood_clients": self.flood_clients,
+            "flood": flood,
+            "cpu_percent_of_one_core": {
+                "no_flood": self.quiet_cpu.as_ref().map(Usage::json),
+                "flood": self.flood_cpu.as_ref().map(Usage::json),
+            },
+        })
+    }
+}
 
 pub struct Row {
     pub label: String,
@@ -92,7 +222,7 @@ fn ratios(rows: &[Row]) -> Vec<(String, f64)> {
     ratios
 }
 
-pub fn table(args: &Args, rows: &[Row]) -> String {
+pub fn table(args: &Args, rows: &[Row], isolation: Option<&Isolation>) -> String {
     let mut out = format!(
         "{:?} on {:?}, concurrency {}, {}s measured after {}s warm-up\n\n",
         args.mode,
@@ -128,10 +258,14 @@ pub fn table(args: &Args, rows: &[Row]) -> String {
             out.push_str(&format!("{label}: {ratio:.2}x\n"));
         }
     }
+    if let Some(isolation) = isolation {
+        out.push('\n');
+        out.push_str(&isolation.text());
+    }
     out
 }
 
-pub fn json(args: &Args, rows: &[Row]) -> String {
+pub fn json(args: &Args, rows: &[Row], isolation: Option<&Isolation>) -> String {
     let runs: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -157,6 +291,7 @@ pub fn json(args: &Args, rows: &[Row]) -> String {
         Mode::Issue => "issue",
         Mode::Redeem => "redeem",
         Mode::Scale => "scale",
+        Mode::Isolation => "isolation",
     };
     serde_json::to_string_pretty(&json!({
         "mode": mode,
@@ -166,6 +301,7 @@ pub fn json(args: &Args, rows: &[Row]) -> String {
         "warmup_s": args.warmup.as_secs(),
         "runs": runs,
         "ratios": ratios,
+        "isolation": isolation.map(Isolation::json),
     }))
     .unwrap_or_default()
 }

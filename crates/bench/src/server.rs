@@ -41,8 +41,55 @@ pub fn build_release() -> Result<PathBuf, String> {
 
 /// A secret for the bench's server only.
 pub const SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
-/// The admin API key of the bench's server only, named `bench`.
+/// The admin API key the bench's server is given (`SERVE_ADMIN_API_KEYS`, `name:key`) and that
+/// every admin request carries as `Authorization: Bearer` (see [`crate::load::admin`]). A server
+/// that does not check keys ignores both.
+pub const ADMIN_KEY_NAME: &str = "bench";
 pub const ADMIN_KEY: &str = "bench-admin-key-that-is-long-enough-0123456789";
+
+/// The address a client on this machine connects from, trusted as a proxy in
+/// [`Setup::Isolation`] so that each flooding client can name its own address in
+/// `X-Forwarded-For`.
+pub const LOAD_PROXY: &str = "127.0.0.1/32";
+
+/// How the server is configured for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// `issue`, `redeem`, `scale`: the load comes from one address, so the per-client limit
+    /// on recovery submissions is off; the others are not on the measured routes.
+    Throughput,
+    /// `isolation`: the per-client limits at their defaults, and `X-Forwarded-For` honoured
+    /// from this machine, so that every flooding client is a client of its own.
+    Isolation,
+}
+
+/// The one place where the server's environment is set, for `migrate` and for `serve`.
+fn command(binary: &Path, dsn: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("DSN", dsn)
+        .env("SECRETS_DEFAULT", SECRET)
+        .env(
+            "SERVE_ADMIN_API_KEYS",
+            format!("{ADMIN_KEY_NAME}:{ADMIN_KEY}"),
+        );
+    command
+}
+
+/// Applies the migrations with the server's own `migrate`.
+pub fn migrate(binary: &Path, dsn: &str) -> Result<(), String> {
+    let migrated = command(binary, dsn)
+        .env("LOG_LEVEL", "warn")
+        .arg("migrate")
+        .status()
+        .map_err(|e| e.to_string())?;
+    if migrated.success() {
+        Ok(())
+    } else {
+        Err("the database could not be migrated".to_owned())
+    }
+}
 
 pub struct Server {
     child: Child,
@@ -53,20 +100,28 @@ pub struct Server {
 impl Server {
     /// Starts the server on `db` and waits until it listens. Its logs (JSON, at info, as in
     /// production) are read and dropped, so logging costs what it costs.
-    pub fn start(binary: &Path, db: &Database) -> Result<Self, String> {
-        let mut child = Command::new(binary)
-            .env_clear()
-            .env("DSN", &db.dsn)
-            .env("SECRETS_DEFAULT", SECRET)
-            .env("SERVE_ADMIN_API_KEYS", format!("bench:{ADMIN_KEY}"))
+    /// `extra` (from `--server-env`) comes last, so it can override the bench's settings.
+    pub fn start(
+        binary: &Path,
+        db: &Database,
+        setup: Setup,
+        extra: &[(String, String)],
+    ) -> Result<Self, String> {
+        let mut command = command(binary, &db.dsn);
+        command
             .env("SERVE_PUBLIC_PORT", "0")
             .env("SERVE_ADMIN_PORT", "0")
-            // The load comes from one address; per-client limits would measure only themselves.
-            .env("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE", "0")
             .env("LOG_FORMAT", "json")
             .env("LOG_LEVEL", "info")
             // Bench clients post API flows to the public listener without a browser's Origin.
-            .env("DEV", "true")
+            .env("DEV", "true");
+        match setup {
+            // The load comes from one address; per-client limits would measure only themselves.
+            Setup::Throughput => command.env("SERVE_PUBLIC_RATE_LIMITS_RECOVERY_PER_MINUTE", "0"),
+            Setup::Isolation => command.env("SERVE_PUBLIC_TRUSTED_PROXIES", LOAD_PROXY),
+        };
+        command.envs(extra.iter().map(|(k, v)| (k, v)));
+        let mut child = command
             .arg("serve")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -94,6 +149,10 @@ impl Server {
             public: format!("http://127.0.0.1:{}", port("public")?),
             child,
         })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The largest resident set the server had so far, from `/proc` (Linux).
