@@ -2,7 +2,8 @@
 //! code issue is written atomically) supplied by its [`Dialect`].
 
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use application::ports::{
     Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
@@ -20,6 +21,7 @@ use domain::recovery::{FlowState, Redemption};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::queries::StoreConnection;
@@ -121,6 +123,9 @@ impl Default for PoolOptions {
 /// The store. Cloning shares the pool.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<ConnectionManager<D::Connection>>,
+    /// One turn per connection: a call waits for its turn on the async runtime, so that the
+    /// blocking threads in use never outnumber the connections, however many requests wait.
+    turns: Arc<Semaphore>,
     dialect: PhantomData<D>,
 }
 
@@ -128,6 +133,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            turns: self.turns.clone(),
             dialect: PhantomData,
         }
     }
@@ -156,8 +162,10 @@ impl<D: Dialect> SqlStore<D> {
             builder.min_idle(Some(0))
         };
         let pool = builder.build_unchecked(ConnectionManager::new(url));
+        let connections = usize::try_from(options.max_connections).unwrap_or(usize::MAX);
         Self {
             pool,
+            turns: Arc::new(Semaphore::new(connections)),
             dialect: PhantomData,
         }
     }
@@ -175,7 +183,8 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// Runs `work` with a pooled connection off the async runtime
-    /// ([`application::blocking::run`]). A pool that cannot hand out a connection in time is
+    /// ([`application::blocking::run`]), once its turn comes: at most one call per connection
+    /// holds a blocking thread. No turn or connection within the pool's timeout is
     /// [`StoreError::Unavailable`].
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
@@ -193,8 +202,15 @@ impl<D: Dialect> SqlStore<D> {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
     {
+        let waiting = Instant::now();
+        let turn = tokio::time::timeout(patience, self.turns.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("every database connection stayed busy".into()))?
+            .map_err(|error| StoreError::Unexpected(Box::new(error)))?;
+        let patience = patience.saturating_sub(waiting.elapsed());
         let pool = self.pool.clone();
         application::blocking::run(move || {
+            let _turn = turn;
             let mut conn = pool
                 .get_timeout(patience)
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))?;

@@ -1,5 +1,6 @@
-//! Memory is bounded under a flood of sign-ins: password hashing (19 MiB each) runs a few at a
-//! time, and what cannot wait is refused with 503 before any memory is spent.
+//! Memory and threads are bounded under a flood of sign-ins: password hashing (19 MiB each)
+//! runs a few at a time, what cannot wait is refused with 503 before any memory is spent, and
+//! store calls wait for a connection without holding a thread each.
 
 use std::time::Duration;
 
@@ -12,13 +13,16 @@ use crate::{Server, iam_recovery};
 const FLOOD: usize = 200;
 /// Peak resident memory allowed (`VmHWM`), in KiB.
 const PEAK_LIMIT_KIB: u64 = 100 * 1024;
+/// Threads allowed after the flood: the actix workers, the hashing threads and one blocking
+/// thread per database connection, with room to spare; not one per request.
+const THREAD_LIMIT: u64 = 64;
 
 fn forwarded_for(index: usize) -> String {
     format!("198.18.{}.{}", index / 250, index % 250 + 1)
 }
 
 #[test]
-fn two_hundred_concurrent_wrong_passwords_stay_under_100_mib() {
+fn two_hundred_concurrent_wrong_passwords_stay_under_100_mib_and_64_threads() {
     let mut command = iam_recovery("memory");
     command.env("SERVE_PUBLIC_TRUSTED_PROXIES", "127.0.0.1/32");
     let server = Server::start(command);
@@ -74,6 +78,8 @@ fn two_hundred_concurrent_wrong_passwords_stay_under_100_mib() {
         refused_at_once > 0,
         "the hashing queue shed load: {statuses:?}"
     );
+    let threads = server.threads();
+    assert!(threads <= THREAD_LIMIT, "{threads} threads after the flood");
     let peak = server.peak_rss_kib();
     assert!(
         peak < PEAK_LIMIT_KIB,
@@ -81,7 +87,7 @@ fn two_hundred_concurrent_wrong_passwords_stay_under_100_mib() {
         peak / 1024
     );
     println!(
-        "peak RSS {} MiB; {checked} checked, {refused_at_once} refused with 503",
+        "peak RSS {} MiB, {threads} threads; {checked} checked, {refused_at_once} refused with 503",
         peak / 1024
     );
 }

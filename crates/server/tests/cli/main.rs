@@ -122,12 +122,27 @@ impl Server {
 
     /// The process's peak resident memory so far (`VmHWM`), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
+        self.status("VmHWM")
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// The process's threads now.
+    pub fn threads(&self) -> u64 {
+        self.status("Threads").parse().unwrap()
+    }
+
+    /// A field of `/proc/<pid>/status`.
+    fn status(&self, field: &str) -> String {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .unwrap()
+            .trim()
+            .to_owned()
     }
 
     pub fn stop(mut self) {
