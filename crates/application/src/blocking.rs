@@ -1,4 +1,5 @@
-//! The one way blocking work (password hashing, diesel calls) leaves the async runtime.
+//! The one way blocking work (the stores' diesel calls) leaves the async runtime. Password
+//! hashing has threads of its own (see [`crate::hashing`]).
 
 use tracing::Instrument;
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use domain::password::{HashCost, HashMemory, PasswordError, PasswordHash};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 /// How much hashing may happen at once (`hashers`).
@@ -61,13 +62,23 @@ pub enum Verified {
 /// Work for a hashing thread, in the memory that thread keeps for Argon2.
 type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
+/// A place among the hashes running and waiting, held from before a sign-in is counted until
+/// its hash is done: a sign-in that could not be checked is never counted as a failure.
+#[derive(Debug)]
+pub struct HashingSlot {
+    /// Held, never read: the place is given back when the slot is dropped.
+    _permit: OwnedSemaphorePermit,
+}
+
 /// The hashing threads and their queue. Cloning shares them; the threads end when the last
 /// clone is dropped.
 #[derive(Clone)]
 pub struct PasswordHasher {
     jobs: crossbeam_channel::Sender<Job>,
+    /// `max_concurrent + queue` places: the bound, taken before any work is queued.
+    slots: Arc<Semaphore>,
     cost: HashCost,
-    /// Made on first use, on a hashing thread: starting costs nothing.
+    /// Made on first use, on a hashing thread.
     decoy: Arc<OnceLock<PasswordHash>>,
 }
 
@@ -79,8 +90,10 @@ impl PasswordHasher {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn start(options: HashingOptions) -> Self {
-        let (jobs, queue) = crossbeam_channel::bounded::<Job>(options.queue);
-        for index in 0..options.max_concurrent.max(1) {
+        // Unbounded here: the slots bound what is queued.
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let threads = options.max_concurrent.max(1);
+        for index in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
@@ -96,9 +109,22 @@ impl PasswordHasher {
         }
         Self {
             jobs,
+            slots: Arc::new(Semaphore::new(threads + options.queue)),
             cost: options.cost,
             decoy: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// A place for one hash, if there is one now.
+    ///
+    /// # Errors
+    /// [`HashingError::Busy`] when every thread is busy and the queue is full.
+    pub fn reserve(&self) -> Result<HashingSlot, HashingError> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map(|permit| HashingSlot { _permit: permit })
+            .map_err(|_| HashingError::Busy)
     }
 
     /// The cost new hashes are made at.
@@ -119,7 +145,8 @@ impl PasswordHasher {
         identifier: Option<String>,
     ) -> Result<Result<PasswordHash, PasswordError>, HashingError> {
         let cost = self.cost;
-        self.run(move |memory| {
+        let slot = self.reserve()?;
+        self.run(slot, move |memory| {
             PasswordHash::create_in(
                 &plain,
                 identifier.as_deref(),
@@ -131,7 +158,7 @@ impl PasswordHasher {
         .await
     }
 
-    /// Whether `plain` matches `stored`; without a stored hash the decoy is checked instead,
+    /// Whether `plain` matches `stored`, in `slot`; without a stored hash the decoy is checked instead,
     /// so that the answer costs the same either way. A match on a hash made at another cost
     /// comes with the password hashed again at the current one, to be stored.
     ///
@@ -139,12 +166,13 @@ impl PasswordHasher {
     /// [`HashingError`] when the work is refused or lost.
     pub async fn verify(
         &self,
+        slot: HashingSlot,
         stored: Option<PasswordHash>,
         plain: String,
     ) -> Result<Verified, HashingError> {
         let decoy = self.decoy.clone();
         let cost = self.cost;
-        self.run(move |memory| match stored {
+        self.run(slot, move |memory| match stored {
             Some(hash) if hash.verify_in(&plain, memory) => Verified::Yes {
                 rehashed: hash
                     .needs_rehash(cost)
@@ -164,9 +192,11 @@ impl PasswordHasher {
         .await
     }
 
-    /// Queues `work` if there is room, inside the caller's tracing span, and waits for it.
+    /// Queues `work` in `slot`, inside the caller's tracing span, and waits for it; the slot is
+    /// free again when the work is done.
     async fn run<T: Send + 'static>(
         &self,
+        slot: HashingSlot,
         work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, HashingError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -175,11 +205,13 @@ impl PasswordHasher {
             let _entered = span.enter();
             // A panic loses this job only; the thread goes on with the next.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(memory)));
+            // Free before the answer, so that whoever gets it may hash again at once.
+            drop(slot);
             if let Ok(value) = outcome {
                 let _ = reply.send(value);
             }
         });
-        self.jobs.try_send(job).map_err(|_| HashingError::Busy)?;
+        self.jobs.send(job).map_err(|_| HashingError::Failed)?;
         answer
             .in_current_span()
             .await
@@ -191,7 +223,7 @@ impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("cost", &self.cost)
-            .field("queued", &self.jobs.len())
+            .field("free", &self.slots.available_permits())
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +240,15 @@ mod tests {
         })
     }
 
+    /// Checks `plain` in a slot of its own.
+    async fn check(
+        hasher: &PasswordHasher,
+        stored: Option<PasswordHash>,
+        plain: &str,
+    ) -> Result<Verified, HashingError> {
+        hasher.verify(hasher.reserve()?, stored, plain.into()).await
+    }
+
     #[tokio::test]
     async fn hashes_and_verifies_off_the_runtime() {
         let hasher = cheap(1, 1);
@@ -218,17 +259,15 @@ mod tests {
             .unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_eq!(
-            hasher
-                .verify(Some(hash.clone()), "correct horse".into())
-                .await,
+            check(&hasher, Some(hash.clone()), "correct horse").await,
             Ok(Verified::Yes { rehashed: None })
         );
         assert_eq!(
-            hasher.verify(Some(hash), "wrong horse".into()).await,
+            check(&hasher, Some(hash), "wrong horse").await,
             Ok(Verified::No)
         );
         assert_eq!(
-            hasher.verify(None, "correct horse".into()).await,
+            check(&hasher, None, "correct horse").await,
             Ok(Verified::No)
         );
         assert_eq!(
@@ -243,32 +282,34 @@ mod tests {
         // Hold the one thread, then fill the queue.
         let (started, running) = std::sync::mpsc::channel::<()>();
         let (release, held) = std::sync::mpsc::channel::<()>();
+        let slot = hasher.reserve().unwrap();
         let blocker: Job = Box::new(move |_| {
+            let _slot = slot;
             started.send(()).unwrap();
             let _ = held.recv();
         });
-        hasher.jobs.try_send(blocker).unwrap();
+        hasher.jobs.send(blocker).unwrap();
         running.recv().unwrap();
         let queued: Vec<_> = (0..2)
-            .map(|_| {
-                tokio::spawn({
-                    let hasher = hasher.clone();
-                    async move { hasher.verify(None, "x".into()).await }
-                })
+            .map(|_| hasher.reserve().unwrap())
+            .map(|slot| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.verify(slot, None, "x".into()).await })
             })
             .collect();
-        while hasher.jobs.len() < 2 {
-            tokio::task::yield_now().await;
-        }
+        // Refused before anything is queued: a caller reserves first, then counts, then hashes.
+        assert_eq!(hasher.reserve().map(drop), Err(HashingError::Busy));
         assert_eq!(
-            hasher.verify(None, "x".into()).await,
+            hasher.hash("long enough".into(), None).await.map(drop),
             Err(HashingError::Busy)
         );
         release.send(()).unwrap();
         for waiting in queued {
             assert_eq!(waiting.await.unwrap(), Ok(Verified::No));
         }
-        assert_eq!(hasher.verify(None, "x".into()).await, Ok(Verified::No));
+        // Every slot is free again.
+        assert_eq!(hasher.slots.available_permits(), 3);
+        assert_eq!(check(&hasher, None, "x").await, Ok(Verified::No));
     }
 
     #[tokio::test]
@@ -282,7 +323,7 @@ mod tests {
         let hasher = cheap(1, 1);
         let Ok(Verified::Yes {
             rehashed: Some(new),
-        }) = hasher.verify(Some(old), "correct horse".into()).await
+        }) = check(&hasher, Some(old), "correct horse").await
         else {
             panic!("no new hash");
         };
@@ -291,12 +332,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_panic_loses_one_job_not_the_thread() {
+    async fn a_panic_loses_one_job_and_its_slot_not_the_thread() {
         let hasher = cheap(1, 1);
+        let slot = hasher.reserve().unwrap();
         assert_eq!(
-            hasher.run(|_| -> () { panic!("boom") }).await,
+            hasher.run(slot, |_| -> () { panic!("boom") }).await,
             Err(HashingError::Failed)
         );
-        assert_eq!(hasher.verify(None, "x".into()).await, Ok(Verified::No));
+        assert_eq!(hasher.slots.available_permits(), 2);
+        assert_eq!(check(&hasher, None, "x").await, Ok(Verified::No));
     }
 }

@@ -105,17 +105,21 @@ impl<S: Store> Service<S> {
         let key = self
             .secrets
             .identifier_key(&normalize_identifier(identifier));
+        // A place to check the password in is taken first: a sign-in refused for want of one
+        // (503) is not counted as a failure.
+        let slot = self.hasher.reserve()?;
         let now = self.clock.now();
         if let Some(until) = self
             .store
-            .count_attempt(&key, client.group(), now, self.selfservice.lockout)
+            .count_attempt(&key, client.site(), now, self.selfservice.lockout)
             .await?
         {
             log_failure(&key, client, "throttled");
             let wait = (until - now).to_std().unwrap_or_default();
             return Err(LoginError::Throttled { wait });
         }
-        let found = match normalize_email(identifier) {
+        // Looked up as it is counted: trimmed, then compared as an email address.
+        let found = match normalize_email(identifier.trim()) {
             Ok(identifier) => self.store.find_by_identifier(&identifier).await?,
             Err(_) => None,
         };
@@ -123,13 +127,13 @@ impl<S: Store> Service<S> {
             Some((identity, Some(hash))) => (Some(identity), Some(hash)),
             Some((_, None)) => {
                 // Checked against the decoy, at the same cost, and refused.
-                let _ = self.hasher.verify(None, password).await?;
+                let _ = self.hasher.verify(slot, None, password).await?;
                 log_failure(&key, client, "no password");
                 return Err(LoginError::InvalidCredentials);
             }
             None => (None, None),
         };
-        let verified = self.hasher.verify(stored, password).await?;
+        let verified = self.hasher.verify(slot, stored, password).await?;
         let (Some(identity), Verified::Yes { rehashed }) = (identity, verified) else {
             log_failure(&key, client, "wrong identifier or password");
             return Err(LoginError::InvalidCredentials);
@@ -138,9 +142,7 @@ impl<S: Store> Service<S> {
             log_failure(&key, client, "identity disabled");
             return Err(LoginError::Disabled);
         }
-        self.store
-            .clear_failures(&key, Some(client.group()))
-            .await?;
+        self.store.clear_failures(&key, Some(client.site())).await?;
         if let Some(hash) = rehashed {
             self.store.update_password_hash(identity.id, hash).await?;
             tracing::info!(target: "audit", identity_id = %identity.id, "password re-hashed at the configured cost");

@@ -155,9 +155,12 @@ impl<S: Store> Service<S> {
             session_id = %session.id,
             "recovery code redeemed"
         );
-        // Whoever guessed at the old password lost the race: the lockout starts over.
-        if let Some(key) = self.identifier_key_of(&identity) {
-            self.store.clear_failures(&key, None).await?;
+        // Whoever guessed at the old password lost the race: the lockout starts over. The code
+        // is used already, so a failure here must not lose the session: it is logged only.
+        if let Some(key) = self.identifier_key_of(&identity)
+            && let Err(error) = self.store.clear_failures(&key, None).await
+        {
+            tracing::warn!(%error, identity_id = %identity.id, "the sign-in lockout could not be cleared after recovery");
         }
         Ok(Recovered {
             token,

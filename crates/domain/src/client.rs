@@ -22,14 +22,27 @@ impl ClientAddress {
         self.0
     }
 
-    /// The group this address is limited with: an IPv4 address alone, an IPv6 address's /64.
+    /// The group this address is rate-limited with: an IPv4 address alone, an IPv6 address's
+    /// /64 (what one subscriber line holds).
     #[must_use]
     pub fn group(self) -> AddressGroup {
+        self.within(64)
+    }
+
+    /// The group failed sign-ins are counted by: an IPv4 address alone, an IPv6 address's /48.
+    /// Wider than [`ClientAddress::group`], because a home line often holds a /56 and a site a
+    /// /48: every /64 of them must not count as another attacker.
+    #[must_use]
+    pub fn site(self) -> AddressGroup {
+        self.within(48)
+    }
+
+    fn within(self, prefix: u8) -> AddressGroup {
         match self.0 {
-            IpAddr::V4(_) => AddressGroup(self.0),
+            IpAddr::V4(_) => AddressGroup(self.0, 32),
             IpAddr::V6(v6) => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                AddressGroup(IpAddr::V6(Ipv6Addr::from(prefix)))
+                let mask = !((1u128 << (128 - u32::from(prefix))) - 1);
+                AddressGroup(IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask)), prefix)
             }
         }
     }
@@ -41,9 +54,10 @@ impl fmt::Display for ClientAddress {
     }
 }
 
-/// An IPv4 address, or the first address of an IPv6 /64: the unit of per-client limits.
+/// An IPv4 address, or an IPv6 network (its first address and prefix length): the unit of
+/// per-client limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AddressGroup(IpAddr);
+pub struct AddressGroup(IpAddr, u8);
 
 impl AddressGroup {
     #[must_use]
@@ -54,8 +68,17 @@ impl AddressGroup {
     /// Reads back what [`fmt::Display`] wrote.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        let ip: IpAddr = text.strip_suffix("/64").unwrap_or(text).parse().ok()?;
-        Some(ClientAddress::new(ip).group())
+        match text.split_once('/') {
+            None => {
+                let ip: IpAddr = text.parse().ok()?;
+                ip.is_ipv4().then_some(Self(ip, 32))
+            }
+            Some((ip, prefix)) => {
+                let ip: Ipv6Addr = ip.parse().ok()?;
+                let prefix: u8 = prefix.parse().ok().filter(|p| (1..=128).contains(p))?;
+                Some(ClientAddress::new(IpAddr::V6(ip)).within(prefix))
+            }
+        }
     }
 }
 
@@ -64,7 +87,7 @@ impl fmt::Display for AddressGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             IpAddr::V4(v4) => v4.fmt(f),
-            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+            IpAddr::V6(v6) => write!(f, "{v6}/{}", self.1),
         }
     }
 }
@@ -86,10 +109,20 @@ mod tests {
             "2001:db8:1:2::/64"
         );
         assert_ne!(group("2001:db8:1:3::1"), group("2001:db8:1:2::1"));
-        for text in ["192.0.2.7", "2001:db8:1:2::/64"] {
+        for text in ["192.0.2.7", "2001:db8:1:2::/64", "2001:db8:1::/48"] {
             assert_eq!(AddressGroup::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(AddressGroup::parse("nonsense"), None);
+        assert_eq!(AddressGroup::parse("2001:db8::1"), None);
+    }
+
+    #[test]
+    fn sign_ins_are_counted_by_ipv6_48() {
+        let site = |ip: &str| ClientAddress::new(ip.parse().unwrap()).site().to_string();
+        assert_eq!(site("192.0.2.7"), "192.0.2.7");
+        assert_eq!(site("2001:db8:1:2:aaaa::1"), "2001:db8:1::/48");
+        assert_eq!(site("2001:db8:1:ff00::1"), site("2001:db8:1:2::1"));
+        assert_ne!(site("2001:db8:2::1"), site("2001:db8:1::1"));
     }
 
     #[test]

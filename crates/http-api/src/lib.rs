@@ -45,7 +45,8 @@ pub struct HttpSettings {
     pub dev: bool,
     /// Where the public listener is reached from outside (for `schema_url`).
     pub public_base_url: Url,
-    /// Where the admin listener is reached from outside (for flows' `request_url`).
+    /// Where the admin listener is reached from outside (for `Link` headers, and the host the
+    /// `Host` check accepts).
     pub admin_base_url: Url,
 }
 

@@ -247,6 +247,18 @@ fn failures_by_key(identifier_key: String) -> _ {
 }
 
 #[dsl::auto_type]
+fn failure_count_of(identifier_key: String, address: String) -> _ {
+    login_failures::table
+        .filter(login_failures::identifier_key.eq(identifier_key))
+        .filter(login_failures::address.eq(address))
+        .select((
+            login_failures::address,
+            login_failures::failures,
+            login_failures::last_failure_at,
+        ))
+}
+
+#[dsl::auto_type]
 fn delete_failures(identifier_key: String) -> _ {
     dsl::delete(login_failures::table.filter(login_failures::identifier_key.eq(identifier_key)))
 }
@@ -346,6 +358,12 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
     fn insert_failure(&mut self, row: FailureInsert) -> QueryResult<usize>;
     /// Every count of `identifier_key`.
     fn failures_of(&mut self, identifier_key: &str) -> QueryResult<Vec<FailureRow>>;
+    /// The count of `identifier_key` from `address`, if there is one.
+    fn failure_count(
+        &mut self,
+        identifier_key: &str,
+        address: &str,
+    ) -> QueryResult<Option<FailureRow>>;
     /// Deletes the counts of `identifier_key`: those of `addresses`, or all of them.
     fn delete_failures(
         &mut self,
@@ -372,6 +390,7 @@ where
     InsertRow<login_failures::table, FailureInsert>: ExecuteDsl<C>,
     for<'a> add_failure: LoadQuery<'a, C, FailureCounted>,
     for<'a> failures_by_key: LoadQuery<'a, C, FailureRow>,
+    for<'a> failure_count_of: LoadQuery<'a, C, FailureRow>,
     delete_failures: ExecuteDsl<C>,
     delete_failures_from: ExecuteDsl<C>,
     old_failures: ExecuteDsl<C>,
@@ -571,6 +590,16 @@ where
 
     fn failures_of(&mut self, identifier_key: &str) -> QueryResult<Vec<FailureRow>> {
         failures_by_key(identifier_key.to_owned()).load(self)
+    }
+
+    fn failure_count(
+        &mut self,
+        identifier_key: &str,
+        address: &str,
+    ) -> QueryResult<Option<FailureRow>> {
+        failure_count_of(identifier_key.to_owned(), address.to_owned())
+            .get_result(self)
+            .optional()
     }
 
     fn delete_failures(

@@ -446,15 +446,31 @@ enum Refusal {
 
 impl From<diesel::result::Error> for Refusal {
     fn from(error: diesel::result::Error) -> Self {
-        match error {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => Self::Raced,
-            other => Self::Store(other),
+        if is_race(&error) {
+            Self::Raced
+        } else {
+            Self::Store(error)
         }
     }
 }
+
+/// Whether `error` is a concurrent writer's doing, gone on a second try: a count created
+/// meanwhile, or (PostgreSQL) a deadlock or serialization failure between attempts and a
+/// clearing of one identifier's counts.
+fn is_race(error: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind;
+    match error {
+        diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        diesel::result::Error::DatabaseError(_, info) => info.message().contains("deadlock"),
+        _ => false,
+    }
+}
+
+/// Tries of one write that may lose a race; each try is a transaction of its own.
+const RACE_TRIES: usize = 5;
 
 /// Counts the attempt in one transaction, which the policy's refusal rolls back. The first
 /// write to a count locks its row, so concurrent attempts on one identifier take turns.
@@ -471,9 +487,7 @@ fn count_attempt<C: StoreConnection>(
         let identifier = if policy.counts_for_identifier(address_count) {
             count_failure(conn, key, None, now)?
         } else {
-            conn.failures_of(key.as_str())?
-                .into_iter()
-                .find(|row| row.address == ALL_ADDRESSES)
+            conn.failure_count(key.as_str(), ALL_ADDRESSES)?
                 .map(|row| Failures {
                     count: u32::try_from(row.failures).unwrap_or(u32::MAX),
                     last_at: row.last_failure_at.0,
@@ -522,8 +536,8 @@ impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
         let key = key.clone();
         self.run(move |conn| {
             // A count created meanwhile by a concurrent first attempt fails the insert, and on
-            // PostgreSQL the transaction with it: once more, it is updated instead.
-            for _ in 0..2 {
+            // PostgreSQL the transaction with it: tried again, it is updated instead.
+            for _ in 0..RACE_TRIES {
                 match count_attempt(conn, &key, address, now, policy) {
                     Err(Refusal::Raced) => {}
                     Err(Refusal::Wait(until)) => return Ok(Some(until)),
@@ -547,9 +561,14 @@ impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
         let addresses =
             address.map(|group| vec![address_column(Some(group)), address_column(None)]);
         self.run(move |conn| {
-            conn.delete_failures(key.as_str(), addresses)
-                .map(drop)
-                .map_err(store_error)
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match conn.delete_failures(key.as_str(), addresses.clone()) {
+                    Err(error) if is_race(&error) && tries < RACE_TRIES => {}
+                    outcome => return outcome.map(drop).map_err(store_error),
+                }
+            }
         })
         .await
     }

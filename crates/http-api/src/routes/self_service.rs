@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::Service;
+use application::hashing::{self, HashingError};
 use application::login::LoginError;
 use application::ports::Store;
 use application::redemption::{FlowLookupError, SubmitCodeError};
@@ -519,17 +520,40 @@ async fn submit_login<S: Store>(
                 "{THROTTLED}: try again in {}, or ask for a recovery code.",
                 wait.in_words()
             );
-            let mut page =
-                pages::login_form(&action, &submission.identifier, Some((&message, true)));
-            *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            page.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(wait.seconds().get()),
-            );
-            Ok(page)
+            Ok(login_form_to_retry(
+                &action,
+                &submission.identifier,
+                &message,
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+            ))
         }
+        Err(LoginError::Hashing(HashingError::Busy)) if is_form => Ok(login_form_to_retry(
+            &action,
+            &submission.identifier,
+            "Too many sign-ins are being checked right now: please try again in a moment.",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Wait::new(hashing::RETRY_AFTER),
+        )),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The sign-in form again, saying why and how long to wait (also as `Retry-After`).
+fn login_form_to_retry(
+    action: &str,
+    identifier: &str,
+    message: &str,
+    status: StatusCode,
+    wait: Wait,
+) -> HttpResponse {
+    let mut page = pages::login_form(action, identifier, Some((message, true)));
+    *page.status_mut() = status;
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(wait.seconds().get()),
+    );
+    page
 }
 
 async fn login_page<S: Store>(
