@@ -171,6 +171,13 @@ fn server<S: Store>(
             .wrap(from_fn(envelope::middleware))
     })
     .workers(options.workers)
+    // Signals are the caller's: two listeners in one process must stop together, and a
+    // listener stopping on its own stops the whole runtime 300 ms later, answered or not.
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
     .listen(listener)?
     .run())
 }
+
+/// How long a stopping listener lets requests in progress finish.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;

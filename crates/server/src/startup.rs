@@ -12,6 +12,7 @@ use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
 use http_api::{ClientPolicy, HttpSettings, RateLimits, ServerOptions, TrustedProxies};
 use sqlite_store::{Location, SqliteStore};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{Settings, StoreConfig};
 use crate::secret_file::{self, SecretFileError, SecretSource};
@@ -202,8 +203,29 @@ impl Application {
     /// # Errors
     /// The first listener's I/O error.
     pub async fn run(self) -> std::io::Result<()> {
-        let (admin, public) = tokio::join!(self.admin, self.public);
-        admin.and(public)
+        let (admin_handle, public_handle) = (self.admin.handle(), self.public.handle());
+        let mut admin = actix_web::rt::spawn(self.admin);
+        let mut public = actix_web::rt::spawn(self.public);
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        // Until a signal, or a listener failing on its own.
+        let failed = tokio::select! {
+            _ = terminate.recv() => None,
+            _ = interrupt.recv() => None,
+            ended = &mut admin => Some(ended),
+            ended = &mut public => Some(ended),
+        };
+        tracing::info!("stopping: no new connections; requests in progress may finish");
+        // Both listeners stop accepting at once, and each lets its requests finish.
+        tokio::join!(admin_handle.stop(true), public_handle.stop(true));
+        let outcome = |ended: Result<std::io::Result<()>, _>| {
+            ended.unwrap_or_else(|join| Err(std::io::Error::other(join)))
+        };
+        if let Some(ended) = failed {
+            return outcome(ended);
+        }
+        let (admin, public) = tokio::join!(admin, public);
+        outcome(admin).and(outcome(public))
     }
 }
 

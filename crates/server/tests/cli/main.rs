@@ -5,6 +5,7 @@ mod browser;
 mod flood;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod shutdown;
 mod sqlite;
 
 use std::io::{BufRead, BufReader};
@@ -127,6 +128,30 @@ impl Server {
             .trim()
             .parse()
             .unwrap()
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the service does.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to exit, at most `patience`.
+    pub fn wait_exit(mut self, patience: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after {patience:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The process's threads now.
