@@ -123,19 +123,18 @@ impl<S: Store> Service<S> {
             Ok(identifier) => self.store.find_by_identifier(&identifier).await?,
             Err(_) => None,
         };
-        let (identity, stored) = match found {
-            Some((identity, Some(hash))) => (Some(identity), Some(hash)),
-            Some((_, None)) => {
-                // Checked against the decoy, at the same cost, and refused.
-                let _ = self.hasher.verify(slot, None, password).await?;
-                log_failure(&key, client, "no password");
-                return Err(LoginError::InvalidCredentials);
-            }
-            None => (None, None),
-        };
+        let (identity, stored) =
+            found.map_or((None, None), |(identity, hash)| (Some(identity), hash));
+        let without_password = identity.is_some() && stored.is_none();
+        // Without a stored hash the decoy is checked, at the same cost, and refused.
         let verified = self.hasher.verify(slot, stored, password).await?;
         let (Some(identity), Verified::Yes { rehashed }) = (identity, verified) else {
-            log_failure(&key, client, "wrong identifier or password");
+            let reason = if without_password {
+                "no password"
+            } else {
+                "wrong identifier or password"
+            };
+            log_failure(&key, client, reason);
             return Err(LoginError::InvalidCredentials);
         };
         if identity.state == IdentityState::Inactive {

@@ -65,7 +65,8 @@ impl ApiError {
     /// Adds `Retry-After`.
     #[must_use]
     pub(crate) fn with_retry_after(self, wait: Wait) -> Self {
-        self.with_header(header::RETRY_AFTER, HeaderValue::from(wait.seconds().get()))
+        let (name, value) = wait.header();
+        self.with_header(name, value)
     }
 
     /// Names the fields at fault in `details` (Kratos's `details` is an object, so they are

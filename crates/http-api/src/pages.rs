@@ -192,8 +192,8 @@ pub(crate) fn too_many_requests(wait: Wait) -> HttpResponse {
         escape(&wait.in_words())
     );
     let mut res = page(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &body);
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(wait.seconds().get()));
+    let (name, value) = wait.header();
+    res.headers_mut().insert(name, value);
     res
 }
 

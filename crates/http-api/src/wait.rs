@@ -3,6 +3,8 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+
 /// A wait in whole seconds, rounded up, at least one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Wait(NonZeroU32);
@@ -18,6 +20,11 @@ impl Wait {
     /// The value of `Retry-After`.
     pub(crate) fn seconds(self) -> NonZeroU32 {
         self.0
+    }
+
+    /// The `Retry-After` header of an answer asking to wait this long.
+    pub(crate) fn header(self) -> (HeaderName, HeaderValue) {
+        (header::RETRY_AFTER, HeaderValue::from(self.0.get()))
     }
 
     /// `1 second`, `90 seconds`, `15 minutes` (rounded up).

@@ -549,10 +549,8 @@ fn login_form_to_retry(
 ) -> HttpResponse {
     let mut page = pages::login_form(action, identifier, Some((message, true)));
     *page.status_mut() = status;
-    page.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from(wait.seconds().get()),
-    );
+    let (name, value) = wait.header();
+    page.headers_mut().insert(name, value);
     page
 }
 
