@@ -37,33 +37,15 @@ impl TestApp {
         body["id"].as_str().unwrap().parse().unwrap()
     }
 
-    /// A JSON sign-in through a fresh API flow, from `address` (forwarded by a trusted proxy).
+    /// A JSON sign-in from `address` (forwarded by a trusted proxy).
     async fn sign_in_from(
         &self,
         identifier: &str,
         password: &str,
         address: &str,
     ) -> reqwest::Response {
-        let flow: Value = self
-            .client
-            .get(format!("{}/self-service/login/api", self.public))
-            .send()
+        self.sign_in_through_flow(identifier, password, Some(address))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        self.client
-            .post(format!(
-                "{}/self-service/login?flow={}",
-                self.public,
-                flow["id"].as_str().unwrap()
-            ))
-            .header("x-forwarded-for", address)
-            .json(&json!({"method": "password", "identifier": identifier, "password": password}))
-            .send()
-            .await
-            .unwrap()
     }
 
     async fn lockout(&self, id: Uuid) -> Value {

@@ -254,6 +254,39 @@ struct Count {
 }
 
 impl TestApp {
+    /// A JSON sign-in through a fresh API login flow; `forwarded_for` names the client, as a
+    /// trusted proxy would.
+    pub async fn sign_in_through_flow(
+        &self,
+        identifier: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> reqwest::Response {
+        let flow: Value = self
+            .client
+            .get(format!("{}/self-service/login/api", self.public))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut req = self
+            .client
+            .post(format!(
+                "{}/self-service/login?flow={}",
+                self.public,
+                flow["id"].as_str().unwrap()
+            ))
+            .json(&serde_json::json!({
+                "method": "password", "identifier": identifier, "password": password
+            }));
+        if let Some(address) = forwarded_for {
+            req = req.header("x-forwarded-for", address);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.admin_client
             .post(format!("{}{path}", self.admin))

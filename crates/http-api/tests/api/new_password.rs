@@ -50,26 +50,7 @@ impl TestApp {
 
     /// Signs in through an API login flow; the session token.
     async fn sign_in(&self, email: &str, password: &str) -> String {
-        let login: Value = self
-            .client
-            .get(format!("{}/self-service/login/api", self.public))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let res = self
-            .client
-            .post(format!(
-                "{}/self-service/login?flow={}",
-                self.public,
-                login["id"].as_str().unwrap()
-            ))
-            .json(&json!({"method": "password", "identifier": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
+        let res = self.sign_in_through_flow(email, password, None).await;
         assert_eq!(res.status(), StatusCode::OK);
         let signed_in: Value = res.json().await.unwrap();
         signed_in["session_token"].as_str().unwrap().to_owned()
