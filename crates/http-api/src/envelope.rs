@@ -13,15 +13,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
-use domain::document::{FieldError, FieldErrors};
+use domain::document::{FieldError as DomainFieldError, FieldErrors};
 use futures_util::FutureExt;
-use serde::Serialize;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::HttpSettings;
 use crate::security_headers::{NOSNIFF, SecurityHeaders};
 use crate::wait::Wait;
+use crate::wire::error::{ErrorDetails, ErrorGeneric, FieldError, GenericError};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -72,7 +72,7 @@ impl ApiError {
     /// Names the fields at fault in `details` (Kratos's `details` is an object, so they are
     /// its `fields`: `[{"field": "traits.address.lines[2]", "message": "…"}]`).
     #[must_use]
-    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+    pub fn with_fields(mut self, fields: Vec<DomainFieldError>) -> Self {
         self.extras.get_or_insert_default().fields = FieldErrors::from_vec(fields);
         self
     }
@@ -151,41 +151,19 @@ impl ApiError {
         Self::new(status, message)
     }
 
+    /// What went wrong, in words a person can act on.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     fn render(&self, request_id: &str, dev: bool) -> HttpResponse {
-        #[derive(Serialize)]
-        struct Envelope<'a> {
-            error: Body<'a>,
-        }
-        #[derive(Serialize)]
-        struct Details<'a> {
-            fields: Vec<Field<'a>>,
-        }
-        #[derive(Serialize)]
-        struct Field<'a> {
-            field: &'a str,
-            message: &'a str,
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            code: u16,
-            status: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            id: Option<&'a str>,
-            message: &'a str,
-            reason: &'a str,
-            request: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            details: Option<Details<'a>>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            debug: Option<&'a str>,
-        }
         let mut res = HttpResponse::build(self.status);
         res.insert_header(NOSNIFF);
         for header in self.extras.iter().flat_map(|extras| &extras.headers) {
             res.insert_header(header.clone());
         }
-        res.json(Envelope {
-            error: Body {
+        res.json(ErrorGeneric {
+            error: GenericError {
                 code: self.status.as_u16(),
                 status: self.status.canonical_reason().unwrap_or_default(),
                 id: self.id,
@@ -195,11 +173,11 @@ impl ApiError {
                     .as_deref()
                     .unwrap_or_else(|| default_reason(self.status)),
                 request: request_id,
-                details: self.fields().map(|fields| Details {
+                details: self.fields().map(|fields| ErrorDetails {
                     fields: fields
                         .as_slice()
                         .iter()
-                        .map(|f| Field {
+                        .map(|f| FieldError {
                             field: &f.field,
                             message: &f.message,
                         })
@@ -348,7 +326,8 @@ pub(crate) async fn middleware(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_page {
+    let is_flow = res.response().extensions().contains::<FlowBody>();
+    if (status.is_client_error() || status.is_server_error()) && !is_page && !is_flow {
         let error = res
             .response()
             .error()
@@ -362,6 +341,17 @@ pub(crate) async fn middleware(
     }
     security.apply(res.headers_mut());
     Ok(res)
+}
+
+/// Marks a non-2xx response whose body is a self-service flow (a refused submission, as
+/// Kratos answers it), which the middleware passes as it is.
+#[derive(Debug, Clone, Copy)]
+struct FlowBody;
+
+/// `res`, marked as answering a flow rather than an error (see [`FlowBody`]).
+pub(crate) fn flow_body(mut res: HttpResponse) -> HttpResponse {
+    res.extensions_mut().insert(FlowBody);
+    res
 }
 
 /// Marks a response as holding a secret that no cache may keep.

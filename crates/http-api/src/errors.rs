@@ -13,8 +13,8 @@ use domain::duration::{DurationError, PATTERN};
 use domain::lifespan::LifespanError;
 
 use crate::ApiError;
-use crate::routes::views;
 use crate::wait::Wait;
+use crate::wire::texts;
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -175,10 +175,10 @@ impl From<SubmitCodeError> for ApiError {
     fn from(error: SubmitCodeError) -> Self {
         match error {
             SubmitCodeError::Flow(error) => error.into(),
-            SubmitCodeError::TooManyAttempts => ApiError::bad_request(TOO_MANY_ATTEMPTS)
+            SubmitCodeError::TooManyAttempts => ApiError::bad_request(texts::TOO_MANY_ATTEMPTS)
                 .with_id("self_service_flow_submissions_exceeded"),
             SubmitCodeError::InvalidCode(_) => {
-                ApiError::bad_request(views::INVALID_CODE_TEXT).with_id("code_invalid")
+                ApiError::bad_request(texts::INVALID_CODE).with_id("code_invalid")
             }
             SubmitCodeError::IdentityDisabled => {
                 ApiError::new(StatusCode::FORBIDDEN, DISABLED).with_id("identity_disabled")
@@ -188,9 +188,6 @@ impl From<SubmitCodeError> for ApiError {
     }
 }
 
-/// What a person reads when a flow took more submissions than allowed.
-pub(crate) const TOO_MANY_ATTEMPTS: &str =
-    "The request was submitted too often. Please request another code.";
 pub(crate) const DISABLED: &str = "This account was disabled.";
 
 fn unauthorized() -> ApiError {
@@ -255,8 +252,7 @@ impl From<LoginError> for ApiError {
             )
             .with_id("self_service_flow_expired"),
             LoginError::InvalidCredentials => {
-                ApiError::bad_request(views::INVALID_CREDENTIALS_TEXT)
-                    .with_id("invalid_credentials")
+                ApiError::bad_request(texts::INVALID_CREDENTIALS).with_id("invalid_credentials")
             }
             LoginError::Disabled => {
                 ApiError::new(StatusCode::FORBIDDEN, DISABLED).with_id("identity_disabled")

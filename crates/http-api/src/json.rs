@@ -2,9 +2,9 @@
 //! becomes an [`ApiError`] that says what was wrong.
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, ResponseError, web};
 use domain::document::FieldError;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -45,22 +45,21 @@ pub(crate) fn config() -> web::JsonConfig {
         .error_handler(|error, _| json_error(&error).into())
 }
 
-/// A submission as a browser form or as a JSON object: the handler answers a form with a page
-/// and JSON with JSON.
-pub(crate) enum Submission<T> {
-    Form(T),
-    Json(T),
+/// A submission as a browser form or as a JSON object, the same fields either way. A body too
+/// large is refused at once; any other that cannot be read is kept as its error, for the
+/// handler to answer with its flow (as Kratos answers a bad submission).
+pub(crate) struct Submission<T> {
+    is_form: bool,
+    body: Result<T, ApiError>,
 }
 
 impl<T> Submission<T> {
-    pub(crate) fn into_inner(self) -> T {
-        match self {
-            Self::Form(body) | Self::Json(body) => body,
-        }
+    pub(crate) fn into_result(self) -> Result<T, ApiError> {
+        self.body
     }
 
     pub(crate) fn is_form(&self) -> bool {
-        matches!(self, Self::Form(_))
+        self.is_form
     }
 }
 
@@ -70,21 +69,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for Submission<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         use actix_web::HttpMessage;
-        if req.content_type() == "application/x-www-form-urlencoded" {
+        let is_form = req.content_type() == "application/x-www-form-urlencoded";
+        let read = if is_form {
             let form = web::Form::<T>::from_request(req, payload);
-            Box::pin(async move { Ok(Self::Form(form.await?.into_inner())) })
+            Box::pin(async move { form.await.map(web::Form::into_inner) })
+                as LocalBoxFuture<'static, Result<T, actix_web::Error>>
         } else {
             let json = JsonObject::<T>::from_request(req, payload);
-            Box::pin(async move { Ok(Self::Json(json.await?.0)) })
-        }
+            Box::pin(async move { json.await.map(|body| body.0) })
+        };
+        Box::pin(async move {
+            let body = match read.await {
+                Ok(body) => Ok(body),
+                Err(error) => {
+                    let error = error
+                        .as_error::<ApiError>()
+                        .cloned()
+                        .unwrap_or_else(|| ApiError::bad_request(error.to_string()));
+                    if error.status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                        return Err(error.into());
+                    }
+                    Err(error)
+                }
+            };
+            Ok(Self { is_form, body })
+        })
     }
 }
 
 pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(BODY_LIMIT)
-        .error_handler(|error, _| {
-            ApiError::bad_request(format!("Unable to decode the form: {error}")).into()
+        .error_handler(|error, _| match error {
+            UrlencodedError::Overflow { limit, .. } => too_large(limit).into(),
+            other => ApiError::bad_request(format!("Unable to decode the form: {other}")).into(),
         })
 }
 
@@ -146,13 +164,17 @@ fn with_hint(problem: &str) -> String {
     }
 }
 
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("The request body is too large: at most {limit} bytes are accepted"),
+    )
+}
+
 fn json_error(error: &JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The request body is too large: at most {limit} bytes are accepted"),
-        ),
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => too_large(*limit),
         JsonPayloadError::ContentType => ApiError::bad_request(
             "Unable to decode JSON payload: the Content-Type header must be application/json",
         ),

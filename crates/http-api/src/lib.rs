@@ -17,6 +17,7 @@ mod routes;
 mod security_headers;
 mod session_auth;
 mod wait;
+mod wire;
 
 use std::net::TcpListener;
 use std::sync::Arc;

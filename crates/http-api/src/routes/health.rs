@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, guard, web};
 use application::Service;
 use application::ports::Store;
-use serde_json::json;
 
 use crate::ApiError;
+use crate::wire::health::HealthStatus;
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     // HEAD too: load balancers probe with it.
@@ -15,10 +15,10 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
 }
 
 async fn alive() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthStatus::OK)
 }
 
 async fn ready<S: Store>(service: web::Data<Service<S>>) -> Result<HttpResponse, ApiError> {
     service.store().check_ready().await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
+    Ok(HttpResponse::Ok().json(HealthStatus::OK))
 }

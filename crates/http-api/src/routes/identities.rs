@@ -6,14 +6,14 @@ use application::Service;
 use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
 use application::ports::Store;
 use domain::identity::IdentityDraft;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::routes::external_url;
-use crate::routes::views::{identity_json, time};
+use crate::wire::identity::{CreateIdentityBody, Identity};
+use crate::wire::lockout::Lockout;
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -36,41 +36,14 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// `createIdentityBody`: `schema_id` defaults to "default", `state` to "active".
-#[derive(Deserialize)]
-struct CreateIdentityBody {
-    schema_id: Option<String>,
-    state: Option<String>,
-    traits: Option<Value>,
-    credentials: Option<CredentialsBody>,
-}
-
-#[derive(Deserialize)]
-struct CredentialsBody {
-    password: Option<PasswordCredentialsBody>,
-}
-
-#[derive(Deserialize)]
-struct PasswordCredentialsBody {
-    config: PasswordConfigBody,
-}
-
-#[derive(Deserialize)]
-struct PasswordConfigBody {
-    password: Option<String>,
-}
-
 async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
     req: HttpRequest,
     body: JsonObject<CreateIdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonObject(body) = body;
-    let password = body
-        .credentials
-        .and_then(|c| c.password)
-        .and_then(|p| p.config.password);
+    let JsonObject(mut body) = body;
+    let password = body.password();
     let identity = service
         .create_identity(CreateIdentityRequest {
             draft: IdentityDraft {
@@ -85,7 +58,7 @@ async fn create<S: Store>(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header(no_store())
-        .json(identity_json(&identity, &settings)))
+        .json(Identity::new(&identity, &settings.public_base_url)))
 }
 
 async fn get<S: Store>(
@@ -96,7 +69,7 @@ async fn get<S: Store>(
     let identity = service.get_identity(id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
-        .json(identity_json(&identity, &settings)))
+        .json(Identity::new(&identity, &settings.public_base_url)))
 }
 
 async fn delete<S: Store>(
@@ -154,33 +127,12 @@ async fn list<S: Store>(
     let mut response = HttpResponse::Ok();
     response.insert_header((header::LINK, links.join(",")));
     response.insert_header(no_store());
-    let body: Vec<serde_json::Value> = page
+    let body: Vec<Identity> = page
         .identities
         .iter()
-        .map(|identity| identity_json(identity, &settings))
+        .map(|identity| Identity::new(identity, &settings.public_base_url))
         .collect();
     Ok(response.json(body))
-}
-
-/// The failed sign-ins on an identity's identifier, and whether they hold sign-ins back now.
-#[derive(Serialize)]
-struct LockoutBody {
-    identity_id: Uuid,
-    /// Whether some address (or every one) must wait before signing in.
-    locked: bool,
-    counts: Vec<FailureCount>,
-}
-
-#[derive(Serialize)]
-struct FailureCount {
-    /// The client address group (an IPv4 address or an IPv6 /64); absent for the count over
-    /// all addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    address: Option<String>,
-    failures: u32,
-    last_failure_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    locked_until: Option<String>,
 }
 
 async fn get_lockout<S: Store>(
@@ -188,23 +140,9 @@ async fn get_lockout<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let lockout = service.lockout(id.into_inner()).await?;
-    let counts: Vec<FailureCount> = lockout
-        .entries
-        .into_iter()
-        .map(|entry| FailureCount {
-            address: entry.address.map(|group| group.to_string()),
-            failures: entry.failures.count,
-            last_failure_at: time(entry.failures.last_at),
-            locked_until: entry.locked_until.map(time),
-        })
-        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
-        .json(LockoutBody {
-            identity_id: lockout.identity_id,
-            locked: counts.iter().any(|count| count.locked_until.is_some()),
-            counts,
-        }))
+        .json(Lockout::new(lockout)))
 }
 
 /// Lifts the lockout: every count of failed sign-ins on the identity's identifier is forgotten.

@@ -3,7 +3,6 @@ pub(crate) mod identities;
 pub(crate) mod recovery_codes;
 pub(crate) mod schemas;
 pub(crate) mod self_service;
-pub(crate) mod views;
 
 use actix_web::HttpRequest;
 

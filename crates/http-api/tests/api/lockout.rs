@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{Options, StoreKind, TestApp, assert_envelope, spawn_app_with};
+use crate::{Options, StoreKind, TestApp, assert_envelope, assert_refused, spawn_app_with};
 use http_api::RateLimitSettings;
 
 async fn app(kind: StoreKind) -> TestApp {
@@ -73,7 +73,8 @@ on_every_store! {
         for identifier in ["ada@example.com", "nobody@example.com"] {
             for _ in 0..5 {
                 let res = app.sign_in_from(identifier, "guess", ATTACKER).await;
-                assert_envelope(res, StatusCode::BAD_REQUEST).await;
+                let (_, messages) = assert_refused(res).await;
+                assert_eq!(messages[0].1, 4_000_006);
             }
             // Held back before the password is checked: the right one too.
             let res = app

@@ -34,6 +34,7 @@ mod lockout;
 mod new_password;
 mod rate_limits;
 mod recovery_codes;
+mod refusals;
 mod self_service;
 mod traits_property;
 
@@ -416,4 +417,40 @@ pub fn assert_no_store(res: &reqwest::Response) {
         "{}",
         res.url()
     );
+}
+
+/// A refused self-service submission: 400 with the flow itself (as Kratos), its messages
+/// saying why. Returns the flow and every message (the form's, then each node's), as
+/// `(field, id, text)` where `field` is the node's name (`None` for the whole form).
+pub async fn assert_refused(res: reqwest::Response) -> (Value, Vec<(Option<String>, u64, String)>) {
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let flow: Value = res.json().await.unwrap();
+    assert!(flow["id"].is_string(), "not a flow: {flow}");
+    let ui = &flow["ui"];
+    let message = |field: Option<String>, text: &Value| {
+        assert_eq!(text["type"], "error", "{text}");
+        (
+            field,
+            text["id"].as_u64().unwrap(),
+            text["text"].as_str().unwrap().to_owned(),
+        )
+    };
+    let mut messages: Vec<_> = ui["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| message(None, t))
+        .collect();
+    for node in ui["nodes"].as_array().unwrap() {
+        let name = node["attributes"]["name"].as_str().unwrap().to_owned();
+        messages.extend(
+            node["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| message(Some(name.clone()), t)),
+        );
+    }
+    assert!(!messages.is_empty(), "a refusal says why: {flow}");
+    (flow, messages)
 }

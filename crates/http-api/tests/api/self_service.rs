@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    Options, StoreKind, TestApp, assert_envelope, assert_no_store, spawn_app, spawn_app_with,
+    Options, StoreKind, TestApp, assert_envelope, assert_no_store, assert_refused, spawn_app,
+    spawn_app_with,
 };
 
 /// Issues a code for `email` (a new identity); returns the flow id and the code.
@@ -128,7 +129,6 @@ on_every_store! {
         assert_eq!(code["name"], "code");
         assert_eq!(code["required"], true);
         assert_eq!(code["maxlength"], 6);
-        assert_eq!(code["inputmode"], "numeric");
         assert_eq!(code["autocomplete"], "one-time-code");
         assert!(code.get("value").is_none());
 
@@ -219,8 +219,11 @@ on_every_store! {
                 .send()
         };
         for (password, needle) in [("short", "at least 8"), ("ada@example.com", "email address")] {
-            let error = assert_envelope(set_password(password).await.unwrap(), StatusCode::BAD_REQUEST).await;
-            assert!(error["message"].as_str().unwrap().contains(needle), "{error}");
+            let (flow, messages) = assert_refused(set_password(password).await.unwrap()).await;
+            assert_eq!(flow["id"], settings.as_str());
+            let (field, id, text) = &messages[0];
+            assert_eq!((field.as_deref(), *id), (Some("password"), 4_000_005));
+            assert!(text.contains(needle), "{text}");
         }
         let res = set_password("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -244,8 +247,8 @@ on_every_store! {
                 .json(&json!({"method": "password", "identifier": "Ada@Example.com", "password": password}))
                 .send()
         };
-        let error = assert_envelope(sign_in("wrong password").await.unwrap(), StatusCode::BAD_REQUEST).await;
-        assert!(error["message"].as_str().unwrap().contains("credentials are invalid"));
+        let (_, messages) = assert_refused(sign_in("wrong password").await.unwrap()).await;
+        assert!(messages[0].2.contains("credentials are invalid"));
         let res = sign_in("correct horse battery").await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_no_store(&res);
@@ -389,8 +392,9 @@ on_every_store! {
         for _ in 0..5 {
             assert_eq!(app.submit_code(flow, &wrong(&code)).await.status(), StatusCode::OK);
         }
-        let error = assert_envelope(app.submit_code(flow, &code).await, StatusCode::BAD_REQUEST).await;
-        assert!(error["message"].as_str().unwrap().contains("request another code"));
+        let (_, messages) = assert_refused(app.submit_code(flow, &code).await).await;
+        assert_eq!(messages[0].1, 4_060_007);
+        assert!(messages[0].2.contains("request another code"));
     }
 
     async fn a_disabled_account_is_refused(kind) {
@@ -483,8 +487,8 @@ on_every_store! {
             .send()
             .await
             .unwrap();
-        let error = assert_envelope(res, StatusCode::BAD_REQUEST).await;
-        assert!(error["message"].as_str().unwrap().contains("at most 1024"), "{error}");
+        let (_, messages) = assert_refused(res).await;
+        assert!(messages[0].2.contains("at most 1024"), "{messages:?}");
     }
 
     async fn unknown_and_expired_login_flows(kind) {

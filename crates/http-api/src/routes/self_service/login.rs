@@ -1,0 +1,285 @@
+//! Login: API and browser flows, the password submission, and the sign-in page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use application::hashing::{self, HashingError};
+use application::login::{LoginError, SignedIn};
+use application::ports::Store;
+use domain::client::ClientAddress;
+use domain::recovery::FlowType;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
+use super::{refused, required};
+use crate::client_address::client_address;
+use crate::envelope::no_store;
+use crate::errors::THROTTLED;
+use crate::json::Submission;
+use crate::session_auth::session_cookie;
+use crate::wait::Wait;
+use crate::wire::flows::LoginFlow;
+use crate::wire::recovery_code::ReturnToQuery;
+use crate::wire::session::{Session, SuccessfulNativeLogin};
+use crate::wire::submissions::{FlowQuery, IdQuery, UpdateLoginFlowWithPasswordMethod};
+use crate::wire::texts;
+use crate::{ApiError, HttpSettings, pages};
+
+pub(super) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/self-service/login/api").route(web::get().to(create_api::<S>)))
+        .service(
+            web::resource("/self-service/login/browser").route(web::get().to(create_browser::<S>)),
+        )
+        .service(web::resource("/self-service/login/flows").route(web::get().to(get_flow::<S>)))
+        .service(web::resource("/self-service/login").route(web::post().to(submit::<S>)))
+        .service(web::resource("/login").route(web::get().to(page::<S>)));
+}
+
+fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+    public_url(settings, &format!("self-service/login?flow={flow_id}"))
+}
+
+fn page_of(settings: &HttpSettings, flow_id: Uuid) -> String {
+    public_url(settings, &format!("login?flow={flow_id}"))
+}
+
+async fn create_api<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<ReturnToQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let flow = service
+        .create_login_flow(FlowType::Api, query.return_to.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
+}
+
+async fn create_browser<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<ReturnToQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let flow = service
+        .create_login_flow(FlowType::Browser, query.return_to.as_deref())
+        .await?;
+    Ok(redirect(&page_of(&settings, flow.id)).finish())
+}
+
+async fn get_flow<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<IdQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let flow = service.login_flow(query.id).await?;
+    Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
+}
+
+/// Identifier and password, or why the submission cannot be read.
+struct Credentials {
+    identifier: String,
+    password: String,
+}
+
+fn credentials_of(
+    body: Result<UpdateLoginFlowWithPasswordMethod, Rejection>,
+) -> Result<Credentials, Rejection> {
+    let body = body?;
+    check_method(body.method.as_deref(), "password")?;
+    Ok(Credentials {
+        identifier: required(body.identifier, "identifier")?,
+        password: required(body.password, "password")?,
+    })
+}
+
+async fn submit<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+    body: Submission<UpdateLoginFlowWithPasswordMethod>,
+) -> Result<HttpResponse, ApiError> {
+    let flow_id = named_flow(&query)?;
+    let client = client_address(&req);
+    match super::reply(&req, &settings, body)? {
+        Reply::Json(body) => {
+            submit_json(service, settings, flow_id, client, credentials_of(body)).await
+        }
+        Reply::Page(body) => {
+            submit_form(service, settings, flow_id, client, credentials_of(body)).await
+        }
+    }
+}
+
+async fn submit_json<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    client: ClientAddress,
+    credentials: Result<Credentials, Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    let refuse = async |rejection: Rejection| {
+        let flow = service.login_flow(flow_id).await?;
+        let flow = LoginFlow::new(&flow, &settings.public_base_url);
+        Ok::<_, ApiError>(refused(
+            &flow.with_message(rejection.field, rejection.message),
+        ))
+    };
+    let credentials = match credentials {
+        Ok(credentials) => credentials,
+        Err(rejection) => return refuse(rejection).await,
+    };
+    let outcome = service
+        .log_in(
+            flow_id,
+            &credentials.identifier,
+            credentials.password,
+            client,
+        )
+        .await;
+    match outcome {
+        Ok(signed_in) => Ok(signed_in_json(&settings, signed_in)),
+        Err(LoginError::InvalidCredentials) => {
+            let message = texts::invalid_credentials();
+            refuse(Rejection {
+                field: None,
+                message,
+            })
+            .await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The session; API clients get its token, browsers a cookie.
+fn signed_in_json(settings: &HttpSettings, signed_in: SignedIn) -> HttpResponse {
+    let session = Session::new(
+        &signed_in.session,
+        &signed_in.identity,
+        &settings.public_base_url,
+    );
+    let mut response = HttpResponse::Ok();
+    response.insert_header(no_store());
+    let browser = signed_in.flow.flow_type == FlowType::Browser;
+    if browser {
+        response.cookie(session_cookie(
+            &signed_in.token,
+            signed_in.session.expires_at,
+            settings.dev,
+        ));
+    }
+    response.json(SuccessfulNativeLogin {
+        session,
+        session_token: (!browser).then(|| signed_in.token.expose().to_owned()),
+        continue_with: Vec::new(),
+    })
+}
+
+async fn submit_form<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    client: ClientAddress,
+    credentials: Result<Credentials, Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    let action = action(&settings, flow_id);
+    let credentials = match credentials {
+        Ok(credentials) => credentials,
+        Err(rejection) => {
+            return Ok(pages::login_form(
+                &action,
+                "",
+                Some((&rejection.message.text, true)),
+            ));
+        }
+    };
+    let identifier = credentials.identifier;
+    match service
+        .log_in(flow_id, &identifier, credentials.password, client)
+        .await
+    {
+        Ok(signed_in) => {
+            let cookie =
+                session_cookie(&signed_in.token, signed_in.session.expires_at, settings.dev);
+            let destination = signed_in
+                .flow
+                .return_to
+                .clone()
+                .unwrap_or_else(|| settings.public_base_url.to_string());
+            Ok(redirect(&destination).cookie(cookie).finish())
+        }
+        // A disabled account reads as wrong credentials: the page tells no one which it was.
+        Err(LoginError::InvalidCredentials | LoginError::Disabled) => Ok(pages::login_form(
+            &action,
+            &identifier,
+            Some((texts::INVALID_CREDENTIALS, true)),
+        )),
+        Err(LoginError::FlowExpired(_) | LoginError::FlowNotFound(_)) => {
+            Ok(redirect(&public_url(&settings, "self-service/login/browser")).finish())
+        }
+        Err(LoginError::Throttled { wait }) => {
+            let wait = Wait::new(wait);
+            let message = format!(
+                "{THROTTLED}: try again in {}, or ask for a recovery code.",
+                wait.in_words()
+            );
+            Ok(form_to_retry(
+                &action,
+                &identifier,
+                &message,
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+            ))
+        }
+        Err(LoginError::Hashing(HashingError::Busy)) => Ok(form_to_retry(
+            &action,
+            &identifier,
+            "Too many sign-ins are being checked right now: please try again in a moment.",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Wait::new(hashing::RETRY_AFTER),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The sign-in form again, saying why and how long to wait (also as `Retry-After`).
+fn form_to_retry(
+    action: &str,
+    identifier: &str,
+    message: &str,
+    status: StatusCode,
+    wait: Wait,
+) -> HttpResponse {
+    let mut page = pages::login_form(action, identifier, Some((message, true)));
+    *page.status_mut() = status;
+    let (name, value) = wait.header();
+    page.headers_mut().insert(name, value);
+    page
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    flow: Option<Uuid>,
+    return_to: Option<String>,
+}
+
+/// The sign-in page: a new browser flow when none is named or the named one is gone.
+async fn page<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let Some(flow_id) = query.flow else {
+        let flow = service
+            .create_login_flow(FlowType::Browser, query.return_to.as_deref())
+            .await?;
+        return Ok(redirect(&page_of(&settings, flow.id)).finish());
+    };
+    match service.login_flow(flow_id).await {
+        Ok(_) => Ok(pages::login_form(&action(&settings, flow_id), "", None)),
+        Err(LoginError::FlowExpired(_) | LoginError::FlowNotFound(_)) => {
+            Ok(redirect(&public_url(&settings, "login")).finish())
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,246 @@
+//! Recovery: the flow an operator's code opened, the code's submission, and its page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use application::ports::Store;
+use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
+use domain::recovery::{FlowState, FlowType};
+use uuid::Uuid;
+
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
+use super::{refused, required};
+use crate::envelope::no_store;
+use crate::errors::DISABLED;
+use crate::json::Submission;
+use crate::session_auth::session_cookie;
+use crate::wire::continue_with::{ContinueWith, SettingsUiFlow};
+use crate::wire::flows::RecoveryFlow;
+use crate::wire::submissions::{FlowQuery, IdQuery, UpdateRecoveryFlowWithCodeMethod};
+use crate::wire::texts;
+use crate::{ApiError, HttpSettings, pages};
+
+pub(super) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/self-service/recovery/flows").route(web::get().to(get_flow::<S>)))
+        .service(web::resource("/self-service/recovery").route(web::post().to(submit::<S>)))
+        .service(web::resource("/recovery").route(web::get().to(page::<S>)));
+}
+
+fn wire_flow<S: Store>(
+    service: &Svc<S>,
+    settings: &HttpSettings,
+    flow: &domain::recovery::RecoveryFlow,
+) -> RecoveryFlow {
+    RecoveryFlow::new(flow, service.code_length(), &settings.public_base_url)
+}
+
+fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+    public_url(settings, &format!("self-service/recovery?flow={flow_id}"))
+}
+
+async fn get_flow<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<IdQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let flow = service.recovery_flow(query.id).await?;
+    Ok(HttpResponse::Ok().json(wire_flow(&service, &settings, &flow)))
+}
+
+/// The code, or why the submission cannot be read.
+fn code_of(body: Result<UpdateRecoveryFlowWithCodeMethod, Rejection>) -> Result<String, Rejection> {
+    let body = body?;
+    check_method(body.method.as_deref(), "code")?;
+    Ok(required(body.code, "code")?.trim().to_owned())
+}
+
+async fn submit<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+    body: Submission<UpdateRecoveryFlowWithCodeMethod>,
+) -> Result<HttpResponse, ApiError> {
+    let flow_id = named_flow(&query)?;
+    match super::reply(&req, &settings, body)? {
+        Reply::Json(body) => submit_json(service, settings, flow_id, code_of(body)).await,
+        Reply::Page(body) => Ok(submit_form(service, settings, flow_id, code_of(body)).await),
+    }
+}
+
+async fn submit_json<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    code: Result<String, Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    let code = match code {
+        Ok(code) => code,
+        Err(rejection) => {
+            let flow = service.recovery_flow(flow_id).await?;
+            let flow = wire_flow(&service, &settings, &flow);
+            return Ok(refused(
+                &flow.with_message(rejection.field, rejection.message),
+            ));
+        }
+    };
+    match service.submit_recovery_code(flow_id, &code).await {
+        Ok(recovered) => Ok(recovered_json(&service, &settings, &recovered)),
+        // As Kratos: a wrong code answers the flow, saying so, for another try.
+        Err(SubmitCodeError::InvalidCode(flow)) => Ok(HttpResponse::Ok()
+            .json(wire_flow(&service, &settings, &flow).with_message(None, texts::invalid_code()))),
+        Err(SubmitCodeError::TooManyAttempts) => {
+            let flow = service.recovery_flow(flow_id).await?;
+            let flow = wire_flow(&service, &settings, &flow);
+            Ok(refused(
+                &flow.with_message(None, texts::too_many_attempts()),
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The recovered flow, passing on to the settings flow; API clients get their session token,
+/// browsers a cookie.
+fn recovered_json<S: Store>(
+    service: &Svc<S>,
+    settings: &HttpSettings,
+    recovered: &Recovered,
+) -> HttpResponse {
+    let browser = recovered.settings.flow_type == FlowType::Browser;
+    let minutes =
+        (recovered.settings.expires_at - recovered.session.authenticated_at).num_minutes();
+    let mut flow =
+        wire_flow(service, settings, &recovered.flow).with_message(None, texts::recovered(minutes));
+    if !browser {
+        flow.continue_with.push(ContinueWith::SetOrySessionToken {
+            ory_session_token: recovered.token.expose().to_owned(),
+        });
+    }
+    flow.continue_with.push(ContinueWith::ShowSettingsUi {
+        flow: SettingsUiFlow {
+            id: recovered.settings.id,
+            url: settings_page(settings, recovered),
+        },
+    });
+    let mut response = HttpResponse::Ok();
+    response.insert_header(no_store());
+    if browser {
+        response.cookie(session_cookie(
+            &recovered.token,
+            recovered.session.expires_at,
+            settings.dev,
+        ));
+    }
+    response.json(flow)
+}
+
+fn settings_page(settings: &HttpSettings, recovered: &Recovered) -> String {
+    public_url(
+        settings,
+        &format!("settings?flow={}", recovered.settings.id),
+    )
+}
+
+async fn submit_form<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    code: Result<String, Rejection>,
+) -> HttpResponse {
+    let action = action(&settings, flow_id);
+    let code = match code {
+        Ok(code) => code,
+        Err(rejection) => {
+            return pages::recovery_form(
+                &action,
+                service.code_length(),
+                Some(&rejection.message.text),
+            );
+        }
+    };
+    match service.submit_recovery_code(flow_id, &code).await {
+        Ok(recovered) => {
+            let cookie =
+                session_cookie(&recovered.token, recovered.session.expires_at, settings.dev);
+            redirect(&settings_page(&settings, &recovered))
+                .cookie(cookie)
+                .finish()
+        }
+        Err(SubmitCodeError::InvalidCode(_)) => {
+            pages::recovery_form(&action, service.code_length(), Some(texts::INVALID_CODE))
+        }
+        Err(error) => dead_end(&error),
+    }
+}
+
+/// The page for a recovery that cannot go on, with the next step.
+fn dead_end(error: &SubmitCodeError) -> HttpResponse {
+    match error {
+        SubmitCodeError::Flow(FlowLookupError::Expired(_)) => expired(),
+        SubmitCodeError::Flow(FlowLookupError::NotFound(_)) => unknown(),
+        SubmitCodeError::TooManyAttempts => pages::recovery_dead_end(
+            StatusCode::BAD_REQUEST,
+            "Too many attempts",
+            texts::TOO_MANY_ATTEMPTS,
+        ),
+        SubmitCodeError::IdentityDisabled => pages::recovery_dead_end(
+            StatusCode::FORBIDDEN,
+            "Account disabled",
+            &format!("{DISABLED} Contact whoever gave you the code."),
+        ),
+        SubmitCodeError::InvalidCode(_)
+        | SubmitCodeError::Flow(FlowLookupError::Store(_))
+        | SubmitCodeError::Store(_) => pages::recovery_dead_end(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Something went wrong",
+            "Please try again in a moment.",
+        ),
+    }
+}
+
+fn expired() -> HttpResponse {
+    pages::recovery_dead_end(
+        StatusCode::GONE,
+        "This recovery link has expired",
+        "Ask whoever gave you the code for a new one.",
+    )
+}
+
+fn unknown() -> HttpResponse {
+    pages::recovery_dead_end(
+        StatusCode::NOT_FOUND,
+        "This recovery link is not valid",
+        "Open the exact link you were given, or ask for a new code.",
+    )
+}
+
+/// The code-entry page the recovery link opens.
+async fn page<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(flow_id) = query.flow else {
+        return Ok(unknown());
+    };
+    match service.recovery_flow(flow_id).await {
+        Ok(flow) if flow.state == FlowState::PassedChallenge => Ok(pages::recovery_dead_end(
+            StatusCode::OK,
+            "This code was already used",
+            "Your account was recovered with it. Sign in, or ask for a new code.",
+        )),
+        Ok(flow) if service.attempts_exhausted(&flow) => Ok(pages::recovery_dead_end(
+            StatusCode::OK,
+            "Too many attempts",
+            texts::TOO_MANY_ATTEMPTS,
+        )),
+        Ok(_) => Ok(pages::recovery_form(
+            &action(&settings, flow_id),
+            service.code_length(),
+            None,
+        )),
+        Err(FlowLookupError::Expired(_)) => Ok(expired()),
+        Err(FlowLookupError::NotFound(_)) => Ok(unknown()),
+        Err(error) => Err(error.into()),
+    }
+}

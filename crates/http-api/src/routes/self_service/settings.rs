@@ -1,0 +1,224 @@
+//! Settings: the new password after a recovery, its submission, and its page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use application::ports::Store;
+use application::settings::SettingsError;
+use domain::selfservice::SettingsState;
+use domain::session::SessionToken;
+use uuid::Uuid;
+
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
+use super::{refused, required};
+use crate::envelope::no_store;
+use crate::errors::capitalize;
+use crate::json::Submission;
+use crate::session_auth::session_token;
+use crate::wire::continue_with::ContinueWith;
+use crate::wire::flows::SettingsFlow;
+use crate::wire::submissions::{FlowQuery, IdQuery, UpdateSettingsFlowWithPasswordMethod};
+use crate::wire::texts;
+use crate::{ApiError, HttpSettings, pages};
+
+pub(super) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/self-service/settings/flows").route(web::get().to(get_flow::<S>)))
+        .service(web::resource("/self-service/settings").route(web::post().to(submit::<S>)))
+        .service(web::resource("/settings").route(web::get().to(page::<S>)));
+}
+
+fn require_token(req: &HttpRequest) -> Result<SessionToken, SettingsError> {
+    session_token(req).ok_or(SettingsError::Unauthorized)
+}
+
+fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+    public_url(settings, &format!("self-service/settings?flow={flow_id}"))
+}
+
+async fn get_flow<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    req: HttpRequest,
+    query: web::Query<IdQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = require_token(&req)?;
+    let (flow, _, identity) = service.settings_flow(query.id, &token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(SettingsFlow::new(
+            &flow,
+            &identity,
+            &settings.public_base_url,
+        )))
+}
+
+/// The new password, or why the submission cannot be read.
+fn password_of(
+    body: Result<UpdateSettingsFlowWithPasswordMethod, Rejection>,
+) -> Result<String, Rejection> {
+    let body = body?;
+    check_method(body.method.as_deref(), "password")?;
+    required(body.password, "password")
+}
+
+async fn submit<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+    body: Submission<UpdateSettingsFlowWithPasswordMethod>,
+) -> Result<HttpResponse, ApiError> {
+    let flow_id = named_flow(&query)?;
+    match super::reply(&req, &settings, body)? {
+        Reply::Json(body) => {
+            let token = require_token(&req)?;
+            submit_json(service, settings, flow_id, token, password_of(body)).await
+        }
+        Reply::Page(body) => match require_token(&req) {
+            Ok(token) => submit_form(service, settings, flow_id, token, password_of(body)).await,
+            Err(_) => Ok(redirect(&public_url(&settings, "login")).finish()),
+        },
+    }
+}
+
+async fn submit_json<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    token: SessionToken,
+    password: Result<String, Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    let refuse = async |rejection: Rejection| {
+        let (flow, _, identity) = service.settings_flow(flow_id, &token).await?;
+        let flow = SettingsFlow::new(&flow, &identity, &settings.public_base_url);
+        Ok::<_, ApiError>(refused(
+            &flow.with_message(rejection.field, rejection.message),
+        ))
+    };
+    let password = match password {
+        Ok(password) => password,
+        Err(rejection) => return refuse(rejection).await,
+    };
+    match service.set_new_password(flow_id, &token, password).await {
+        Ok((flow, identity)) => {
+            let mut body = SettingsFlow::new(&flow, &identity, &settings.public_base_url)
+                .with_message(None, texts::saved());
+            if let Some(return_to) = &flow.return_to {
+                body.continue_with.push(ContinueWith::RedirectBrowserTo {
+                    redirect_browser_to: return_to.clone(),
+                });
+            }
+            Ok(HttpResponse::Ok().insert_header(no_store()).json(body))
+        }
+        Err(SettingsError::InvalidPassword(error)) => {
+            let message = texts::password_refused(&error.to_string());
+            refuse(Rejection {
+                field: Some("password"),
+                message,
+            })
+            .await
+        }
+        Err(SettingsError::AlreadyDone) => {
+            let message = texts::invalid("The password was already changed in this flow.");
+            refuse(Rejection {
+                field: None,
+                message,
+            })
+            .await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn submit_form<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    flow_id: Uuid,
+    token: SessionToken,
+    password: Result<String, Rejection>,
+) -> Result<HttpResponse, ApiError> {
+    let form_again = async |message: String| {
+        let (_, _, identity) = service.settings_flow(flow_id, &token).await?;
+        Ok::<_, ApiError>(pages::settings_form(
+            &action(&settings, flow_id),
+            identity.email(),
+            Some((&message, true)),
+        ))
+    };
+    let password = match password {
+        Ok(password) => password,
+        Err(rejection) => return form_again(rejection.message.text).await,
+    };
+    match service.set_new_password(flow_id, &token, password).await {
+        Ok((flow, _)) => {
+            let destination = flow
+                .return_to
+                .clone()
+                .unwrap_or_else(|| settings.public_base_url.to_string());
+            Ok(redirect(&destination).finish())
+        }
+        Err(SettingsError::InvalidPassword(error)) => {
+            form_again(capitalize(&error.to_string())).await
+        }
+        Err(SettingsError::Unauthorized) => Ok(redirect(&public_url(&settings, "login")).finish()),
+        Err(error) => dead_end(error, &settings),
+    }
+}
+
+/// The page for a settings flow that cannot go on. A failing store is an error, answered and
+/// logged as such.
+fn dead_end(error: SettingsError, settings: &HttpSettings) -> Result<HttpResponse, ApiError> {
+    let sign_in = format!(
+        "Sign in at {}login, or ask for a new recovery code.",
+        settings.public_base_url
+    );
+    Ok(match error {
+        SettingsError::Expired(_) | SettingsError::PrivilegeExpired => pages::recovery_dead_end(
+            StatusCode::FORBIDDEN,
+            "This page has expired",
+            &format!("For your safety a new password must be set soon after recovery. {sign_in}"),
+        ),
+        SettingsError::AlreadyDone => pages::recovery_dead_end(
+            StatusCode::OK,
+            "Your password was already changed",
+            "Sign in with your new password.",
+        ),
+        SettingsError::Store(error) => return Err(error.into()),
+        SettingsError::Hashing(_) => pages::recovery_dead_end(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again in a moment",
+            "Too many passwords are being checked right now.",
+        ),
+        _ => pages::recovery_dead_end(StatusCode::FORBIDDEN, "This page is not for you", &sign_in),
+    })
+}
+
+/// The new-password page a recovery leads to.
+async fn page<S: Store>(
+    service: Svc<S>,
+    settings: Settings,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(flow_id) = query.flow else {
+        return Ok(redirect(settings.public_base_url.as_str()).finish());
+    };
+    let Some(token) = session_token(&req) else {
+        return Ok(redirect(&public_url(&settings, "login")).finish());
+    };
+    match service.settings_flow(flow_id, &token).await {
+        Ok((flow, _, _)) if flow.state == SettingsState::Success => {
+            dead_end(SettingsError::AlreadyDone, &settings)
+        }
+        Ok((flow, session, identity)) => {
+            let minutes = (flow.expires_at - session.authenticated_at).num_minutes();
+            let info = texts::recovered(minutes).text;
+            Ok(pages::settings_form(
+                &action(&settings, flow_id),
+                identity.email(),
+                Some((&info, false)),
+            ))
+        }
+        Err(SettingsError::Unauthorized) => Ok(redirect(&public_url(&settings, "login")).finish()),
+        Err(error) => dead_end(error, &settings),
+    }
+}

@@ -1,0 +1,20 @@
+//! `GET /health/alive` and `GET /health/ready` answers.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `healthStatus`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct HealthStatus {
+    pub(crate) status: Ok,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Ok {
+    Ok,
+}
+
+impl HealthStatus {
+    pub(crate) const OK: Self = Self { status: Ok::Ok };
+}

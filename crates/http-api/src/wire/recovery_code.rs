@@ -1,0 +1,61 @@
+//! `POST /admin/recovery/code` (also `/iam/recovery/code`): the seed's request and answer.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::wire::Time;
+use crate::wire::flows::Type;
+
+/// `createRecoveryCodeForIdentityBody`, plus where the browser goes once the new password is
+/// set. Unknown fields are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CreateRecoveryCodeForIdentityBody {
+    pub(crate) identity_id: Uuid,
+    /// How long the code lives, e.g. `1h30m` (hours, minutes, seconds); the configured
+    /// default when absent.
+    #[serde(default)]
+    #[schema(example = "1h30m", pattern = "^([0-9]+(ns|us|ms|s|m|h))+$")]
+    pub(crate) expires_in: Option<String>,
+    /// `browser` (the default) or `api`.
+    #[serde(default)]
+    pub(crate) flow_type: Option<FlowTypeBody>,
+    /// Where the browser goes once the new password is set (also accepted as a query
+    /// parameter, as Kratos does); it must be an allowed return URL.
+    #[serde(default)]
+    pub(crate) return_to: Option<String>,
+}
+
+/// `selfServiceFlowType` as a request names it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum FlowTypeBody {
+    Browser,
+    Api,
+}
+
+impl From<FlowTypeBody> for Type {
+    fn from(body: FlowTypeBody) -> Self {
+        match body {
+            FlowTypeBody::Browser => Self::Browser,
+            FlowTypeBody::Api => Self::Api,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReturnToQuery {
+    /// Where the browser goes once the flow is done; it must be an allowed return URL.
+    pub(crate) return_to: Option<String>,
+}
+
+/// `recoveryCodeForIdentity`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RecoveryCodeForIdentity {
+    pub(crate) expires_at: Time,
+    /// Shown once: only its keyed hash is stored.
+    pub(crate) recovery_code: String,
+    /// The page where the code is entered.
+    pub(crate) recovery_link: String,
+}

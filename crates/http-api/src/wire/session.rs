@@ -1,0 +1,91 @@
+//! Kratos's `session` and what a sign-in answers.
+
+use domain::session::AuthMethod;
+use serde::Serialize;
+use url::Url;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::wire::Time;
+use crate::wire::continue_with::ContinueWith;
+use crate::wire::identity::Identity;
+
+/// `session`, with its identity.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct Session {
+    pub(crate) id: Uuid,
+    pub(crate) active: bool,
+    pub(crate) issued_at: Time,
+    pub(crate) authenticated_at: Time,
+    pub(crate) expires_at: Time,
+    pub(crate) authenticator_assurance_level: Aal,
+    pub(crate) authentication_methods: Vec<AuthenticationMethod>,
+    pub(crate) identity: Identity,
+}
+
+/// `authenticatorAssuranceLevel`: one factor is all there is here.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Aal {
+    Aal1,
+}
+
+/// `sessionAuthenticationMethod`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct AuthenticationMethod {
+    pub(crate) method: Method,
+    pub(crate) aal: Aal,
+    pub(crate) completed_at: Time,
+}
+
+/// `sessionAuthenticationMethod.method`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Method {
+    Password,
+    CodeRecovery,
+}
+
+impl From<AuthMethod> for Method {
+    fn from(method: AuthMethod) -> Self {
+        match method {
+            AuthMethod::Password => Self::Password,
+            AuthMethod::CodeRecovery => Self::CodeRecovery,
+        }
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        session: &domain::session::Session,
+        identity: &domain::identity::Identity,
+        public_base_url: &Url,
+    ) -> Self {
+        let authenticated_at = Time(session.authenticated_at);
+        Self {
+            id: session.id,
+            active: true,
+            issued_at: authenticated_at,
+            authenticated_at,
+            expires_at: session.expires_at.into(),
+            authenticator_assurance_level: Aal::Aal1,
+            authentication_methods: vec![AuthenticationMethod {
+                method: session.method.into(),
+                aal: Aal::Aal1,
+                completed_at: authenticated_at,
+            }],
+            identity: Identity::new(identity, public_base_url),
+        }
+    }
+}
+
+/// `successfulNativeLogin`: the session, and for API flows its token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct SuccessfulNativeLogin {
+    pub(crate) session: Session,
+    /// Present for API flows only: browsers get a cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) session_token: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) continue_with: Vec<ContinueWith>,
+}
