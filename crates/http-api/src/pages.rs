@@ -1,57 +1,28 @@
-//! The built-in pages of the public listener: server-rendered HTML, no script, no external
-//! assets. Every value is escaped; errors are announced and tied to their field.
+//! The built-in pages of the public listener: server-rendered HTML from the templates in
+//! `templates/`, no script, no external assets. Every value a template prints is escaped;
+//! errors are announced and tied to their field.
+
+mod form;
+mod named_entities;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use askama::Template;
 
 use crate::wait::Wait;
+use form::{Aria, Notice};
 
-/// `text` with the five HTML-special characters escaped.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
+/// `template` rendered, with the headers of every page.
+fn respond(status: StatusCode, template: &impl Template) -> HttpResponse {
+    let html = match template.render() {
+        Ok(html) => html,
+        Err(error) => {
+            // Only a value whose `Display` fails gets here, and the pages print none.
+            tracing::error!(%error, "a page could not be rendered");
+            return HttpResponse::InternalServerError().finish();
         }
-    }
-    out
-}
-
-const STYLE: &str = "
-*{box-sizing:border-box}
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1a1a;background:#f4f5f7}
-main{max-width:26rem;margin:3rem auto;padding:2rem 1.5rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-h1{font-size:1.5rem;margin:0 0 1rem}
-p{margin:0 0 1rem}
-label{display:block;font-weight:600;margin:1rem 0 .25rem}
-input{width:100%;font:inherit;padding:.625rem .75rem;border:1px solid #8a8f98;border-radius:.375rem}
-input[inputmode=numeric]{font-size:1.5rem;letter-spacing:.3em;font-variant-numeric:tabular-nums}
-input[aria-invalid=true]{border-color:#b3261e}
-button{margin-top:1.25rem;width:100%;font:inherit;font-weight:600;padding:.75rem;border:0;border-radius:.375rem;background:#1f4fd1;color:#fff;cursor:pointer}
-button.secondary{background:#e6e8ec;color:#1a1a1a}
-:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
-.error{color:#b3261e;font-weight:600}
-.info{color:#1b5e20}
-.hint{color:#555;font-size:.9375rem}
-a{color:#1f4fd1}
-@media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}
-";
-
-/// A whole page around `body`, which must already be escaped.
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head>\
-         <body><main>{body}</main></body></html>",
-        title = escape(title),
-    );
+    };
     let mut res = HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -70,51 +41,48 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse 
     res
 }
 
-/// A message at the top of a form: errors are announced at once.
-fn notice(message: Option<(&str, bool)>) -> String {
-    match message {
-        Some((text, true)) => format!(
-            "<p id=\"form-error\" class=\"error\" role=\"alert\">{}</p>",
-            escape(text)
-        ),
-        Some((text, false)) => format!("<p class=\"info\" role=\"status\">{}</p>", escape(text)),
-        None => String::new(),
-    }
+#[derive(Template)]
+#[template(path = "page.html")]
+struct Page<'a> {
+    title: &'a str,
+    body: &'a str,
 }
 
-/// The attributes that tie a field to its hint (if it has one) and to the form's error.
-fn described(hint: Option<&str>, error: bool) -> String {
-    let ids: Vec<&str> = hint
-        .into_iter()
-        .chain(error.then_some("form-error"))
-        .collect();
-    let mut attributes = String::new();
-    if error {
-        attributes.push_str(" aria-invalid=\"true\"");
-    }
-    if !ids.is_empty() {
-        attributes.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
-    }
-    attributes
+/// A whole page around `body`, which must already be escaped.
+#[allow(dead_code)] // For pages without a template of their own; every built-in page has one.
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    respond(status, &Page { title, body })
+}
+
+#[derive(Template)]
+#[template(path = "recovery_form.html")]
+struct RecoveryForm<'a> {
+    action: &'a str,
+    code_length: usize,
+    notice: Option<Notice<'a>>,
+    code: Aria,
 }
 
 /// The code-entry page of a recovery flow.
 pub(crate) fn recovery_form(action: &str, code_length: usize, error: Option<&str>) -> HttpResponse {
-    let body = format!(
-        "<h1>Recover your account</h1>\
-         <p>Enter the recovery code you were given.</p>{notice}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"method\" value=\"code\">\
-         <label for=\"code\">Recovery code</label>\
-         <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" pattern=\"[0-9]*\" \
-         autocomplete=\"one-time-code\" maxlength=\"{code_length}\" required autofocus{described}>\
-         <p id=\"code-hint\" class=\"hint\">{code_length} digits.</p>\
-         <button type=\"submit\">Continue</button></form>",
-        notice = notice(error.map(|e| (e, true))),
-        action = escape(action),
-        described = described(Some("code-hint"), error.is_some()),
-    );
-    page(StatusCode::OK, "Recover your account", &body)
+    let notice = error.map(Notice::Error);
+    let code = Aria::new(Some("code-hint"), notice.as_ref());
+    respond(
+        StatusCode::OK,
+        &RecoveryForm {
+            action,
+            code_length,
+            notice,
+            code,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "recovery_dead_end.html")]
+struct RecoveryDeadEnd<'a> {
+    headline: &'a str,
+    next_step: &'a str,
 }
 
 /// A recovery flow that can no longer be used, with what to do next.
@@ -123,12 +91,22 @@ pub(crate) fn recovery_dead_end(
     headline: &str,
     next_step: &str,
 ) -> HttpResponse {
-    let body = format!(
-        "<h1>{}</h1><p role=\"alert\">{}</p>",
-        escape(headline),
-        escape(next_step)
-    );
-    page(status, headline, &body)
+    respond(
+        status,
+        &RecoveryDeadEnd {
+            headline,
+            next_step,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "settings_form.html")]
+struct SettingsForm<'a> {
+    action: &'a str,
+    email: Option<&'a str>,
+    notice: Option<Notice<'a>>,
+    password: Aria,
 }
 
 /// The new-password page of a settings flow.
@@ -137,24 +115,27 @@ pub(crate) fn settings_form(
     email: Option<&str>,
     message: Option<(&str, bool)>,
 ) -> HttpResponse {
-    let who = email.map_or_else(String::new, |email| {
-        format!("<p>Signed in as <strong>{}</strong>.</p>", escape(email))
-    });
-    let error = message.is_some_and(|(_, is_error)| is_error);
-    let body = format!(
-        "<h1>Set a new password</h1>{who}{notice}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"method\" value=\"password\">\
-         <label for=\"password\">New password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
-         minlength=\"8\" maxlength=\"1024\" required autofocus{described}>\
-         <p id=\"password-hint\" class=\"hint\">At least 8 characters, and not your email address.</p>\
-         <button type=\"submit\">Save password</button></form>",
-        notice = notice(message),
-        action = escape(action),
-        described = described(Some("password-hint"), error),
-    );
-    page(StatusCode::OK, "Set a new password", &body)
+    let notice = message.map(Notice::new);
+    let password = Aria::new(Some("password-hint"), notice.as_ref());
+    respond(
+        StatusCode::OK,
+        &SettingsForm {
+            action,
+            email,
+            notice,
+            password,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login_form.html")]
+struct LoginForm<'a> {
+    action: &'a str,
+    identifier: &'a str,
+    notice: Option<Notice<'a>>,
+    /// Both fields: neither has a hint, and an error is about the pair.
+    fields: Aria,
 }
 
 /// The sign-in page of a login flow.
@@ -163,66 +144,312 @@ pub(crate) fn login_form(
     identifier: &str,
     message: Option<(&str, bool)>,
 ) -> HttpResponse {
-    let error = message.is_some_and(|(_, is_error)| is_error);
-    let body = format!(
-        "<h1>Sign in</h1>{notice}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"method\" value=\"password\">\
-         <label for=\"identifier\">Email address</label>\
-         <input id=\"identifier\" name=\"identifier\" type=\"email\" autocomplete=\"username\" \
-         value=\"{identifier}\" required autofocus{described}>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" \
-         required{described}>\
-         <button type=\"submit\">Sign in</button></form>",
-        notice = notice(message),
-        action = escape(action),
-        identifier = escape(identifier),
-        described = described(None, error),
-    );
-    page(StatusCode::OK, "Sign in", &body)
+    let notice = message.map(Notice::new);
+    let fields = Aria::new(None, notice.as_ref());
+    respond(
+        StatusCode::OK,
+        &LoginForm {
+            action,
+            identifier,
+            notice,
+            fields,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "too_many_requests.html")]
+struct TooManyRequests {
+    wait: String,
 }
 
 /// The answer to a person sending too much: how long to `wait` (in words), and the same as
 /// `Retry-After`.
 pub(crate) fn too_many_requests(wait: Wait) -> HttpResponse {
-    let body = format!(
-        "<h1>Too many attempts</h1><p role=\"alert\">There were too many attempts from your \
-         network. Wait {}, then try again.</p>",
-        escape(&wait.in_words())
+    let mut res = respond(
+        StatusCode::TOO_MANY_REQUESTS,
+        &TooManyRequests {
+            wait: wait.in_words(),
+        },
     );
-    let mut res = page(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &body);
     let (name, value) = wait.header();
     res.headers_mut().insert(name, value);
     res
 }
 
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home<'a> {
+    email: Option<&'a str>,
+    logout_action: &'a str,
+    login_url: &'a str,
+}
+
 /// The landing page: who is signed in, and the way out.
 pub(crate) fn home(email: Option<&str>, logout_action: &str, login_url: &str) -> HttpResponse {
-    let body = match email {
-        Some(email) => format!(
-            "<h1>You are signed in</h1><p>Signed in as <strong>{}</strong>.</p>\
-             <form method=\"post\" action=\"{}\"><button type=\"submit\" class=\"secondary\">Sign out</button></form>",
-            escape(email),
-            escape(logout_action)
-        ),
-        None => format!(
-            "<h1>You are not signed in</h1><p><a href=\"{}\">Sign in</a></p>",
-            escape(login_url)
-        ),
-    };
-    page(StatusCode::OK, "Account", &body)
+    respond(
+        StatusCode::OK,
+        &Home {
+            email,
+            logout_action,
+            login_url,
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use actix_web::body::MessageBody;
+
     use super::*;
 
+    /// All five HTML-special characters, in a value that would run as a script if printed raw.
+    const HOSTILE: &str = "<script>alert(\"1\" + '2')</script> & co";
+    const ESCAPED: &str =
+        "&lt;script&gt;alert(&quot;1&quot; + &#39;2&#39;)&lt;/script&gt; &amp; co";
+
+    fn header(res: &HttpResponse, name: header::HeaderName) -> &str {
+        res.headers().get(name).unwrap().to_str().unwrap()
+    }
+
+    fn html(res: HttpResponse) -> String {
+        let bytes = res.into_body().try_into_bytes().unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// `res` printed `fields` hostile values, each escaped, and nothing raw.
+    fn assert_escaped(res: HttpResponse, fields: usize) -> String {
+        let html = html(res);
+        assert_eq!(html.matches(ESCAPED).count(), fields, "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        html
+    }
+
     #[test]
-    fn escapes_every_special_character() {
+    fn every_page_is_html_that_no_cache_keeps_no_frame_shows_and_no_script_runs_in() {
+        let res = recovery_dead_end(StatusCode::GONE, "Gone", "Ask for a new code.");
+        assert_eq!(res.status(), StatusCode::GONE);
         assert_eq!(
-            escape("<a href=\"x\" onclick='y'>&</a>"),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+            header(&res, header::CONTENT_TYPE),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(header(&res, header::CACHE_CONTROL), "no-store");
+        assert_eq!(header(&res, header::X_FRAME_OPTIONS), "DENY");
+        assert_eq!(header(&res, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(header(&res, header::REFERRER_POLICY), "same-origin");
+        let csp = header(&res, header::CONTENT_SECURITY_POLICY);
+        assert!(csp.starts_with("default-src 'none'; style-src 'unsafe-inline';"));
+        let html = html(res);
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"en\">"),
+            "{html}"
+        );
+        assert!(html.contains("<meta name=\"viewport\""), "{html}");
+        assert!(html.contains("<title>Gone</title>"), "{html}");
+    }
+
+    #[test]
+    fn page_escapes_the_title_and_keeps_the_markup_of_the_body() {
+        let res = page(
+            StatusCode::IM_A_TEAPOT,
+            HOSTILE,
+            "<p>Already <em>markup</em>.</p>",
+        );
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+        let html = assert_escaped(res, 1);
+        assert!(
+            html.contains(&format!("<title>{ESCAPED}</title>")),
+            "{html}"
+        );
+        assert!(
+            html.contains("<main>\n<p>Already <em>markup</em>.</p>\n</main>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn recovery_form_escapes_its_values() {
+        let html = assert_escaped(recovery_form(HOSTILE, 6, Some(HOSTILE)), 2);
+        assert!(html.contains(&format!("action=\"{ESCAPED}\"")), "{html}");
+        assert!(html.contains("maxlength=\"6\""), "{html}");
+        assert!(html.contains("6 digits."), "{html}");
+    }
+
+    #[test]
+    fn recovery_form_in_error_announces_it_and_marks_the_code_invalid() {
+        let html = html(recovery_form("/r", 8, Some("That code is not valid.")));
+        assert!(
+            html.contains(
+                "<p id=\"form-error\" class=\"error\" role=\"alert\">That code is not valid.</p>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "maxlength=\"8\" required autofocus aria-invalid=\"true\" \
+                 aria-describedby=\"code-hint form-error\">"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn recovery_form_without_error_points_at_the_hint_only() {
+        let html = html(recovery_form("/r", 6, None));
+        assert!(!html.contains("role=\"alert\""), "{html}");
+        assert!(!html.contains("aria-invalid=\""), "{html}");
+        assert!(
+            html.contains("required autofocus aria-describedby=\"code-hint\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p id=\"code-hint\" class=\"hint\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<input type=\"hidden\" name=\"method\" value=\"code\">"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn recovery_dead_end_escapes_its_values_and_keeps_its_status() {
+        let res = recovery_dead_end(StatusCode::FORBIDDEN, HOSTILE, HOSTILE);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // The headline is the title too.
+        let html = assert_escaped(res, 3);
+        assert!(html.contains(&format!("<h1>{ESCAPED}</h1>")), "{html}");
+        assert!(
+            html.contains(&format!("<p role=\"alert\">{ESCAPED}</p>")),
+            "{html}"
+        );
+        assert!(!html.contains("<form"), "{html}");
+    }
+
+    #[test]
+    fn settings_form_escapes_its_values() {
+        let html = assert_escaped(
+            settings_form(HOSTILE, Some(HOSTILE), Some((HOSTILE, true))),
+            3,
+        );
+        assert!(
+            html.contains(&format!("<strong>{ESCAPED}</strong>")),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn settings_form_in_error_announces_it_and_marks_the_password_invalid() {
+        let html = html(settings_form("/s", None, Some(("Too short.", true))));
+        assert!(
+            html.contains("<p id=\"form-error\" class=\"error\" role=\"alert\">Too short.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "autocomplete=\"new-password\" minlength=\"8\" maxlength=\"1024\" required \
+                 autofocus aria-invalid=\"true\" aria-describedby=\"password-hint form-error\">"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("Signed in as"), "{html}");
+    }
+
+    #[test]
+    fn settings_form_with_information_tells_without_alarm() {
+        let html = html(settings_form(
+            "/s",
+            Some("ada@example.com"),
+            Some(("Saved.", false)),
+        ));
+        assert!(
+            html.contains("<p class=\"info\" role=\"status\">Saved.</p>"),
+            "{html}"
+        );
+        assert!(!html.contains("role=\"alert\""), "{html}");
+        assert!(!html.contains("aria-invalid=\""), "{html}");
+        assert!(
+            html.contains("autofocus aria-describedby=\"password-hint\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>Signed in as <strong>ada@example.com</strong>.</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn login_form_escapes_its_values() {
+        let html = assert_escaped(login_form(HOSTILE, HOSTILE, Some((HOSTILE, false))), 3);
+        assert!(html.contains(&format!("value=\"{ESCAPED}\"")), "{html}");
+    }
+
+    #[test]
+    fn login_form_in_error_announces_it_and_marks_both_fields_invalid() {
+        let html = html(login_form("/l", "ada@example.com", Some(("Wrong.", true))));
+        assert!(
+            html.contains("<p id=\"form-error\" class=\"error\" role=\"alert\">Wrong.</p>"),
+            "{html}"
+        );
+        let invalid = " aria-invalid=\"true\" aria-describedby=\"form-error\">";
+        assert!(
+            html.contains(&format!(
+                "value=\"ada@example.com\" required autofocus{invalid}"
+            )),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "autocomplete=\"current-password\" required{invalid}"
+            )),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn login_form_without_message_describes_nothing() {
+        let html = html(login_form("/l", "", None));
+        assert!(!html.contains("aria-invalid=\""), "{html}");
+        assert!(!html.contains("aria-describedby"), "{html}");
+        assert!(!html.contains("role="), "{html}");
+        assert!(html.contains("value=\"\" required autofocus>"), "{html}");
+    }
+
+    #[test]
+    fn too_many_requests_says_how_long_and_sets_retry_after() {
+        let res = too_many_requests(Wait::new(Duration::from_secs(90)));
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&res, header::RETRY_AFTER), "90");
+        let html = html(res);
+        assert!(
+            html.contains(
+                "<p role=\"alert\">There were too many attempts from your network. \
+                 Wait 90 seconds, then try again.</p>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn home_escapes_its_values_when_signed_in() {
+        let html = assert_escaped(home(Some(HOSTILE), HOSTILE, HOSTILE), 2);
+        assert!(html.contains("<h1>You are signed in</h1>"), "{html}");
+        assert!(
+            html.contains(&format!("<strong>{ESCAPED}</strong>")),
+            "{html}"
+        );
+        assert!(html.contains(&format!("action=\"{ESCAPED}\"")), "{html}");
+    }
+
+    #[test]
+    fn home_escapes_its_values_when_signed_out() {
+        let html = assert_escaped(home(None, HOSTILE, HOSTILE), 1);
+        assert!(html.contains("<h1>You are not signed in</h1>"), "{html}");
+        assert!(
+            html.contains(&format!("<a href=\"{ESCAPED}\">Sign in</a>")),
+            "{html}"
         );
     }
 }
