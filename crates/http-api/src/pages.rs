@@ -3,7 +3,6 @@
 //! errors are announced and tied to their field.
 
 mod form;
-mod named_entities;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -39,19 +38,6 @@ fn respond(status: StatusCode, template: &impl Template) -> HttpResponse {
         HeaderValue::from_static("nosniff"),
     );
     res
-}
-
-#[derive(Template)]
-#[template(path = "page.html")]
-struct Page<'a> {
-    title: &'a str,
-    body: &'a str,
-}
-
-/// A whole page around `body`, which must already be escaped.
-#[allow(dead_code)] // For pages without a template of their own; every built-in page has one.
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    respond(status, &Page { title, body })
 }
 
 #[derive(Template)]
@@ -208,7 +194,7 @@ mod tests {
     /// All five HTML-special characters, in a value that would run as a script if printed raw.
     const HOSTILE: &str = "<script>alert(\"1\" + '2')</script> & co";
     const ESCAPED: &str =
-        "&lt;script&gt;alert(&quot;1&quot; + &#39;2&#39;)&lt;/script&gt; &amp; co";
+        "&#60;script&#62;alert(&#34;1&#34; + &#39;2&#39;)&#60;/script&#62; &#38; co";
 
     fn header(res: &HttpResponse, name: header::HeaderName) -> &str {
         res.headers().get(name).unwrap().to_str().unwrap()
@@ -248,25 +234,6 @@ mod tests {
         );
         assert!(html.contains("<meta name=\"viewport\""), "{html}");
         assert!(html.contains("<title>Gone</title>"), "{html}");
-    }
-
-    #[test]
-    fn page_escapes_the_title_and_keeps_the_markup_of_the_body() {
-        let res = page(
-            StatusCode::IM_A_TEAPOT,
-            HOSTILE,
-            "<p>Already <em>markup</em>.</p>",
-        );
-        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
-        let html = assert_escaped(res, 1);
-        assert!(
-            html.contains(&format!("<title>{ESCAPED}</title>")),
-            "{html}"
-        );
-        assert!(
-            html.contains("<main>\n<p>Already <em>markup</em>.</p>\n</main>"),
-            "{html}"
-        );
     }
 
     #[test]

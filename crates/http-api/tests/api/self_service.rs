@@ -586,7 +586,7 @@ on_every_store! {
         let (cookie, _) = session_cookie(&res);
         let settings_path = location(&res).replacen(&app.public, "", 1);
         let html = app.get_page(&settings_path, Some(&cookie)).await.text().await.unwrap();
-        assert!(html.contains("a&lt;b&gt;&quot;c&quot;@example.com"));
+        assert!(html.contains("a&#60;b&#62;&#34;c&#34;@example.com"));
         assert!(!html.contains("a<b>"));
     }
 }
