@@ -123,6 +123,21 @@ on_every_store! {
         }
     }
 
+    async fn a_browser_flow_asked_for_as_json_is_the_flow(kind) {
+        let app = spawn_app(kind).await;
+        let res = app
+            .client
+            .get(format!("{}/self-service/login/browser", app.public))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let flow: Value = res.json().await.unwrap();
+        assert_eq!(flow["type"], "browser");
+        assert_eq!(flow["state"], "choose_method");
+    }
+
     async fn flows_carry_no_nulls_and_autocomplete_every_client_reads(kind) {
         let app = spawn_app(kind).await;
         let flow = login_flow(&app).await;

@@ -54,15 +54,29 @@ async fn create_api<S: Store>(
     Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
 }
 
+/// A browser flow: the sign-in page, or for a single-page app that asks for JSON (as Kratos's
+/// browser clients do), the flow itself.
 async fn create_browser<S: Store>(
     service: Svc<S>,
     settings: Settings,
+    req: HttpRequest,
     query: web::Query<ReturnToQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let flow = service
         .create_login_flow(FlowType::Browser, query.return_to.as_deref())
         .await?;
+    if wants_json(&req) {
+        return Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)));
+    }
     Ok(redirect(&page_of(&settings, flow.id)).finish())
+}
+
+/// Whether the client asked for JSON rather than a page.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"))
 }
 
 async fn get_flow<S: Store>(
