@@ -6,7 +6,7 @@ use domain::lockout::{IdentifierKey, normalize_identifier};
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::new_id;
+use domain::time::{Expires, new_id};
 use uuid::Uuid;
 
 use crate::Service;
@@ -80,7 +80,7 @@ impl<S: Store> Service<S> {
             .find_login_flow(id)
             .await?
             .ok_or(LoginError::FlowNotFound(id))?;
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(LoginError::FlowExpired(id));
         }
         Ok(flow)
@@ -146,15 +146,13 @@ impl<S: Store> Service<S> {
             self.store.update_password_hash(identity.id, hash).await?;
             tracing::info!(target: "audit", identity_id = %identity.id, "password re-hashed at the configured cost");
         }
-        let token = SessionToken::generate(&mut rand::rng());
-        let session = Session {
-            id: new_id(now, &mut rand::rng()),
-            identity_id: identity.id,
-            token_hash: token.hash(),
-            method: AuthMethod::Password,
-            authenticated_at: now,
-            expires_at: now + self.selfservice.session_lifespan,
-        };
+        let (token, session) = Session::open(
+            identity.id,
+            AuthMethod::Password,
+            now,
+            self.selfservice.session_lifespan,
+            &mut rand::rng(),
+        );
         self.store.insert_session(session.clone(), false).await?;
         tracing::info!(target: "audit", identity_id = %identity.id, session_id = %session.id, client = %client, "signed in");
         Ok(SignedIn {

@@ -5,7 +5,7 @@ use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::new_id;
+use domain::time::{Expires, new_id};
 use uuid::Uuid;
 
 use crate::Service;
@@ -52,7 +52,7 @@ pub enum SubmitCodeError {
 impl<S: Store> Service<S> {
     /// Whether flow `flow` took every submission it may: it is dead, even for the right code.
     pub fn attempts_exhausted(&self, flow: &RecoveryFlow) -> bool {
-        flow.submissions >= self.selfservice.max_submissions
+        flow.attempts_exhausted(self.selfservice.max_submissions)
     }
 
     /// The recovery flow `id`, while it lasts.
@@ -65,7 +65,7 @@ impl<S: Store> Service<S> {
             .find_flow(id)
             .await?
             .ok_or(FlowLookupError::NotFound(id))?;
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(FlowLookupError::Expired(id));
         }
         Ok(flow)
@@ -95,10 +95,10 @@ impl<S: Store> Service<S> {
             .begin_submission(flow_id, now)
             .await?
             .ok_or(FlowLookupError::NotFound(flow_id))?;
-        if flow.expires_at <= now {
+        if flow.is_expired(now) {
             return Err(FlowLookupError::Expired(flow_id).into());
         }
-        if flow.submissions > self.selfservice.max_submissions {
+        if !flow.latest_submission_allowed(self.selfservice.max_submissions) {
             return Err(SubmitCodeError::TooManyAttempts);
         }
         if flow.state != FlowState::SentEmail {
@@ -114,15 +114,13 @@ impl<S: Store> Service<S> {
             return Err(SubmitCodeError::IdentityDisabled);
         }
 
-        let token = SessionToken::generate(&mut rand::rng());
-        let session = Session {
-            id: new_id(now, &mut rand::rng()),
-            identity_id: identity.id,
-            token_hash: token.hash(),
-            method: AuthMethod::CodeRecovery,
-            authenticated_at: now,
-            expires_at: now + self.selfservice.session_lifespan,
-        };
+        let (token, session) = Session::open(
+            identity.id,
+            AuthMethod::CodeRecovery,
+            now,
+            self.selfservice.session_lifespan,
+            &mut rand::rng(),
+        );
         let settings = SettingsFlow {
             id: new_id(now, &mut rand::rng()),
             identity_id: identity.id,

@@ -4,6 +4,7 @@ use domain::identity::Identity;
 use domain::password::PasswordError;
 use domain::selfservice::{PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, SessionToken};
+use domain::time::Expires;
 use uuid::Uuid;
 
 use crate::Service;
@@ -64,7 +65,7 @@ impl<S: Store> Service<S> {
         if flow.identity_id != identity.id {
             return Err(SettingsError::Forbidden);
         }
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(SettingsError::Expired(id));
         }
         Ok((flow, session, identity))

@@ -12,7 +12,7 @@ use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
-use domain::time::Timestamp;
+use domain::time::{Expires, Timestamp};
 use uuid::Uuid;
 
 use crate::ports::{
@@ -52,7 +52,7 @@ impl State {
         for (session, revoked_at) in self.sessions.values_mut() {
             if session.identity_id == identity_id
                 && Some(session.id) != keep
-                && session.expires_at > at
+                && !session.is_expired(at)
                 && revoked_at.is_none()
             {
                 *revoked_at = Some(at);
@@ -271,7 +271,7 @@ impl RecoveryRepository for InMemoryStore {
                 record.code.flow_id == flow_id
                     && record.used_at.is_none()
                     && record.revoked_at.is_none()
-                    && record.code.expires_at > now
+                    && !record.code.is_expired(now)
             })
             .map(|record| record.code.clone())
             .collect();
@@ -346,7 +346,7 @@ impl SessionRepository for InMemoryStore {
             .find(|(session, revoked_at)| {
                 session.token_hash == *token_hash
                     && revoked_at.is_none()
-                    && session.expires_at > now
+                    && !session.is_expired(now)
             })
             .and_then(|(session, _)| {
                 state

@@ -4,7 +4,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::secret::CodeHash;
-use crate::time::Timestamp;
+use crate::time::{Expires, Timestamp};
 
 /// Who drives the flow: a browser (cookies, redirects) or an API client (tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,6 +76,35 @@ pub struct RecoveryFlow {
     pub submissions: u32,
 }
 
+impl RecoveryFlow {
+    /// Whether the flow has taken every submission it allows, `max_submissions`: the next one
+    /// is refused, even with the right code.
+    #[must_use]
+    pub fn attempts_exhausted(&self, max_submissions: u32) -> bool {
+        !admits_submission(self.submissions.saturating_add(1), max_submissions)
+    }
+
+    /// Whether the latest submission, already counted in `submissions` (a submission is
+    /// counted before its code is checked), is one the flow allows.
+    #[must_use]
+    pub fn latest_submission_allowed(&self, max_submissions: u32) -> bool {
+        admits_submission(self.submissions, max_submissions)
+    }
+}
+
+/// A flow allows `max` submissions: the `nth` is checked when `nth <= max`, and every one
+/// after is refused. Kratos counts the submission first and refuses it when the count exceeds
+/// the limit.
+fn admits_submission(nth: u32, max: u32) -> bool {
+    nth <= max
+}
+
+impl Expires for RecoveryFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
+}
+
 /// Who created a code: an operator through the admin API, or the person through a self-service
 /// flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +140,12 @@ pub struct StoredCode {
     pub code_type: CodeType,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+impl Expires for StoredCode {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
 }
 
 /// Everything an admin-issued code writes, in one unit: the flow, its code, and whether the
@@ -156,8 +191,68 @@ pub fn flow_request_url(public_base_url: &Url, flow_id: Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
 
     const FLOW: Uuid = Uuid::from_u128(0x0193_5c2e_7a4b_4c3d_8e9f_0a1b_2c3d_4e5f);
+
+    fn issued_at() -> Timestamp {
+        Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+    }
+
+    fn flow(submissions: u32) -> RecoveryFlow {
+        RecoveryFlow {
+            id: FLOW,
+            identity_id: Uuid::nil(),
+            flow_type: FlowType::Browser,
+            state: FlowState::SentEmail,
+            issued_at: issued_at(),
+            expires_at: issued_at() + TimeDelta::hours(1),
+            request_url: String::new(),
+            return_to: None,
+            submissions,
+        }
+    }
+
+    #[test]
+    fn a_flow_takes_its_limit_of_submissions_and_refuses_the_next() {
+        // Four made: the fifth may come.
+        assert!(!flow(4).attempts_exhausted(5));
+        // Five made: the page says so before a sixth is typed.
+        assert!(flow(5).attempts_exhausted(5));
+        assert!(flow(6).attempts_exhausted(5));
+        // Counted with the submission itself: the fifth is checked, the sixth refused.
+        assert!(flow(5).latest_submission_allowed(5));
+        assert!(!flow(6).latest_submission_allowed(5));
+        // The two views agree: a flow exhausted before a submission refuses it.
+        for max in 1..=6 {
+            for made in 0..=7 {
+                assert_eq!(
+                    flow(made).attempts_exhausted(max),
+                    !flow(made + 1).latest_submission_allowed(max),
+                    "{made} of {max}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flows_and_codes_expire_at_their_instant() {
+        let flow = flow(0);
+        let code = StoredCode {
+            id: Uuid::nil(),
+            flow_id: flow.id,
+            identity_id: flow.identity_id,
+            hash: CodeHash::from_stored(String::new()),
+            code_type: CodeType::Admin,
+            issued_at: flow.issued_at,
+            expires_at: flow.expires_at,
+        };
+        let just_before = flow.expires_at - TimeDelta::milliseconds(1);
+        assert!(!flow.is_expired(just_before));
+        assert!(flow.is_expired(flow.expires_at));
+        assert!(!code.is_expired(just_before));
+        assert!(code.is_expired(code.expires_at));
+    }
 
     #[test]
     fn link_adds_the_flow_to_the_query() {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::password::PasswordHash;
 use crate::recovery::FlowType;
-use crate::time::Timestamp;
+use crate::time::{Expires, Timestamp};
 
 /// Where a settings flow stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,12 @@ pub struct SettingsFlow {
     pub return_to: Option<String>,
 }
 
+impl Expires for SettingsFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
+}
+
 /// A new password set in a settings flow, written at once with the flow's success.
 #[derive(Debug, Clone)]
 pub struct PasswordChange {
@@ -70,6 +76,12 @@ pub struct LoginFlow {
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     pub return_to: Option<String>,
+}
+
+impl Expires for LoginFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,6 +194,36 @@ mod tests {
         }
         let message = ReturnToError::Userinfo("https://evil@app.example.com/".into()).to_string();
         assert!(message.contains("user name or password"), "{message}");
+    }
+
+    #[test]
+    fn settings_and_login_flows_expire_at_their_instant() {
+        use chrono::{TimeDelta, TimeZone, Utc};
+
+        let issued_at = Utc.timestamp_millis_opt(1_764_064_800_000).unwrap();
+        let expires_at = issued_at + TimeDelta::hours(1);
+        let settings = SettingsFlow {
+            id: Uuid::nil(),
+            identity_id: Uuid::nil(),
+            session_id: Uuid::nil(),
+            flow_type: FlowType::Browser,
+            state: SettingsState::ShowForm,
+            issued_at,
+            expires_at,
+            return_to: None,
+        };
+        let login = LoginFlow {
+            id: Uuid::nil(),
+            flow_type: FlowType::Api,
+            issued_at,
+            expires_at,
+            return_to: None,
+        };
+        let just_before = expires_at - TimeDelta::milliseconds(1);
+        assert!(!settings.is_expired(just_before));
+        assert!(settings.is_expired(expires_at));
+        assert!(!login.is_expired(just_before));
+        assert!(login.is_expired(expires_at));
     }
 
     #[test]

@@ -34,6 +34,18 @@ pub fn new_id<R: rand::Rng + ?Sized>(now: Timestamp, rng: &mut R) -> uuid::Uuid 
     uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
 }
 
+/// Something that holds until an instant, and no longer from that instant on: flows, codes and
+/// sessions alike.
+pub trait Expires {
+    /// The first instant it no longer holds.
+    fn expires_at(&self) -> Timestamp;
+
+    /// Whether it has expired at `now`: at `expires_at` itself it has.
+    fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at() <= now
+    }
+}
+
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-25T10:30:00.123Z`.
 #[must_use]
 pub fn format_rfc3339_millis(t: Timestamp) -> String {

@@ -10,7 +10,8 @@ use sql_store::store_error;
 
 /// The code is consumed only if still unused and unrevoked; everything else happens only if it
 /// was (`EXISTS (SELECT 1 FROM consumed)`), so a lost race writes nothing. Of concurrent
-/// redemptions of one code, the row lock lets one consume it; the others find it used.
+/// redemptions of one code, the row lock lets one consume it; the others find it used. Only
+/// unexpired sessions are revoked: `s.expires_at > p.at` mirrors `Expires::is_expired`.
 const REDEEM: &str = "
 ), consumed AS (
     UPDATE recovery_codes c SET used_at = p.at FROM p

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 /// The count, the flow, its identity and its redeemable codes, newest first: one row per code,
 /// or one row without a code. The columns are those of the shared rows, in their order.
+/// `c.expires_at > p.now` mirrors `Expires::is_expired`: a code has expired at its instant.
 const BEGIN_SUBMISSION: &str = "
 ), counted AS (
     UPDATE recovery_flows SET submit_count = submit_count + 1 FROM p WHERE id = p.flow_id

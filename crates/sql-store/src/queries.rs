@@ -67,6 +67,7 @@ fn codes_valid_at(flow_id: DbId, now: DbInstant) -> _ {
         .filter(recovery_codes::flow_id.eq(flow_id))
         .filter(recovery_codes::used_at.is_null())
         .filter(recovery_codes::revoked_at.is_null())
+        // Unexpired as `Expires::is_expired` says: expired from `expires_at` on.
         .filter(recovery_codes::expires_at.gt(now))
         .order(recovery_codes::issued_at.desc())
         .select(columns)
@@ -119,7 +120,8 @@ fn set_flow_state(id: DbId, state: &'static str) -> _ {
 
 #[dsl::auto_type]
 fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
-    // Expired sessions are over already: writing them would only cost.
+    // Expired sessions are over already: writing them would only cost. Unexpired as
+    // `Expires::is_expired` says, here and below.
     dsl::update(
         sessions::table
             .filter(sessions::identity_id.eq(identity_id))
@@ -159,6 +161,7 @@ fn active_session(token_hash: String, now: DbInstant) -> _ {
         .inner_join(identities::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::revoked_at.is_null())
+        // Unexpired as `Expires::is_expired` says.
         .filter(sessions::expires_at.gt(now))
         .select((session, identity))
 }
