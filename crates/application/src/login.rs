@@ -1,13 +1,13 @@
 //! Signing in with an email address and a password.
 
 use domain::client::ClientAddress;
+use domain::id::LoginFlowId;
 use domain::identity::{Identity, IdentityState, normalize_email};
 use domain::lockout::{IdentifierKey, normalize_identifier};
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::{Expires, new_id};
-use uuid::Uuid;
+use domain::time::Expires;
 
 use crate::Service;
 use crate::hashing::{HashingError, Verified};
@@ -16,9 +16,9 @@ use crate::ports::{Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("login flow {0} was not found")]
-    FlowNotFound(Uuid),
+    FlowNotFound(LoginFlowId),
     #[error("login flow {0} has expired")]
-    FlowExpired(Uuid),
+    FlowExpired(LoginFlowId),
     /// Unknown identifier or wrong password: the same answer, in the same time.
     #[error("the provided credentials are invalid")]
     InvalidCredentials,
@@ -60,7 +60,7 @@ impl<S: Store> Service<S> {
             .map(String::from);
         let now = self.clock.now();
         let flow = LoginFlow {
-            id: new_id(now, &mut rand::rng()),
+            id: LoginFlowId::new_v7(now, &mut rand::rng()),
             flow_type,
             issued_at: now,
             expires_at: now + self.selfservice.flow_lifespan,
@@ -74,7 +74,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`LoginError::FlowNotFound`], [`LoginError::FlowExpired`] or [`LoginError::Store`].
-    pub async fn login_flow(&self, id: Uuid) -> Result<LoginFlow, LoginError> {
+    pub async fn login_flow(&self, id: LoginFlowId) -> Result<LoginFlow, LoginError> {
         let flow = self
             .store
             .find_login_flow(id)
@@ -96,7 +96,7 @@ impl<S: Store> Service<S> {
     /// [`LoginError`], one variant per refusal.
     pub async fn log_in(
         &self,
-        flow_id: Uuid,
+        flow_id: LoginFlowId,
         identifier: &str,
         password: String,
         client: ClientAddress,

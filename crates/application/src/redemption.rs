@@ -1,12 +1,12 @@
 //! Redeeming a recovery code on the public API: the flow is shown, the code is typed, and a
 //! session with a settings flow for the new password comes out.
 
+use domain::id::{RecoveryFlowId, SettingsFlowId};
 use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::{Expires, new_id};
-use uuid::Uuid;
+use domain::time::Expires;
 
 use crate::Service;
 use crate::ports::{RedeemError, Store, StoreError, Submission};
@@ -14,9 +14,9 @@ use crate::ports::{RedeemError, Store, StoreError, Submission};
 #[derive(Debug, thiserror::Error)]
 pub enum FlowLookupError {
     #[error("recovery flow {0} was not found")]
-    NotFound(Uuid),
+    NotFound(RecoveryFlowId),
     #[error("recovery flow {0} has expired")]
-    Expired(Uuid),
+    Expired(RecoveryFlowId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -59,7 +59,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`FlowLookupError`] when it does not exist or has expired.
-    pub async fn recovery_flow(&self, id: Uuid) -> Result<RecoveryFlow, FlowLookupError> {
+    pub async fn recovery_flow(&self, id: RecoveryFlowId) -> Result<RecoveryFlow, FlowLookupError> {
         let flow = self
             .store
             .find_flow(id)
@@ -82,7 +82,7 @@ impl<S: Store> Service<S> {
     /// [`SubmitCodeError`], one variant per outcome.
     pub async fn submit_recovery_code(
         &self,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         code: &str,
     ) -> Result<Recovered, SubmitCodeError> {
         let now = self.clock.now();
@@ -122,7 +122,7 @@ impl<S: Store> Service<S> {
             &mut rand::rng(),
         );
         let settings = SettingsFlow {
-            id: new_id(now, &mut rand::rng()),
+            id: SettingsFlowId::new_v7(now, &mut rand::rng()),
             identity_id: identity.id,
             session_id: session.id,
             flow_type: flow.flow_type,

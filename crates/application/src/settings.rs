@@ -1,11 +1,11 @@
 //! Setting a new password in the settings flow a redeemed code opened.
 
+use domain::id::SettingsFlowId;
 use domain::identity::Identity;
 use domain::password::PasswordError;
 use domain::selfservice::{PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, SessionToken};
 use domain::time::Expires;
-use uuid::Uuid;
 
 use crate::Service;
 use crate::hashing::HashingError;
@@ -17,9 +17,9 @@ pub enum SettingsError {
     #[error("no active session")]
     Unauthorized,
     #[error("settings flow {0} was not found")]
-    NotFound(Uuid),
+    NotFound(SettingsFlowId),
     #[error("settings flow {0} has expired")]
-    Expired(Uuid),
+    Expired(SettingsFlowId),
     /// The flow belongs to another session's identity.
     #[error("this settings flow belongs to another account")]
     Forbidden,
@@ -53,7 +53,7 @@ impl<S: Store> Service<S> {
     /// [`SettingsError`] for a missing session, an unknown, expired or foreign flow.
     pub async fn settings_flow(
         &self,
-        id: Uuid,
+        id: SettingsFlowId,
         token: &SessionToken,
     ) -> Result<(SettingsFlow, Session, Identity), SettingsError> {
         let (session, identity) = self.whoami(token).await?;
@@ -82,7 +82,7 @@ impl<S: Store> Service<S> {
     /// [`SettingsError`], one variant per refusal.
     pub async fn set_new_password(
         &self,
-        flow_id: Uuid,
+        flow_id: SettingsFlowId,
         token: &SessionToken,
         password: String,
     ) -> Result<(SettingsFlow, Identity), SettingsError> {

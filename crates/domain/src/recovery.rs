@@ -1,8 +1,8 @@
 //! Recovery flows and the codes that unlock them.
 
 use url::Url;
-use uuid::Uuid;
 
+use crate::id::{IdentityId, RecoveryCodeId, RecoveryFlowId};
 use crate::secret::CodeHash;
 use crate::time::{Expires, Timestamp};
 
@@ -62,8 +62,8 @@ pub const CODE_METHOD: &str = "code";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryFlow {
-    pub id: Uuid,
-    pub identity_id: Uuid,
+    pub id: RecoveryFlowId,
+    pub identity_id: IdentityId,
     pub flow_type: FlowType,
     pub state: FlowState,
     pub issued_at: Timestamp,
@@ -133,9 +133,9 @@ impl CodeType {
 /// A code as stored: its hash, never its digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCode {
-    pub id: Uuid,
-    pub flow_id: Uuid,
-    pub identity_id: Uuid,
+    pub id: RecoveryCodeId,
+    pub flow_id: RecoveryFlowId,
+    pub identity_id: IdentityId,
     pub hash: CodeHash,
     pub code_type: CodeType,
     pub issued_at: Timestamp,
@@ -162,8 +162,8 @@ pub struct CodeIssue {
 /// sessions revoked when asked) and the settings flow for the new password is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redemption {
-    pub flow_id: Uuid,
-    pub code_id: Uuid,
+    pub flow_id: RecoveryFlowId,
+    pub code_id: RecoveryCodeId,
     pub at: Timestamp,
     pub session: crate::session::Session,
     pub revoke_other_sessions: bool,
@@ -173,7 +173,7 @@ pub struct Redemption {
 /// The link that opens the recovery page for `flow_id`: `ui_url` with `flow=<id>` added to its
 /// query, keeping any query it already has. The code itself never goes into a link.
 #[must_use]
-pub fn recovery_link(ui_url: &Url, flow_id: Uuid) -> Url {
+pub fn recovery_link(ui_url: &Url, flow_id: RecoveryFlowId) -> Url {
     let mut link = ui_url.clone();
     link.query_pairs_mut()
         .append_pair("flow", &flow_id.to_string());
@@ -184,7 +184,7 @@ pub fn recovery_link(ui_url: &Url, flow_id: Uuid) -> Url {
 /// `<public base URL>self-service/recovery?flow=<id>`, where the flow is submitted. Never the
 /// admin URL that issued it, which is internal.
 #[must_use]
-pub fn flow_request_url(public_base_url: &Url, flow_id: Uuid) -> String {
+pub fn flow_request_url(public_base_url: &Url, flow_id: RecoveryFlowId) -> String {
     format!("{public_base_url}self-service/recovery?flow={flow_id}")
 }
 
@@ -193,7 +193,10 @@ mod tests {
     use super::*;
     use chrono::{TimeDelta, TimeZone, Utc};
 
-    const FLOW: Uuid = Uuid::from_u128(0x0193_5c2e_7a4b_4c3d_8e9f_0a1b_2c3d_4e5f);
+    use uuid::Uuid;
+
+    const FLOW: RecoveryFlowId =
+        RecoveryFlowId::from_uuid(Uuid::from_u128(0x0193_5c2e_7a4b_4c3d_8e9f_0a1b_2c3d_4e5f));
 
     fn issued_at() -> Timestamp {
         Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
@@ -202,7 +205,7 @@ mod tests {
     fn flow(submissions: u32) -> RecoveryFlow {
         RecoveryFlow {
             id: FLOW,
-            identity_id: Uuid::nil(),
+            identity_id: IdentityId::from_uuid(Uuid::nil()),
             flow_type: FlowType::Browser,
             state: FlowState::SentEmail,
             issued_at: issued_at(),
@@ -239,7 +242,7 @@ mod tests {
     fn flows_and_codes_expire_at_their_instant() {
         let flow = flow(0);
         let code = StoredCode {
-            id: Uuid::nil(),
+            id: RecoveryCodeId::from_uuid(Uuid::nil()),
             flow_id: flow.id,
             identity_id: flow.identity_id,
             hash: CodeHash::from_stored(String::new()),

@@ -2,8 +2,8 @@
 //! that signs in with it, and where the browser goes at the end.
 
 use url::Url;
-use uuid::Uuid;
 
+use crate::id::{IdentityId, LoginFlowId, SessionId, SettingsFlowId};
 use crate::password::PasswordHash;
 use crate::recovery::FlowType;
 use crate::time::{Expires, Timestamp};
@@ -37,9 +37,9 @@ impl SettingsState {
 /// Setting a new password, opened by a redeemed recovery code for its session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsFlow {
-    pub id: Uuid,
-    pub identity_id: Uuid,
-    pub session_id: Uuid,
+    pub id: SettingsFlowId,
+    pub identity_id: IdentityId,
+    pub session_id: SessionId,
     pub flow_type: FlowType,
     pub state: SettingsState,
     pub issued_at: Timestamp,
@@ -57,12 +57,12 @@ impl Expires for SettingsFlow {
 /// A new password set in a settings flow, written at once with the flow's success.
 #[derive(Debug, Clone)]
 pub struct PasswordChange {
-    pub flow_id: Uuid,
-    pub identity_id: Uuid,
+    pub flow_id: SettingsFlowId,
+    pub identity_id: IdentityId,
     pub password: PasswordHash,
     pub at: Timestamp,
     /// The session that set the password: it stays signed in whatever happens to the others.
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     /// The identity's other sessions end at `at` (`flows.settings.revoke_active_sessions`):
     /// whoever knew the old password is signed out.
     pub revoke_other_sessions: bool,
@@ -71,7 +71,7 @@ pub struct PasswordChange {
 /// Signing in with an identifier and a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFlow {
-    pub id: Uuid,
+    pub id: LoginFlowId,
     pub flow_type: FlowType,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
@@ -202,10 +202,11 @@ mod tests {
 
         let issued_at = Utc.timestamp_millis_opt(1_764_064_800_000).unwrap();
         let expires_at = issued_at + TimeDelta::hours(1);
+        let nil = uuid::Uuid::nil();
         let settings = SettingsFlow {
-            id: Uuid::nil(),
-            identity_id: Uuid::nil(),
-            session_id: Uuid::nil(),
+            id: nil.into(),
+            identity_id: nil.into(),
+            session_id: nil.into(),
             flow_type: FlowType::Browser,
             state: SettingsState::ShowForm,
             issued_at,
@@ -213,7 +214,7 @@ mod tests {
             return_to: None,
         };
         let login = LoginFlow {
-            id: Uuid::nil(),
+            id: nil.into(),
             flow_type: FlowType::Api,
             issued_at,
             expires_at,

@@ -5,9 +5,9 @@ use std::fmt;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::{CryptoRng, Rng};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use crate::time::{Expires, Timestamp, new_id};
+use crate::id::{IdentityId, SessionId};
+use crate::time::{Expires, Timestamp};
 
 /// How the session was earned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +92,8 @@ impl TokenHash {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub id: Uuid,
-    pub identity_id: Uuid,
+    pub id: SessionId,
+    pub identity_id: IdentityId,
     pub token_hash: TokenHash,
     pub method: AuthMethod,
     pub authenticated_at: Timestamp,
@@ -104,7 +104,7 @@ impl Session {
     /// A session for `identity_id`, earned by `method` at `now`, lasting `lifespan`, with the
     /// token that names it: in clear, to be shown once; the session keeps only its hash.
     pub fn open<R: Rng + CryptoRng + ?Sized>(
-        identity_id: Uuid,
+        identity_id: IdentityId,
         method: AuthMethod,
         now: Timestamp,
         lifespan: chrono::TimeDelta,
@@ -112,7 +112,7 @@ impl Session {
     ) -> (SessionToken, Self) {
         let token = SessionToken::generate(rng);
         let session = Self {
-            id: new_id(now, rng),
+            id: SessionId::new_v7(now, rng),
             identity_id,
             token_hash: token.hash(),
             method,
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn an_opened_session_lasts_its_lifespan_and_is_named_by_its_token() {
-        let identity = Uuid::from_u128(7);
+        let identity = IdentityId::from_uuid(uuid::Uuid::from_u128(7));
         let day = TimeDelta::hours(24);
         let (token, session) = Session::open(
             identity,
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(session.authenticated_at, start());
         assert_eq!(session.expires_at, start() + day);
         assert_eq!(session.token_hash, token.hash());
-        assert_eq!(session.id.get_version_num(), 7);
+        assert_eq!(session.id.as_uuid().get_version_num(), 7);
         let (other_token, other) = Session::open(
             identity,
             AuthMethod::Password,
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn a_session_expires_at_its_instant() {
         let (_, session) = Session::open(
-            Uuid::nil(),
+            IdentityId::from_uuid(uuid::Uuid::nil()),
             AuthMethod::CodeRecovery,
             start(),
             TimeDelta::hours(24),
@@ -207,7 +207,7 @@ mod tests {
     fn privilege_ends_at_its_exact_age() {
         let start = start();
         let (_, session) = Session::open(
-            Uuid::nil(),
+            IdentityId::from_uuid(uuid::Uuid::nil()),
             AuthMethod::CodeRecovery,
             start,
             TimeDelta::hours(24),

@@ -93,7 +93,7 @@ async fn get<S: Store>(
     settings: web::Data<HttpSettings>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let identity = service.get_identity(id.into_inner()).await?;
+    let identity = service.get_identity(id.into_inner().into()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(identity_json(&identity, &settings)))
@@ -103,7 +103,7 @@ async fn delete<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.delete_identity(id.into_inner()).await?;
+    service.delete_identity(id.into_inner().into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -187,7 +187,7 @@ async fn get_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let lockout = service.lockout(id.into_inner()).await?;
+    let lockout = service.lockout(id.into_inner().into()).await?;
     let counts: Vec<FailureCount> = lockout
         .entries
         .into_iter()
@@ -201,7 +201,7 @@ async fn get_lockout<S: Store>(
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(LockoutBody {
-            identity_id: lockout.identity_id,
+            identity_id: lockout.identity_id.into(),
             locked: counts.iter().any(|count| count.locked_until.is_some()),
             counts,
         }))
@@ -212,6 +212,6 @@ async fn clear_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.clear_lockout(id.into_inner()).await?;
+    service.clear_lockout(id.into_inner().into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

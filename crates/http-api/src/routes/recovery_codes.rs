@@ -69,7 +69,7 @@ async fn create<S: Store>(
         JsonObject::<CreateRecoveryCodeBody>::from_request(&req, &mut payload.into_inner()).await?;
     let issued = service
         .create_recovery_code(RecoveryCodeRequest {
-            identity_id: body.identity_id,
+            identity_id: body.identity_id.into(),
             expires_in: body.expires_in,
             flow_type: match body.flow_type {
                 None | Some(FlowTypeBody::Browser) => FlowType::Browser,

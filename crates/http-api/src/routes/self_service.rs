@@ -122,7 +122,7 @@ async fn get_recovery_flow<S: Store>(
     settings: Settings,
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service.recovery_flow(query.id).await?;
+    let flow = service.recovery_flow(query.id.into()).await?;
     Ok(HttpResponse::Ok().json(views::recovery_flow(
         &flow,
         service.code_length(),
@@ -147,7 +147,7 @@ async fn submit_recovery<S: Store>(
     let (flow_id, is_form, submission) = open_submission(&req, &settings, query, body)?;
     check_method(submission.method.as_deref(), "code")?;
     let code = submission.code.trim();
-    let outcome = service.submit_recovery_code(flow_id, code).await;
+    let outcome = service.submit_recovery_code(flow_id.into(), code).await;
     let action = public_url(&settings, &format!("self-service/recovery?flow={flow_id}"));
     match outcome {
         Ok(recovered) => {
@@ -262,7 +262,7 @@ async fn recovery_page<S: Store>(
     let Some(flow_id) = query.flow else {
         return Ok(unknown_recovery());
     };
-    match service.recovery_flow(flow_id).await {
+    match service.recovery_flow(flow_id.into()).await {
         Ok(flow) if flow.state == FlowState::PassedChallenge => Ok(pages::recovery_dead_end(
             StatusCode::OK,
             "This code was already used",
@@ -297,7 +297,7 @@ async fn get_settings_flow<S: Store>(
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = require_token(&req)?;
-    let (flow, _, identity) = service.settings_flow(query.id, &token).await?;
+    let (flow, _, identity) = service.settings_flow(query.id.into(), &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(views::settings_flow(&flow, &identity, vec![], &settings)))
@@ -325,7 +325,7 @@ async fn submit_settings<S: Store>(
     };
     let action = public_url(&settings, &format!("self-service/settings?flow={flow_id}"));
     match service
-        .set_new_password(flow_id, &token, submission.password)
+        .set_new_password(flow_id.into(), &token, submission.password)
         .await
     {
         Ok((flow, _)) if is_form => {
@@ -349,7 +349,7 @@ async fn submit_settings<S: Store>(
             Ok(HttpResponse::Ok().insert_header(no_store()).json(body))
         }
         Err(SettingsError::InvalidPassword(error)) if is_form => {
-            let (_, _, identity) = service.settings_flow(flow_id, &token).await?;
+            let (_, _, identity) = service.settings_flow(flow_id.into(), &token).await?;
             let message = capitalize(&error.to_string());
             Ok(pages::settings_form(
                 &action,
@@ -403,7 +403,7 @@ async fn settings_page<S: Store>(
     let Some(token) = session_token(&req) else {
         return Ok(redirect(&public_url(&settings, "login")).finish());
     };
-    match service.settings_flow(flow_id, &token).await {
+    match service.settings_flow(flow_id.into(), &token).await {
         Ok((flow, session, identity)) => {
             if flow.state == domain::selfservice::SettingsState::Success {
                 return settings_dead_end(SettingsError::AlreadyDone, &settings);
@@ -450,7 +450,7 @@ async fn get_login_flow<S: Store>(
     settings: Settings,
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service.login_flow(query.id).await?;
+    let flow = service.login_flow(query.id.into()).await?;
     Ok(HttpResponse::Ok().json(views::login_flow(&flow, vec![], &settings)))
 }
 
@@ -473,7 +473,7 @@ async fn submit_login<S: Store>(
     let action = public_url(&settings, &format!("self-service/login?flow={flow_id}"));
     match service
         .log_in(
-            flow_id,
+            flow_id.into(),
             &submission.identifier,
             submission.password,
             client_address(&req),
@@ -566,7 +566,7 @@ async fn login_page<S: Store>(
             .await?;
         return Ok(redirect(&public_url(&settings, &format!("login?flow={}", flow.id))).finish());
     };
-    match service.login_flow(flow_id).await {
+    match service.login_flow(flow_id.into()).await {
         Ok(_) => Ok(pages::login_form(
             &public_url(&settings, &format!("self-service/login?flow={flow_id}")),
             "",

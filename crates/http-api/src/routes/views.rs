@@ -62,7 +62,7 @@ fn input(
     })
 }
 
-fn action(settings: &HttpSettings, path: &str, flow_id: uuid::Uuid) -> String {
+fn action(settings: &HttpSettings, path: &str, flow_id: impl std::fmt::Display) -> String {
     format!("{}{path}?flow={flow_id}", settings.public_base_url)
 }
 
