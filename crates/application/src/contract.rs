@@ -7,6 +7,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use domain::client::{AddressGroup, ClientAddress};
 use domain::code::{CodeLength, PlainCode};
+use domain::id::{IdentityId, RecoveryFlowId};
 use domain::identity::{IdentityDraft, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::{HashCost, PasswordHash};
@@ -81,14 +82,14 @@ fn new_identity(email: Option<&str>) -> NewIdentity {
         traits: Some(email.map_or_else(|| json!({"name": "Ada"}), |e| json!({ "email": e }))),
         ..IdentityDraft::default()
     }
-    .validate(Uuid::new_v4(), None, now())
+    .validate(Uuid::new_v4().into(), None, now())
     .unwrap()
 }
 
-fn issue(identity_id: Uuid, issued_at: Timestamp) -> CodeIssue {
+fn issue(identity_id: IdentityId, issued_at: Timestamp) -> CodeIssue {
     let secrets = Secrets::new(vec!["a-contract-secret-that-is-long-enough-00".into()]).unwrap();
     let code = PlainCode::generate(&mut rand::rng(), CodeLength::default());
-    let flow_id = Uuid::new_v4();
+    let flow_id = RecoveryFlowId::from(Uuid::new_v4());
     let expires_at = issued_at + TimeDelta::hours(1);
     CodeIssue {
         flow: RecoveryFlow {
@@ -103,7 +104,7 @@ fn issue(identity_id: Uuid, issued_at: Timestamp) -> CodeIssue {
             submissions: 0,
         },
         code: StoredCode {
-            id: Uuid::new_v4(),
+            id: Uuid::new_v4().into(),
             flow_id,
             identity_id,
             hash: secrets.hash(&code),
@@ -117,7 +118,11 @@ fn issue(identity_id: Uuid, issued_at: Timestamp) -> CodeIssue {
 
 /// The codes of flow `flow_id` that can be redeemed at `at`, as a submission sees them (none
 /// when the flow is gone).
-async fn live_codes<S: Store>(store: &S, flow_id: Uuid, at: Timestamp) -> Vec<StoredCode> {
+async fn live_codes<S: Store>(
+    store: &S,
+    flow_id: RecoveryFlowId,
+    at: Timestamp,
+) -> Vec<StoredCode> {
     store
         .begin_submission(flow_id, at)
         .await
@@ -126,7 +131,7 @@ async fn live_codes<S: Store>(store: &S, flow_id: Uuid, at: Timestamp) -> Vec<St
         .unwrap_or_default()
 }
 
-async fn stored_identity<S: Store>(store: &S, email: Option<&str>) -> Uuid {
+async fn stored_identity<S: Store>(store: &S, email: Option<&str>) -> IdentityId {
     let new = new_identity(email);
     let id = new.identity.id;
     store.insert_identity(new).await.unwrap();
@@ -141,7 +146,10 @@ pub async fn identity_round_trip<S: Store>(store: &S) {
         store.find_identity(new.identity.id).await.unwrap(),
         Some(new.identity)
     );
-    assert_eq!(store.find_identity(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        store.find_identity(Uuid::new_v4().into()).await.unwrap(),
+        None
+    );
 }
 
 pub async fn identifiers_are_unique<S: Store>(store: &S) {
@@ -248,11 +256,11 @@ pub async fn issuing_stores_the_flow_and_the_code<S: Store>(store: &S) {
         live_codes(store, issued.flow.id, now()).await,
         [issued.code]
     );
-    assert_eq!(store.find_flow(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.find_flow(Uuid::new_v4().into()).await.unwrap(), None);
 }
 
 pub async fn issuing_for_an_unknown_identity_writes_nothing<S: Store>(store: &S) {
-    let orphan = issue(Uuid::new_v4(), now());
+    let orphan = issue(Uuid::new_v4().into(), now());
     assert!(matches!(
         store.store_code_issue(orphan.clone()).await,
         Err(StoreCodeIssueError::IdentityNotFound)
@@ -338,10 +346,10 @@ pub async fn codes_expire_at_their_instant<S: Store>(store: &S) {
     );
 }
 
-fn new_session(identity_id: Uuid, at: Timestamp) -> (SessionToken, Session) {
+fn new_session(identity_id: IdentityId, at: Timestamp) -> (SessionToken, Session) {
     let token = SessionToken::generate(&mut rand::rng());
     let session = Session {
-        id: Uuid::new_v4(),
+        id: Uuid::new_v4().into(),
         identity_id,
         token_hash: token.hash(),
         method: AuthMethod::CodeRecovery,
@@ -354,7 +362,7 @@ fn new_session(identity_id: Uuid, at: Timestamp) -> (SessionToken, Session) {
 fn redemption(issued: &CodeIssue, at: Timestamp) -> (SessionToken, Redemption) {
     let (token, session) = new_session(issued.flow.identity_id, at);
     let settings = SettingsFlow {
-        id: Uuid::new_v4(),
+        id: Uuid::new_v4().into(),
         identity_id: issued.flow.identity_id,
         session_id: session.id,
         flow_type: FlowType::Browser,
@@ -393,7 +401,10 @@ pub async fn submissions_are_counted_atomically<S: Store>(store: &S) {
     counts.sort_unstable();
     assert_eq!(counts, (1..=50).collect::<Vec<_>>());
     assert_eq!(
-        store.begin_submission(Uuid::new_v4(), now()).await.unwrap(),
+        store
+            .begin_submission(Uuid::new_v4().into(), now())
+            .await
+            .unwrap(),
         None
     );
     // Expired, used and revoked codes are not offered.
@@ -674,7 +685,7 @@ pub async fn a_new_password_ends_the_other_sessions_when_asked<S: Store>(store: 
 
 pub async fn login_flows_round_trip<S: Store>(store: &S) {
     let flow = LoginFlow {
-        id: Uuid::new_v4(),
+        id: Uuid::new_v4().into(),
         flow_type: FlowType::Api,
         issued_at: now(),
         expires_at: now() + TimeDelta::hours(1),
@@ -682,7 +693,10 @@ pub async fn login_flows_round_trip<S: Store>(store: &S) {
     };
     store.insert_login_flow(flow.clone()).await.unwrap();
     assert_eq!(store.find_login_flow(flow.id).await.unwrap(), Some(flow));
-    assert_eq!(store.find_login_flow(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        store.find_login_flow(Uuid::new_v4().into()).await.unwrap(),
+        None
+    );
 }
 
 pub async fn expired_flows_and_sessions_are_purged<S: Store>(store: &S) {
@@ -693,7 +707,7 @@ pub async fn expired_flows_and_sessions_are_purged<S: Store>(store: &S) {
     let (settings_id, session) = (redeemed.settings.id, redeemed.session.clone());
     store.redeem(redeemed).await.unwrap();
     let login = LoginFlow {
-        id: Uuid::new_v4(),
+        id: Uuid::new_v4().into(),
         flow_type: FlowType::Browser,
         issued_at: now(),
         expires_at: now() + TimeDelta::hours(1),
@@ -881,11 +895,11 @@ pub async fn failed_sign_ins_are_cleared_and_purged<S: Store>(store: &S) {
 /// [`store_contract!`]: the in-memory store has no such rows.
 pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
     store: &S,
-    write_unreadable: impl Fn(Uuid),
+    write_unreadable: impl Fn(IdentityId),
 ) {
     let mut readable = Vec::new();
     for n in 1..=5_u128 {
-        let id = Uuid::from_u128(n);
+        let id = IdentityId::from_uuid(Uuid::from_u128(n));
         if [2, 5].contains(&n) {
             write_unreadable(id);
         } else {
@@ -896,7 +910,7 @@ pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
     }
     let page = |after: Option<u128>, limit| {
         store.list_identities(IdentityQuery {
-            after: after.map(Uuid::from_u128),
+            after: after.map(|n| IdentityId::from_uuid(Uuid::from_u128(n))),
             limit,
             identifier: None,
         })
@@ -908,7 +922,12 @@ pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
     // A page that meets an unreadable row is filled from the rows after it.
     assert_eq!(ids(page(None, 2).await.unwrap()), readable[..2]);
     assert_eq!(ids(page(Some(3), 2).await.unwrap()), readable[2..]);
-    assert!(store.find_identity(Uuid::from_u128(2)).await.is_err());
+    assert!(
+        store
+            .find_identity(IdentityId::from_uuid(Uuid::from_u128(2)))
+            .await
+            .is_err()
+    );
 }
 
 pub async fn the_store_is_ready<S: Store>(store: &S) {

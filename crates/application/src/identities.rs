@@ -1,9 +1,8 @@
 //! Managing identities through the admin API.
 
+use domain::id::IdentityId;
 use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, normalize_email};
 use domain::password::PasswordError;
-use domain::time::new_id;
-use uuid::Uuid;
 
 use crate::Service;
 use crate::hashing::HashingError;
@@ -43,7 +42,7 @@ pub enum CreateIdentityError {
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityLookupError {
     #[error("identity {0} was not found")]
-    NotFound(Uuid),
+    NotFound(IdentityId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,7 +97,7 @@ impl<S: Store> Service<S> {
             ..
         } = request
             .draft
-            .validate(new_id(now, &mut rand::rng()), None, now)?;
+            .validate(IdentityId::new_v7(now, &mut rand::rng()), None, now)?;
         let password = match request.password {
             None => None,
             Some(plain) => Some(
@@ -124,7 +123,7 @@ impl<S: Store> Service<S> {
 
     /// # Errors
     /// [`IdentityLookupError::NotFound`] or [`IdentityLookupError::Store`].
-    pub async fn get_identity(&self, id: Uuid) -> Result<Identity, IdentityLookupError> {
+    pub async fn get_identity(&self, id: IdentityId) -> Result<Identity, IdentityLookupError> {
         self.store
             .find_identity(id)
             .await?
@@ -135,7 +134,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`IdentityLookupError::NotFound`] or [`IdentityLookupError::Store`].
-    pub async fn delete_identity(&self, id: Uuid) -> Result<(), IdentityLookupError> {
+    pub async fn delete_identity(&self, id: IdentityId) -> Result<(), IdentityLookupError> {
         if self.store.delete_identity(id).await? {
             Ok(())
         } else {
@@ -159,7 +158,9 @@ impl<S: Store> Service<S> {
         let after = request
             .page_token
             .map(|token| {
-                Uuid::try_parse(&token).map_err(|_| ListIdentitiesError::InvalidPageToken(token))
+                token
+                    .parse::<IdentityId>()
+                    .map_err(|_| ListIdentitiesError::InvalidPageToken(token))
             })
             .transpose()?;
         // An identifier that is not an address cannot match anything stored.

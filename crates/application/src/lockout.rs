@@ -1,8 +1,8 @@
 //! What operators see of failed sign-ins, and how they lift a lockout.
 
+use domain::id::IdentityId;
 use domain::identity::Identity;
 use domain::lockout::{IdentifierKey, LockoutEntry, normalize_identifier};
-use uuid::Uuid;
 
 use crate::Service;
 use crate::identities::IdentityLookupError;
@@ -11,7 +11,7 @@ use crate::ports::Store;
 /// The failed sign-ins on an identity's identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lockout {
-    pub identity_id: Uuid,
+    pub identity_id: IdentityId,
     /// The count over all addresses first, when there is one, then one per address group.
     pub entries: Vec<LockoutEntry>,
 }
@@ -28,7 +28,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`IdentityLookupError`] when the identity does not exist or the store fails.
-    pub async fn lockout(&self, id: Uuid) -> Result<Lockout, IdentityLookupError> {
+    pub async fn lockout(&self, id: IdentityId) -> Result<Lockout, IdentityLookupError> {
         let identity = self.get_identity(id).await?;
         let Some(key) = self.identifier_key_of(&identity) else {
             return Ok(Lockout {
@@ -63,7 +63,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`IdentityLookupError`] when the identity does not exist or the store fails.
-    pub async fn clear_lockout(&self, id: Uuid) -> Result<(), IdentityLookupError> {
+    pub async fn clear_lockout(&self, id: IdentityId) -> Result<(), IdentityLookupError> {
         let identity = self.get_identity(id).await?;
         if let Some(key) = self.identifier_key_of(&identity) {
             self.store.clear_failures(&key, None).await?;

@@ -1,13 +1,13 @@
 //! Signing in with an email address and a password.
 
 use domain::client::ClientAddress;
+use domain::id::LoginFlowId;
 use domain::identity::{Identity, IdentityState, normalize_email};
 use domain::lockout::{IdentifierKey, normalize_identifier};
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::new_id;
-use uuid::Uuid;
+use domain::time::Expires;
 
 use crate::Service;
 use crate::hashing::{HashingError, Verified};
@@ -16,9 +16,9 @@ use crate::ports::{Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("login flow {0} was not found")]
-    FlowNotFound(Uuid),
+    FlowNotFound(LoginFlowId),
     #[error("login flow {0} has expired")]
-    FlowExpired(Uuid),
+    FlowExpired(LoginFlowId),
     /// Unknown identifier or wrong password: the same answer, in the same time.
     #[error("the provided credentials are invalid")]
     InvalidCredentials,
@@ -60,7 +60,7 @@ impl<S: Store> Service<S> {
             .map(String::from);
         let now = self.clock.now();
         let flow = LoginFlow {
-            id: new_id(now, &mut rand::rng()),
+            id: LoginFlowId::new_v7(now, &mut rand::rng()),
             flow_type,
             issued_at: now,
             expires_at: now + self.selfservice.flow_lifespan,
@@ -74,13 +74,13 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`LoginError::FlowNotFound`], [`LoginError::FlowExpired`] or [`LoginError::Store`].
-    pub async fn login_flow(&self, id: Uuid) -> Result<LoginFlow, LoginError> {
+    pub async fn login_flow(&self, id: LoginFlowId) -> Result<LoginFlow, LoginError> {
         let flow = self
             .store
             .find_login_flow(id)
             .await?
             .ok_or(LoginError::FlowNotFound(id))?;
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(LoginError::FlowExpired(id));
         }
         Ok(flow)
@@ -96,7 +96,7 @@ impl<S: Store> Service<S> {
     /// [`LoginError`], one variant per refusal.
     pub async fn log_in(
         &self,
-        flow_id: Uuid,
+        flow_id: LoginFlowId,
         identifier: &str,
         password: String,
         client: ClientAddress,
@@ -146,15 +146,13 @@ impl<S: Store> Service<S> {
             self.store.update_password_hash(identity.id, hash).await?;
             tracing::info!(target: "audit", identity_id = %identity.id, "password re-hashed at the configured cost");
         }
-        let token = SessionToken::generate(&mut rand::rng());
-        let session = Session {
-            id: new_id(now, &mut rand::rng()),
-            identity_id: identity.id,
-            token_hash: token.hash(),
-            method: AuthMethod::Password,
-            authenticated_at: now,
-            expires_at: now + self.selfservice.session_lifespan,
-        };
+        let (token, session) = Session::open(
+            identity.id,
+            AuthMethod::Password,
+            now,
+            self.selfservice.session_lifespan,
+            &mut rand::rng(),
+        );
         self.store.insert_session(session.clone(), false).await?;
         tracing::info!(target: "audit", identity_id = %identity.id, session_id = %session.id, client = %client, "signed in");
         Ok(SignedIn {

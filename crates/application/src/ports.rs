@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use domain::client::AddressGroup;
+use domain::id::{IdentityId, LoginFlowId, RecoveryFlowId, SessionId, SettingsFlowId};
 use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
@@ -12,7 +13,6 @@ use domain::recovery::{CodeIssue, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
-use uuid::Uuid;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -71,7 +71,7 @@ pub struct Submission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityQuery {
     /// Only identities whose id is greater than this.
-    pub after: Option<Uuid>,
+    pub after: Option<IdentityId>,
     /// At most this many.
     pub limit: usize,
     /// Only the identity with this (lower-cased) identifier.
@@ -95,7 +95,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
     /// [`StoreError`] only when the store fails; absence is `Ok(None)`.
     fn find_identity(
         &self,
-        id: Uuid,
+        id: IdentityId,
     ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
 
     /// The identities matching `query`, ordered by id.
@@ -124,7 +124,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn update_password_hash(
         &self,
-        id: Uuid,
+        id: IdentityId,
         hash: PasswordHash,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -133,7 +133,10 @@ pub trait IdentityRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn delete_identity(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn delete_identity(
+        &self,
+        id: IdentityId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 pub trait RecoveryRepository: Send + Sync + 'static {
@@ -154,7 +157,7 @@ pub trait RecoveryRepository: Send + Sync + 'static {
     /// [`StoreError`] only when the store fails.
     fn find_flow(
         &self,
-        id: Uuid,
+        id: RecoveryFlowId,
     ) -> impl Future<Output = Result<Option<RecoveryFlow>, StoreError>> + Send;
 
     /// Counts one more submission on flow `flow_id`, atomically (of concurrent callers each
@@ -165,7 +168,7 @@ pub trait RecoveryRepository: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn begin_submission(
         &self,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Submission>, StoreError>> + Send;
 
@@ -209,7 +212,7 @@ pub trait SessionRepository: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn revoke_session(
         &self,
-        id: Uuid,
+        id: SessionId,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -219,7 +222,7 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
     /// [`StoreError`] when the store fails; absence is `Ok(None)`.
     fn find_settings_flow(
         &self,
-        id: Uuid,
+        id: SettingsFlowId,
     ) -> impl Future<Output = Result<Option<SettingsFlow>, StoreError>> + Send;
 
     /// Sets the identity's password, marks the settings flow succeeded and, when
@@ -244,7 +247,7 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
     /// [`StoreError`] when the store fails; absence is `Ok(None)`.
     fn find_login_flow(
         &self,
-        id: Uuid,
+        id: LoginFlowId,
     ) -> impl Future<Output = Result<Option<LoginFlow>, StoreError>> + Send;
 }
 

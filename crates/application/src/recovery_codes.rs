@@ -1,6 +1,7 @@
 //! Issuing a recovery code for an identity (`POST /iam/recovery/code`).
 
 use domain::code::PlainCode;
+use domain::id::{IdentityId, RecoveryCodeId, RecoveryFlowId};
 use domain::lifespan::LifespanError;
 use domain::recovery::{
     CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode, flow_request_url,
@@ -8,16 +9,14 @@ use domain::recovery::{
 };
 use domain::selfservice::{ReturnToError, check_return_to};
 use domain::time::Timestamp;
-use domain::time::new_id;
 use url::Url;
-use uuid::Uuid;
 
 use crate::Service;
 use crate::ports::{Store, StoreCodeIssueError, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct RecoveryCodeRequest {
-    pub identity_id: Uuid,
+    pub identity_id: IdentityId,
     /// As sent; `None` or `""` means the configured default.
     pub expires_in: Option<String>,
     pub flow_type: FlowType,
@@ -33,7 +32,7 @@ pub struct RecoveryCodeRequest {
 /// What the operator gets back, once: the only place the plain code exists.
 #[derive(Debug)]
 pub struct IssuedRecoveryCode {
-    pub flow_id: Uuid,
+    pub flow_id: RecoveryFlowId,
     pub code: PlainCode,
     pub link: Url,
     pub expires_at: Timestamp,
@@ -49,7 +48,7 @@ pub enum CreateRecoveryCodeError {
     #[error(transparent)]
     InvalidReturnTo(#[from] ReturnToError),
     #[error("identity {0} was not found")]
-    IdentityNotFound(Uuid),
+    IdentityNotFound(IdentityId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -83,7 +82,7 @@ impl<S: Store> Service<S> {
             .transpose()?
             .map(String::from);
         let code = PlainCode::generate(&mut rand::rng(), self.recovery.code_length);
-        let flow_id = new_id(issued_at, &mut rand::rng());
+        let flow_id = RecoveryFlowId::new_v7(issued_at, &mut rand::rng());
         let issue = CodeIssue {
             flow: RecoveryFlow {
                 id: flow_id,
@@ -97,7 +96,7 @@ impl<S: Store> Service<S> {
                 submissions: 0,
             },
             code: StoredCode {
-                id: new_id(issued_at, &mut rand::rng()),
+                id: RecoveryCodeId::new_v7(issued_at, &mut rand::rng()),
                 flow_id,
                 identity_id: request.identity_id,
                 hash: self.secrets.hash(&code),

@@ -1,12 +1,12 @@
 //! Redeeming a recovery code on the public API: the flow is shown, the code is typed, and a
 //! session with a settings flow for the new password comes out.
 
+use domain::id::{RecoveryFlowId, SettingsFlowId};
 use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, SessionToken};
-use domain::time::new_id;
-use uuid::Uuid;
+use domain::time::Expires;
 
 use crate::Service;
 use crate::ports::{RedeemError, Store, StoreError, Submission};
@@ -14,9 +14,9 @@ use crate::ports::{RedeemError, Store, StoreError, Submission};
 #[derive(Debug, thiserror::Error)]
 pub enum FlowLookupError {
     #[error("recovery flow {0} was not found")]
-    NotFound(Uuid),
+    NotFound(RecoveryFlowId),
     #[error("recovery flow {0} has expired")]
-    Expired(Uuid),
+    Expired(RecoveryFlowId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,20 +52,20 @@ pub enum SubmitCodeError {
 impl<S: Store> Service<S> {
     /// Whether flow `flow` took every submission it may: it is dead, even for the right code.
     pub fn attempts_exhausted(&self, flow: &RecoveryFlow) -> bool {
-        flow.submissions >= self.selfservice.max_submissions
+        flow.attempts_exhausted(self.selfservice.max_submissions)
     }
 
     /// The recovery flow `id`, while it lasts.
     ///
     /// # Errors
     /// [`FlowLookupError`] when it does not exist or has expired.
-    pub async fn recovery_flow(&self, id: Uuid) -> Result<RecoveryFlow, FlowLookupError> {
+    pub async fn recovery_flow(&self, id: RecoveryFlowId) -> Result<RecoveryFlow, FlowLookupError> {
         let flow = self
             .store
             .find_flow(id)
             .await?
             .ok_or(FlowLookupError::NotFound(id))?;
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(FlowLookupError::Expired(id));
         }
         Ok(flow)
@@ -82,7 +82,7 @@ impl<S: Store> Service<S> {
     /// [`SubmitCodeError`], one variant per outcome.
     pub async fn submit_recovery_code(
         &self,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         code: &str,
     ) -> Result<Recovered, SubmitCodeError> {
         let now = self.clock.now();
@@ -95,10 +95,10 @@ impl<S: Store> Service<S> {
             .begin_submission(flow_id, now)
             .await?
             .ok_or(FlowLookupError::NotFound(flow_id))?;
-        if flow.expires_at <= now {
+        if flow.is_expired(now) {
             return Err(FlowLookupError::Expired(flow_id).into());
         }
-        if flow.submissions > self.selfservice.max_submissions {
+        if !flow.latest_submission_allowed(self.selfservice.max_submissions) {
             return Err(SubmitCodeError::TooManyAttempts);
         }
         if flow.state != FlowState::SentEmail {
@@ -114,17 +114,15 @@ impl<S: Store> Service<S> {
             return Err(SubmitCodeError::IdentityDisabled);
         }
 
-        let token = SessionToken::generate(&mut rand::rng());
-        let session = Session {
-            id: new_id(now, &mut rand::rng()),
-            identity_id: identity.id,
-            token_hash: token.hash(),
-            method: AuthMethod::CodeRecovery,
-            authenticated_at: now,
-            expires_at: now + self.selfservice.session_lifespan,
-        };
+        let (token, session) = Session::open(
+            identity.id,
+            AuthMethod::CodeRecovery,
+            now,
+            self.selfservice.session_lifespan,
+            &mut rand::rng(),
+        );
         let settings = SettingsFlow {
-            id: new_id(now, &mut rand::rng()),
+            id: SettingsFlowId::new_v7(now, &mut rand::rng()),
             identity_id: identity.id,
             session_id: session.id,
             flow_type: flow.flow_type,

@@ -1,10 +1,11 @@
 //! Setting a new password in the settings flow a redeemed code opened.
 
+use domain::id::SettingsFlowId;
 use domain::identity::Identity;
 use domain::password::PasswordError;
 use domain::selfservice::{PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, SessionToken};
-use uuid::Uuid;
+use domain::time::Expires;
 
 use crate::Service;
 use crate::hashing::HashingError;
@@ -16,9 +17,9 @@ pub enum SettingsError {
     #[error("no active session")]
     Unauthorized,
     #[error("settings flow {0} was not found")]
-    NotFound(Uuid),
+    NotFound(SettingsFlowId),
     #[error("settings flow {0} has expired")]
-    Expired(Uuid),
+    Expired(SettingsFlowId),
     /// The flow belongs to another session's identity.
     #[error("this settings flow belongs to another account")]
     Forbidden,
@@ -52,7 +53,7 @@ impl<S: Store> Service<S> {
     /// [`SettingsError`] for a missing session, an unknown, expired or foreign flow.
     pub async fn settings_flow(
         &self,
-        id: Uuid,
+        id: SettingsFlowId,
         token: &SessionToken,
     ) -> Result<(SettingsFlow, Session, Identity), SettingsError> {
         let (session, identity) = self.whoami(token).await?;
@@ -64,7 +65,7 @@ impl<S: Store> Service<S> {
         if flow.identity_id != identity.id {
             return Err(SettingsError::Forbidden);
         }
-        if flow.expires_at <= self.clock.now() {
+        if flow.is_expired(self.clock.now()) {
             return Err(SettingsError::Expired(id));
         }
         Ok((flow, session, identity))
@@ -81,7 +82,7 @@ impl<S: Store> Service<S> {
     /// [`SettingsError`], one variant per refusal.
     pub async fn set_new_password(
         &self,
-        flow_id: Uuid,
+        flow_id: SettingsFlowId,
         token: &SessionToken,
         password: String,
     ) -> Result<(SettingsFlow, Identity), SettingsError> {

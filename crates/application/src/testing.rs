@@ -6,14 +6,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::client::AddressGroup;
+use domain::id::{
+    IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
+};
 use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{Session, TokenHash};
-use domain::time::Timestamp;
-use uuid::Uuid;
+use domain::time::{Expires, Timestamp};
 
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
@@ -31,28 +33,33 @@ pub struct CodeRecord {
 
 #[derive(Debug, Default)]
 struct State {
-    identities: BTreeMap<Uuid, (Identity, Option<String>, Option<PasswordHash>)>,
-    flows: BTreeMap<Uuid, RecoveryFlow>,
-    codes: BTreeMap<Uuid, CodeRecord>,
+    identities: BTreeMap<IdentityId, (Identity, Option<String>, Option<PasswordHash>)>,
+    flows: BTreeMap<RecoveryFlowId, RecoveryFlow>,
+    codes: BTreeMap<RecoveryCodeId, CodeRecord>,
     /// Sessions with the instant they were revoked, if they were.
-    sessions: BTreeMap<Uuid, (Session, Option<Timestamp>)>,
-    settings_flows: BTreeMap<Uuid, SettingsFlow>,
-    login_flows: BTreeMap<Uuid, LoginFlow>,
+    sessions: BTreeMap<SessionId, (Session, Option<Timestamp>)>,
+    settings_flows: BTreeMap<SettingsFlowId, SettingsFlow>,
+    login_flows: BTreeMap<LoginFlowId, LoginFlow>,
     /// Failed sign-ins by identifier key and address group (`None`: over all addresses).
     failures: FailureCounts,
 }
 
 impl State {
-    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) {
+    fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) {
         self.revoke_sessions_but(identity_id, None, at);
     }
 
     /// Ends the identity's active sessions, except `keep`.
-    fn revoke_sessions_but(&mut self, identity_id: Uuid, keep: Option<Uuid>, at: Timestamp) {
+    fn revoke_sessions_but(
+        &mut self,
+        identity_id: IdentityId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) {
         for (session, revoked_at) in self.sessions.values_mut() {
             if session.identity_id == identity_id
                 && Some(session.id) != keep
-                && session.expires_at > at
+                && !session.is_expired(at)
                 && revoked_at.is_none()
             {
                 *revoked_at = Some(at);
@@ -119,7 +126,7 @@ impl InMemoryStore {
     }
 
     /// The stored password hash of an identity, for assertions.
-    pub fn password_of(&self, id: Uuid) -> Option<PasswordHash> {
+    pub fn password_of(&self, id: IdentityId) -> Option<PasswordHash> {
         self.lock()
             .identities
             .get(&id)
@@ -164,7 +171,7 @@ impl IdentityRepository for InMemoryStore {
         Ok(new.identity)
     }
 
-    async fn find_identity(&self, id: Uuid) -> Result<Option<Identity>, StoreError> {
+    async fn find_identity(&self, id: IdentityId) -> Result<Option<Identity>, StoreError> {
         Ok(self
             .available()?
             .identities
@@ -186,7 +193,7 @@ impl IdentityRepository for InMemoryStore {
             .collect())
     }
 
-    async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
+    async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {
         let mut state = self.available()?;
         let existed = state.identities.remove(&id).is_some();
         state.flows.retain(|_, flow| flow.identity_id != id);
@@ -202,7 +209,11 @@ impl IdentityRepository for InMemoryStore {
         Ok(existed)
     }
 
-    async fn update_password_hash(&self, id: Uuid, hash: PasswordHash) -> Result<(), StoreError> {
+    async fn update_password_hash(
+        &self,
+        id: IdentityId,
+        hash: PasswordHash,
+    ) -> Result<(), StoreError> {
         if let Some((_, _, stored)) = self.available()?.identities.get_mut(&id) {
             *stored = Some(hash);
         }
@@ -254,13 +265,13 @@ impl RecoveryRepository for InMemoryStore {
         Ok(())
     }
 
-    async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
+    async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {
         Ok(self.available()?.flows.get(&id).cloned())
     }
 
     async fn begin_submission(
         &self,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
         let mut state = self.available()?;
@@ -271,7 +282,7 @@ impl RecoveryRepository for InMemoryStore {
                 record.code.flow_id == flow_id
                     && record.used_at.is_none()
                     && record.revoked_at.is_none()
-                    && record.code.expires_at > now
+                    && !record.code.is_expired(now)
             })
             .map(|record| record.code.clone())
             .collect();
@@ -346,7 +357,7 @@ impl SessionRepository for InMemoryStore {
             .find(|(session, revoked_at)| {
                 session.token_hash == *token_hash
                     && revoked_at.is_none()
-                    && session.expires_at > now
+                    && !session.is_expired(now)
             })
             .and_then(|(session, _)| {
                 state
@@ -356,7 +367,7 @@ impl SessionRepository for InMemoryStore {
             }))
     }
 
-    async fn revoke_session(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> Result<bool, StoreError> {
         let mut state = self.available()?;
         Ok(match state.sessions.get_mut(&id) {
             Some((_, revoked_at @ None)) => {
@@ -369,7 +380,10 @@ impl SessionRepository for InMemoryStore {
 }
 
 impl SelfServiceRepository for InMemoryStore {
-    async fn find_settings_flow(&self, id: Uuid) -> Result<Option<SettingsFlow>, StoreError> {
+    async fn find_settings_flow(
+        &self,
+        id: SettingsFlowId,
+    ) -> Result<Option<SettingsFlow>, StoreError> {
         Ok(self.available()?.settings_flows.get(&id).cloned())
     }
 
@@ -393,7 +407,7 @@ impl SelfServiceRepository for InMemoryStore {
         Ok(())
     }
 
-    async fn find_login_flow(&self, id: Uuid) -> Result<Option<LoginFlow>, StoreError> {
+    async fn find_login_flow(&self, id: LoginFlowId) -> Result<Option<LoginFlow>, StoreError> {
         Ok(self.available()?.login_flows.get(&id).cloned())
     }
 }
@@ -457,14 +471,14 @@ impl Housekeeping for InMemoryStore {
     async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
         let mut state = self.available()?;
         state.flows.retain(|_, flow| flow.expires_at >= before);
-        let flows: Vec<Uuid> = state.flows.keys().copied().collect();
+        let flows: Vec<RecoveryFlowId> = state.flows.keys().copied().collect();
         state
             .codes
             .retain(|_, record| flows.contains(&record.code.flow_id));
         state.sessions.retain(|_, (session, revoked_at)| {
             session.expires_at >= before && revoked_at.is_none_or(|at| at >= before)
         });
-        let sessions: Vec<Uuid> = state.sessions.keys().copied().collect();
+        let sessions: Vec<SessionId> = state.sessions.keys().copied().collect();
         state
             .settings_flows
             .retain(|_, flow| flow.expires_at >= before && sessions.contains(&flow.session_id));

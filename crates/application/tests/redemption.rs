@@ -18,6 +18,7 @@ use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::{TimeDelta, TimeZone, Utc};
 use domain::client::ClientAddress;
 use domain::code::CodeLength;
+use domain::id::{IdentityId, RecoveryFlowId, SessionId};
 use domain::identity::IdentityDraft;
 use domain::lifespan::LifespanPolicy;
 use domain::password::{HashCost, PasswordError, PasswordHash};
@@ -43,7 +44,7 @@ fn cheap() -> HashCost {
     HashCost::new(64, 1, 1).unwrap()
 }
 
-fn throttled_for(outcome: Result<Uuid, LoginError>) -> Option<Duration> {
+fn throttled_for(outcome: Result<SessionId, LoginError>) -> Option<Duration> {
     match outcome {
         Err(LoginError::Throttled { wait }) => Some(wait),
         _ => None,
@@ -93,7 +94,7 @@ impl Fixture {
         Self { service, clock }
     }
 
-    async fn identity_without_email(&self) -> Uuid {
+    async fn identity_without_email(&self) -> IdentityId {
         self.service
             .create_identity(CreateIdentityRequest {
                 draft: IdentityDraft {
@@ -108,7 +109,7 @@ impl Fixture {
     }
 
     /// An active identity with `password`.
-    async fn with_password(&self, email: &str, password: &str) -> Uuid {
+    async fn with_password(&self, email: &str, password: &str) -> IdentityId {
         self.service
             .create_identity(CreateIdentityRequest {
                 draft: IdentityDraft {
@@ -128,7 +129,7 @@ impl Fixture {
         identifier: &str,
         password: &str,
         from: ClientAddress,
-    ) -> Result<Uuid, LoginError> {
+    ) -> Result<SessionId, LoginError> {
         let flow = self
             .service
             .create_login_flow(FlowType::Api, None)
@@ -144,7 +145,7 @@ impl Fixture {
         self.clock.set(start() + offset);
     }
 
-    async fn identity(&self, email: &str, state: &str) -> Uuid {
+    async fn identity(&self, email: &str, state: &str) -> IdentityId {
         self.service
             .create_identity(CreateIdentityRequest {
                 draft: IdentityDraft {
@@ -160,7 +161,7 @@ impl Fixture {
     }
 
     /// Issues a code; returns the flow id and the code.
-    async fn code(&self, identity_id: Uuid) -> (Uuid, String) {
+    async fn code(&self, identity_id: IdentityId) -> (RecoveryFlowId, String) {
         let issued = self
             .service
             .create_recovery_code(RecoveryCodeRequest {
@@ -323,7 +324,7 @@ async fn flows_expire_at_their_instant() {
         Err(SubmitCodeError::Flow(FlowLookupError::Expired(_)))
     ));
     assert!(matches!(
-        f.service.recovery_flow(Uuid::new_v4()).await,
+        f.service.recovery_flow(Uuid::new_v4().into()).await,
         Err(FlowLookupError::NotFound(_))
     ));
 }
@@ -535,7 +536,9 @@ async fn settings_need_the_owners_session() {
         Err(SettingsError::Unauthorized)
     ));
     assert!(matches!(
-        f.service.settings_flow(Uuid::new_v4(), &adas.token).await,
+        f.service
+            .settings_flow(Uuid::new_v4().into(), &adas.token)
+            .await,
         Err(SettingsError::NotFound(_))
     ));
 }
@@ -757,7 +760,12 @@ async fn an_operator_lifts_a_lockout() {
             .entries
             .is_empty()
     );
-    assert!(f.service.clear_lockout(Uuid::new_v4()).await.is_err());
+    assert!(
+        f.service
+            .clear_lockout(Uuid::new_v4().into())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

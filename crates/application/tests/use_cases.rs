@@ -15,6 +15,7 @@ use application::testing::{InMemoryStore, ManualClock};
 use application::{RecoverySettings, Service};
 use chrono::{TimeDelta, TimeZone, Utc};
 use domain::code::CodeLength;
+use domain::id::{IdentityId, RecoveryFlowId};
 use domain::identity::{IdentityDraft, IdentityError, IdentityState};
 use domain::lifespan::{LifespanError, LifespanPolicy};
 use domain::password::PasswordError;
@@ -55,7 +56,7 @@ fn service() -> Service<InMemoryStore> {
     service_with(settings())
 }
 
-async fn identity(service: &Service<InMemoryStore>, email: &str) -> Uuid {
+async fn identity(service: &Service<InMemoryStore>, email: &str) -> IdentityId {
     service
         .create_identity(CreateIdentityRequest {
             draft: IdentityDraft {
@@ -69,7 +70,7 @@ async fn identity(service: &Service<InMemoryStore>, email: &str) -> Uuid {
         .id
 }
 
-fn code_request(identity_id: Uuid, expires_in: Option<&str>) -> RecoveryCodeRequest {
+fn code_request(identity_id: IdentityId, expires_in: Option<&str>) -> RecoveryCodeRequest {
     RecoveryCodeRequest {
         identity_id,
         expires_in: expires_in.map(str::to_owned),
@@ -165,7 +166,7 @@ async fn the_configured_code_length_is_used() {
 async fn a_bad_expiry_is_refused_before_the_identity_is_looked_up() {
     let service = service();
     let error = service
-        .create_recovery_code(code_request(Uuid::new_v4(), Some("1d")))
+        .create_recovery_code(code_request(Uuid::new_v4().into(), Some("1d")))
         .await
         .unwrap_err();
     assert!(matches!(
@@ -173,7 +174,7 @@ async fn a_bad_expiry_is_refused_before_the_identity_is_looked_up() {
         CreateRecoveryCodeError::InvalidLifespan(LifespanError::Invalid(_))
     ));
     let error = service
-        .create_recovery_code(code_request(Uuid::new_v4(), Some("0s")))
+        .create_recovery_code(code_request(Uuid::new_v4().into(), Some("0s")))
         .await
         .unwrap_err();
     assert!(matches!(
@@ -181,7 +182,7 @@ async fn a_bad_expiry_is_refused_before_the_identity_is_looked_up() {
         CreateRecoveryCodeError::InvalidLifespan(LifespanError::NotPositive { .. })
     ));
     let error = service
-        .create_recovery_code(code_request(Uuid::new_v4(), Some("721h")))
+        .create_recovery_code(code_request(Uuid::new_v4().into(), Some("721h")))
         .await
         .unwrap_err();
     assert!(matches!(
@@ -194,7 +195,7 @@ async fn a_bad_expiry_is_refused_before_the_identity_is_looked_up() {
 #[tokio::test]
 async fn an_unknown_identity_is_not_found_and_nothing_is_written() {
     let service = service();
-    let unknown = Uuid::new_v4();
+    let unknown = IdentityId::from(Uuid::new_v4());
     let error = service
         .create_recovery_code(code_request(unknown, None))
         .await
@@ -238,7 +239,7 @@ async fn a_new_code_revokes_the_earlier_unused_admin_codes_of_the_identity() {
         .unwrap();
 
     let codes = service.store().codes();
-    let revoked = |flow_id: Uuid| {
+    let revoked = |flow_id: RecoveryFlowId| {
         codes
             .iter()
             .find(|c| c.code.flow_id == flow_id)
@@ -516,11 +517,11 @@ async fn identity_use_cases_report_store_failures() {
         Err(CreateIdentityError::Store(StoreError::Unavailable(_)))
     ));
     assert!(matches!(
-        service.get_identity(Uuid::new_v4()).await,
+        service.get_identity(Uuid::new_v4().into()).await,
         Err(IdentityLookupError::Store(_))
     ));
     assert!(matches!(
-        service.delete_identity(Uuid::new_v4()).await,
+        service.delete_identity(Uuid::new_v4().into()).await,
         Err(IdentityLookupError::Store(_))
     ));
     assert!(matches!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+use domain::id::IdentityId;
 
 use crate::args::Store;
 
@@ -209,7 +210,7 @@ impl Database {
     }
 
     /// Every identity id.
-    pub fn identity_ids(&self) -> Result<Vec<String>, String> {
+    pub fn identity_ids(&self) -> Result<Vec<IdentityId>, String> {
         let query = diesel::sql_query("SELECT CAST(id AS TEXT) AS id FROM identities");
         let rows: Vec<Id> = match self.store {
             Store::Postgres => PgConnection::establish(&self.dsn)
@@ -219,7 +220,13 @@ impl Database {
                 .map_err(|e| e.to_string())
                 .and_then(|mut c| query.load(&mut c).map_err(|e| e.to_string()))?,
         };
-        Ok(rows.into_iter().map(|row| row.id).collect())
+        rows.into_iter()
+            .map(|row| {
+                row.id
+                    .parse()
+                    .map_err(|e| format!("identity id \"{}\": {e}", row.id))
+            })
+            .collect()
     }
 
     pub fn drop_database(self) {

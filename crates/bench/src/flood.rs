@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use domain::id::LoginFlowId;
 use serde_json::{Value, json};
 
 pub const FLOW_ROUTE: &str = "GET /self-service/login/api";
@@ -123,7 +124,7 @@ async fn run(
             tokio::spawn(async move {
                 let address = address(n);
                 let mut outcomes = Outcomes::default();
-                let mut flow: Option<String> = None;
+                let mut flow: Option<LoginFlowId> = None;
                 let mut attempt = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let sent = Instant::now();
@@ -140,7 +141,7 @@ async fn run(
                             if status == 200
                                 && let Some(id) = serde_json::from_slice::<Value>(&body)
                                     .ok()
-                                    .and_then(|v| v["id"].as_str().map(str::to_owned))
+                                    .and_then(|v| v["id"].as_str()?.parse().ok())
                             {
                                 flow = Some(id);
                             }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use domain::id::{IdentityId, RecoveryFlowId};
 use hdrhistogram::Histogram;
 use rand::Rng;
 use serde_json::{Value, json};
@@ -149,7 +150,7 @@ where
 }
 
 /// `POST /iam/recovery/code` for identities drawn at random.
-pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measured, String> {
+pub async fn issue(server: &Server, ids: &[IdentityId], args: &Args) -> Result<Measured, String> {
     let client = client(args.concurrency)?;
     let url = format!("{}/iam/recovery/code", server.admin);
     let bodies: Arc<Vec<String>> = Arc::new(
@@ -182,7 +183,7 @@ pub async fn issue(server: &Server, ids: &[String], args: &Args) -> Result<Measu
 
 /// A code ready to redeem: its flow and digits.
 pub struct Issued {
-    flow: String,
+    flow: RecoveryFlowId,
     code: String,
 }
 
@@ -190,7 +191,7 @@ pub struct Issued {
 /// identity would revoke its first).
 pub async fn preissue(
     server: &Server,
-    ids: &[String],
+    ids: &[IdentityId],
     n: usize,
     concurrency: usize,
 ) -> Result<Vec<Issued>, String> {
@@ -215,7 +216,12 @@ pub async fn preissue(
                 .map_err(|e| e.to_string())?;
             let link = body["recovery_link"].as_str().ok_or("no recovery_link")?;
             issued.push(Issued {
-                flow: link.rsplit_once("flow=").ok_or("no flow")?.1.to_owned(),
+                flow: link
+                    .rsplit_once("flow=")
+                    .ok_or("no flow")?
+                    .1
+                    .parse()
+                    .map_err(|e| format!("flow of {link}: {e}"))?,
                 code: body["recovery_code"].as_str().ok_or("no code")?.to_owned(),
             });
         }

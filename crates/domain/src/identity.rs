@@ -1,9 +1,9 @@
 //! Identities: who can be recovered.
 
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use crate::document::{self, FieldError, FieldErrors};
+use crate::id::IdentityId;
 use crate::password::PasswordHash;
 use crate::time::Timestamp;
 
@@ -39,7 +39,7 @@ impl IdentityState {
 /// An identity as stored and shown; credentials are never part of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identity {
-    pub id: Uuid,
+    pub id: IdentityId,
     pub schema_id: String,
     pub state: IdentityState,
     /// Always a JSON object.
@@ -122,7 +122,7 @@ impl IdentityDraft {
     /// traits no store can keep ([`document::check`]) or an email trait that is not an address.
     pub fn validate(
         self,
-        id: Uuid,
+        id: IdentityId,
         password: Option<PasswordHash>,
         now: Timestamp,
     ) -> Result<NewIdentity, IdentityError> {
@@ -194,6 +194,9 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use serde_json::json;
+    use uuid::Uuid;
+
+    const NIL: IdentityId = IdentityId::from_uuid(Uuid::nil());
 
     fn now() -> Timestamp {
         Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
@@ -209,7 +212,7 @@ mod tests {
     #[test]
     fn defaults_to_the_default_schema_and_active_state() {
         let new = draft(json!({"email": "Ada@Example.COM"}))
-            .validate(Uuid::nil(), None, now())
+            .validate(NIL, None, now())
             .unwrap();
         assert_eq!(new.identity.schema_id, "default");
         assert_eq!(new.identity.state, IdentityState::Active);
@@ -220,13 +223,11 @@ mod tests {
 
     #[test]
     fn traits_may_be_absent_or_without_email() {
-        let new = IdentityDraft::default()
-            .validate(Uuid::nil(), None, now())
-            .unwrap();
+        let new = IdentityDraft::default().validate(NIL, None, now()).unwrap();
         assert_eq!(new.identity.traits, json!({}));
         assert_eq!(new.identifier, None);
         let new = draft(json!({"name": "Ada"}))
-            .validate(Uuid::nil(), None, now())
+            .validate(NIL, None, now())
             .unwrap();
         assert_eq!(new.identifier, None);
     }
@@ -256,17 +257,14 @@ mod tests {
             ),
         ];
         for (draft, expected) in cases {
-            assert_eq!(
-                draft.validate(Uuid::nil(), None, now()).unwrap_err(),
-                expected
-            );
+            assert_eq!(draft.validate(NIL, None, now()).unwrap_err(), expected);
         }
     }
 
     #[test]
     fn traits_no_store_can_keep_are_refused_with_their_fields() {
         let error = draft(json!({"address": {"lines": ["a", "b", "\u{0}"]}, "email": "a@b.co"}))
-            .validate(Uuid::nil(), None, now())
+            .validate(NIL, None, now())
             .unwrap_err();
         let fields = error.fields();
         assert_eq!(fields.len(), 1);
@@ -285,7 +283,7 @@ mod tests {
             (draft(json!({"email": 5})), "traits.email"),
             (draft(json!({"email": "x"})), "traits.email"),
         ] {
-            let error = draft.validate(Uuid::nil(), None, now()).unwrap_err();
+            let error = draft.validate(NIL, None, now()).unwrap_err();
             assert_eq!(error.fields()[0].field, field);
         }
     }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod code;
 pub mod document;
 pub mod duration;
+pub mod id;
 pub mod identity;
 pub mod lifespan;
 pub mod lockout;

@@ -1,10 +1,10 @@
 //! Recovery flows and the codes that unlock them.
 
 use url::Url;
-use uuid::Uuid;
 
+use crate::id::{IdentityId, RecoveryCodeId, RecoveryFlowId};
 use crate::secret::CodeHash;
-use crate::time::Timestamp;
+use crate::time::{Expires, Timestamp};
 
 /// Who drives the flow: a browser (cookies, redirects) or an API client (tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,8 +62,8 @@ pub const CODE_METHOD: &str = "code";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryFlow {
-    pub id: Uuid,
-    pub identity_id: Uuid,
+    pub id: RecoveryFlowId,
+    pub identity_id: IdentityId,
     pub flow_type: FlowType,
     pub state: FlowState,
     pub issued_at: Timestamp,
@@ -74,6 +74,35 @@ pub struct RecoveryFlow {
     pub return_to: Option<String>,
     /// Codes submitted so far.
     pub submissions: u32,
+}
+
+impl RecoveryFlow {
+    /// Whether the flow has taken every submission it allows, `max_submissions`: the next one
+    /// is refused, even with the right code.
+    #[must_use]
+    pub fn attempts_exhausted(&self, max_submissions: u32) -> bool {
+        !admits_submission(self.submissions.saturating_add(1), max_submissions)
+    }
+
+    /// Whether the latest submission, already counted in `submissions` (a submission is
+    /// counted before its code is checked), is one the flow allows.
+    #[must_use]
+    pub fn latest_submission_allowed(&self, max_submissions: u32) -> bool {
+        admits_submission(self.submissions, max_submissions)
+    }
+}
+
+/// A flow allows `max` submissions: the `nth` is checked when `nth <= max`, and every one
+/// after is refused. Kratos counts the submission first and refuses it when the count exceeds
+/// the limit.
+fn admits_submission(nth: u32, max: u32) -> bool {
+    nth <= max
+}
+
+impl Expires for RecoveryFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
 }
 
 /// Who created a code: an operator through the admin API, or the person through a self-service
@@ -104,13 +133,19 @@ impl CodeType {
 /// A code as stored: its hash, never its digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCode {
-    pub id: Uuid,
-    pub flow_id: Uuid,
-    pub identity_id: Uuid,
+    pub id: RecoveryCodeId,
+    pub flow_id: RecoveryFlowId,
+    pub identity_id: IdentityId,
     pub hash: CodeHash,
     pub code_type: CodeType,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+impl Expires for StoredCode {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
 }
 
 /// Everything an admin-issued code writes, in one unit: the flow, its code, and whether the
@@ -127,8 +162,8 @@ pub struct CodeIssue {
 /// sessions revoked when asked) and the settings flow for the new password is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redemption {
-    pub flow_id: Uuid,
-    pub code_id: Uuid,
+    pub flow_id: RecoveryFlowId,
+    pub code_id: RecoveryCodeId,
     pub at: Timestamp,
     pub session: crate::session::Session,
     pub revoke_other_sessions: bool,
@@ -138,7 +173,7 @@ pub struct Redemption {
 /// The link that opens the recovery page for `flow_id`: `ui_url` with `flow=<id>` added to its
 /// query, keeping any query it already has. The code itself never goes into a link.
 #[must_use]
-pub fn recovery_link(ui_url: &Url, flow_id: Uuid) -> Url {
+pub fn recovery_link(ui_url: &Url, flow_id: RecoveryFlowId) -> Url {
     let mut link = ui_url.clone();
     link.query_pairs_mut()
         .append_pair("flow", &flow_id.to_string());
@@ -149,15 +184,78 @@ pub fn recovery_link(ui_url: &Url, flow_id: Uuid) -> Url {
 /// `<public base URL>self-service/recovery?flow=<id>`, where the flow is submitted. Never the
 /// admin URL that issued it, which is internal.
 #[must_use]
-pub fn flow_request_url(public_base_url: &Url, flow_id: Uuid) -> String {
+pub fn flow_request_url(public_base_url: &Url, flow_id: RecoveryFlowId) -> String {
     format!("{public_base_url}self-service/recovery?flow={flow_id}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
 
-    const FLOW: Uuid = Uuid::from_u128(0x0193_5c2e_7a4b_4c3d_8e9f_0a1b_2c3d_4e5f);
+    use uuid::Uuid;
+
+    const FLOW: RecoveryFlowId =
+        RecoveryFlowId::from_uuid(Uuid::from_u128(0x0193_5c2e_7a4b_4c3d_8e9f_0a1b_2c3d_4e5f));
+
+    fn issued_at() -> Timestamp {
+        Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+    }
+
+    fn flow(submissions: u32) -> RecoveryFlow {
+        RecoveryFlow {
+            id: FLOW,
+            identity_id: IdentityId::from_uuid(Uuid::nil()),
+            flow_type: FlowType::Browser,
+            state: FlowState::SentEmail,
+            issued_at: issued_at(),
+            expires_at: issued_at() + TimeDelta::hours(1),
+            request_url: String::new(),
+            return_to: None,
+            submissions,
+        }
+    }
+
+    #[test]
+    fn a_flow_takes_its_limit_of_submissions_and_refuses_the_next() {
+        // Four made: the fifth may come.
+        assert!(!flow(4).attempts_exhausted(5));
+        // Five made: the page says so before a sixth is typed.
+        assert!(flow(5).attempts_exhausted(5));
+        assert!(flow(6).attempts_exhausted(5));
+        // Counted with the submission itself: the fifth is checked, the sixth refused.
+        assert!(flow(5).latest_submission_allowed(5));
+        assert!(!flow(6).latest_submission_allowed(5));
+        // The two views agree: a flow exhausted before a submission refuses it.
+        for max in 1..=6 {
+            for made in 0..=7 {
+                assert_eq!(
+                    flow(made).attempts_exhausted(max),
+                    !flow(made + 1).latest_submission_allowed(max),
+                    "{made} of {max}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flows_and_codes_expire_at_their_instant() {
+        let flow = flow(0);
+        let code = StoredCode {
+            id: RecoveryCodeId::from_uuid(Uuid::nil()),
+            flow_id: flow.id,
+            identity_id: flow.identity_id,
+            hash: CodeHash::from_stored(String::new()),
+            code_type: CodeType::Admin,
+            issued_at: flow.issued_at,
+            expires_at: flow.expires_at,
+        };
+        let just_before = flow.expires_at - TimeDelta::milliseconds(1);
+        assert!(!flow.is_expired(just_before));
+        assert!(flow.is_expired(flow.expires_at));
+        assert!(!code.is_expired(just_before));
+        assert!(code.is_expired(code.expires_at));
+    }
 
     #[test]
     fn link_adds_the_flow_to_the_query() {

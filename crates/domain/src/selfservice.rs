@@ -2,11 +2,11 @@
 //! that signs in with it, and where the browser goes at the end.
 
 use url::Url;
-use uuid::Uuid;
 
+use crate::id::{IdentityId, LoginFlowId, SessionId, SettingsFlowId};
 use crate::password::PasswordHash;
 use crate::recovery::FlowType;
-use crate::time::Timestamp;
+use crate::time::{Expires, Timestamp};
 
 /// Where a settings flow stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +37,9 @@ impl SettingsState {
 /// Setting a new password, opened by a redeemed recovery code for its session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsFlow {
-    pub id: Uuid,
-    pub identity_id: Uuid,
-    pub session_id: Uuid,
+    pub id: SettingsFlowId,
+    pub identity_id: IdentityId,
+    pub session_id: SessionId,
     pub flow_type: FlowType,
     pub state: SettingsState,
     pub issued_at: Timestamp,
@@ -48,15 +48,21 @@ pub struct SettingsFlow {
     pub return_to: Option<String>,
 }
 
+impl Expires for SettingsFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
+}
+
 /// A new password set in a settings flow, written at once with the flow's success.
 #[derive(Debug, Clone)]
 pub struct PasswordChange {
-    pub flow_id: Uuid,
-    pub identity_id: Uuid,
+    pub flow_id: SettingsFlowId,
+    pub identity_id: IdentityId,
     pub password: PasswordHash,
     pub at: Timestamp,
     /// The session that set the password: it stays signed in whatever happens to the others.
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     /// The identity's other sessions end at `at` (`flows.settings.revoke_active_sessions`):
     /// whoever knew the old password is signed out.
     pub revoke_other_sessions: bool,
@@ -65,11 +71,17 @@ pub struct PasswordChange {
 /// Signing in with an identifier and a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFlow {
-    pub id: Uuid,
+    pub id: LoginFlowId,
     pub flow_type: FlowType,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     pub return_to: Option<String>,
+}
+
+impl Expires for LoginFlow {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,6 +194,37 @@ mod tests {
         }
         let message = ReturnToError::Userinfo("https://evil@app.example.com/".into()).to_string();
         assert!(message.contains("user name or password"), "{message}");
+    }
+
+    #[test]
+    fn settings_and_login_flows_expire_at_their_instant() {
+        use chrono::{TimeDelta, TimeZone, Utc};
+
+        let issued_at = Utc.timestamp_millis_opt(1_764_064_800_000).unwrap();
+        let expires_at = issued_at + TimeDelta::hours(1);
+        let nil = uuid::Uuid::nil();
+        let settings = SettingsFlow {
+            id: nil.into(),
+            identity_id: nil.into(),
+            session_id: nil.into(),
+            flow_type: FlowType::Browser,
+            state: SettingsState::ShowForm,
+            issued_at,
+            expires_at,
+            return_to: None,
+        };
+        let login = LoginFlow {
+            id: nil.into(),
+            flow_type: FlowType::Api,
+            issued_at,
+            expires_at,
+            return_to: None,
+        };
+        let just_before = expires_at - TimeDelta::milliseconds(1);
+        assert!(!settings.is_expired(just_before));
+        assert!(settings.is_expired(expires_at));
+        assert!(!login.is_expired(just_before));
+        assert!(login.is_expired(expires_at));
     }
 
     #[test]

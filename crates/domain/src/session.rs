@@ -5,9 +5,9 @@ use std::fmt;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::{CryptoRng, Rng};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use crate::time::Timestamp;
+use crate::id::{IdentityId, SessionId};
+use crate::time::{Expires, Timestamp};
 
 /// How the session was earned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +92,8 @@ impl TokenHash {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub id: Uuid,
-    pub identity_id: Uuid,
+    pub id: SessionId,
+    pub identity_id: IdentityId,
     pub token_hash: TokenHash,
     pub method: AuthMethod,
     pub authenticated_at: Timestamp,
@@ -101,10 +101,37 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session for `identity_id`, earned by `method` at `now`, lasting `lifespan`, with the
+    /// token that names it: in clear, to be shown once; the session keeps only its hash.
+    pub fn open<R: Rng + CryptoRng + ?Sized>(
+        identity_id: IdentityId,
+        method: AuthMethod,
+        now: Timestamp,
+        lifespan: chrono::TimeDelta,
+        rng: &mut R,
+    ) -> (SessionToken, Self) {
+        let token = SessionToken::generate(rng);
+        let session = Self {
+            id: SessionId::new_v7(now, rng),
+            identity_id,
+            token_hash: token.hash(),
+            method,
+            authenticated_at: now,
+            expires_at: now + lifespan,
+        };
+        (token, session)
+    }
+
     /// Whether the session is recent enough for privileged changes (a new password).
     #[must_use]
     pub fn is_privileged(&self, max_age: chrono::TimeDelta, now: Timestamp) -> bool {
         now < self.authenticated_at + max_age
+    }
+}
+
+impl Expires for Session {
+    fn expires_at(&self) -> Timestamp {
+        self.expires_at
     }
 }
 
@@ -131,17 +158,61 @@ mod tests {
         assert_eq!(format!("{token:?}"), "SessionToken(<redacted>)");
     }
 
+    fn start() -> Timestamp {
+        Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+    }
+
+    #[test]
+    fn an_opened_session_lasts_its_lifespan_and_is_named_by_its_token() {
+        let identity = IdentityId::from_uuid(uuid::Uuid::from_u128(7));
+        let day = TimeDelta::hours(24);
+        let (token, session) = Session::open(
+            identity,
+            AuthMethod::Password,
+            start(),
+            day,
+            &mut StdRng::seed_from_u64(3),
+        );
+        assert_eq!(session.identity_id, identity);
+        assert_eq!(session.method, AuthMethod::Password);
+        assert_eq!(session.authenticated_at, start());
+        assert_eq!(session.expires_at, start() + day);
+        assert_eq!(session.token_hash, token.hash());
+        assert_eq!(session.id.as_uuid().get_version_num(), 7);
+        let (other_token, other) = Session::open(
+            identity,
+            AuthMethod::Password,
+            start(),
+            day,
+            &mut StdRng::seed_from_u64(4),
+        );
+        assert_ne!(other.id, session.id);
+        assert_ne!(other_token, token);
+    }
+
+    #[test]
+    fn a_session_expires_at_its_instant() {
+        let (_, session) = Session::open(
+            IdentityId::from_uuid(uuid::Uuid::nil()),
+            AuthMethod::CodeRecovery,
+            start(),
+            TimeDelta::hours(24),
+            &mut rand::rng(),
+        );
+        assert!(!session.is_expired(session.expires_at - TimeDelta::milliseconds(1)));
+        assert!(session.is_expired(session.expires_at));
+    }
+
     #[test]
     fn privilege_ends_at_its_exact_age() {
-        let start = Utc.timestamp_millis_opt(1_764_064_800_000).unwrap();
-        let session = Session {
-            id: Uuid::nil(),
-            identity_id: Uuid::nil(),
-            token_hash: TokenHash::from_stored(String::new()),
-            method: AuthMethod::CodeRecovery,
-            authenticated_at: start,
-            expires_at: start + TimeDelta::hours(24),
-        };
+        let start = start();
+        let (_, session) = Session::open(
+            IdentityId::from_uuid(uuid::Uuid::nil()),
+            AuthMethod::CodeRecovery,
+            start,
+            TimeDelta::hours(24),
+            &mut rand::rng(),
+        );
         let hour = TimeDelta::hours(1);
         assert!(session.is_privileged(hour, start + hour - TimeDelta::milliseconds(1)));
         assert!(!session.is_privileged(hour, start + hour));

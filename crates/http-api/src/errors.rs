@@ -142,7 +142,7 @@ impl From<ListIdentitiesError> for ApiError {
 /// The reason of a 400 whose `details.fields` say what is wrong.
 pub(crate) const FIELDS_REASON: &str = "Correct the fields listed in details.fields as their messages say, then send the request again.";
 
-fn identity_not_found(id: uuid::Uuid) -> ApiError {
+fn identity_not_found(id: domain::id::IdentityId) -> ApiError {
     ApiError::not_found("Unable to locate the resource")
         .with_reason(format!("Could not find identity {id}."))
 }

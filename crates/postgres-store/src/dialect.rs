@@ -2,10 +2,10 @@
 
 use application::ports::{RedeemError, StoreCodeIssueError, StoreError, Submission};
 use diesel::PgConnection;
+use domain::id::RecoveryFlowId;
 use domain::recovery::{CodeIssue, Redemption};
 use domain::time::Timestamp;
 use sql_store::Dialect;
-use uuid::Uuid;
 
 /// The PostgreSQL dialect of the shared store.
 pub struct Postgres;
@@ -22,7 +22,7 @@ impl Dialect for Postgres {
 
     fn begin_submission(
         conn: &mut PgConnection,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
         crate::submission::begin_submission(conn, flow_id, now)

@@ -77,9 +77,9 @@ impl QueryFragment<Pg> for IssueCode<'_> {
             revoke_previous,
         } = self.issue;
         out.push_sql("WITH p AS (SELECT ");
-        out.push_bind_param::<SqlUuid, _>(&flow.identity_id)?;
+        out.push_bind_param::<SqlUuid, _>(flow.identity_id.as_uuid())?;
         out.push_sql(" AS identity_id, ");
-        out.push_bind_param::<SqlUuid, _>(&flow.id)?;
+        out.push_bind_param::<SqlUuid, _>(flow.id.as_uuid())?;
         out.push_sql(" AS flow_id, ");
         out.push_bind_param::<Text, _>(&self.flow_type)?;
         out.push_sql(" AS flow_type, ");
@@ -95,7 +95,7 @@ impl QueryFragment<Pg> for IssueCode<'_> {
         out.push_sql(" AS expires_at, ");
         out.push_bind_param::<Nullable<Text>, _>(&flow.return_to)?;
         out.push_sql(" AS return_to, ");
-        out.push_bind_param::<SqlUuid, _>(&code.id)?;
+        out.push_bind_param::<SqlUuid, _>(code.id.as_uuid())?;
         out.push_sql(" AS code_id, ");
         out.push_bind_param::<Text, _>(code.hash.as_str())?;
         out.push_sql(" AS code_hash, ");
@@ -125,7 +125,7 @@ pub(crate) fn store_code_issue(
         // own: the issue that follows in the transaction then sees every earlier code.
         Err(error) if lost_race(&error) => conn.transaction(|conn| {
             diesel::sql_query("SELECT 1 FROM identities WHERE id = $1 FOR NO KEY UPDATE")
-                .bind::<SqlUuid, _>(issue.flow.identity_id)
+                .bind::<SqlUuid, _>(issue.flow.identity_id.into_uuid())
                 .execute(conn)?;
             issue_code(conn, &issue)
         }),

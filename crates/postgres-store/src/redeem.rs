@@ -10,7 +10,8 @@ use sql_store::store_error;
 
 /// The code is consumed only if still unused and unrevoked; everything else happens only if it
 /// was (`EXISTS (SELECT 1 FROM consumed)`), so a lost race writes nothing. Of concurrent
-/// redemptions of one code, the row lock lets one consume it; the others find it used.
+/// redemptions of one code, the row lock lets one consume it; the others find it used. Only
+/// unexpired sessions are revoked: `s.expires_at > p.at` mirrors `Expires::is_expired`.
 const REDEEM: &str = "
 ), consumed AS (
     UPDATE recovery_codes c SET used_at = p.at FROM p
@@ -64,9 +65,9 @@ impl QueryFragment<Pg> for Redeem<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let r = self.redemption;
         out.push_sql("WITH p AS (SELECT ");
-        out.push_bind_param::<SqlUuid, _>(&r.code_id)?;
+        out.push_bind_param::<SqlUuid, _>(r.code_id.as_uuid())?;
         out.push_sql(" AS code_id, ");
-        out.push_bind_param::<SqlUuid, _>(&r.flow_id)?;
+        out.push_bind_param::<SqlUuid, _>(r.flow_id.as_uuid())?;
         out.push_sql(" AS flow_id, ");
         out.push_bind_param::<Timestamptz, _>(&r.at)?;
         out.push_sql(" AS at, ");
@@ -74,9 +75,9 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_sql(" AS passed, ");
         out.push_bind_param::<Bool, _>(&r.revoke_other_sessions)?;
         out.push_sql(" AS revoke_others, ");
-        out.push_bind_param::<SqlUuid, _>(&r.session.identity_id)?;
+        out.push_bind_param::<SqlUuid, _>(r.session.identity_id.as_uuid())?;
         out.push_sql(" AS identity_id, ");
-        out.push_bind_param::<SqlUuid, _>(&r.session.id)?;
+        out.push_bind_param::<SqlUuid, _>(r.session.id.as_uuid())?;
         out.push_sql(" AS session_id, ");
         out.push_bind_param::<Text, _>(r.session.token_hash.as_str())?;
         out.push_sql(" AS token_hash, ");
@@ -84,7 +85,7 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_sql(" AS method, ");
         out.push_bind_param::<Timestamptz, _>(&r.session.expires_at)?;
         out.push_sql(" AS session_expires_at, ");
-        out.push_bind_param::<SqlUuid, _>(&r.settings.id)?;
+        out.push_bind_param::<SqlUuid, _>(r.settings.id.as_uuid())?;
         out.push_sql(" AS settings_id, ");
         out.push_bind_param::<Text, _>(&self.settings_type)?;
         out.push_sql(" AS settings_type, ");

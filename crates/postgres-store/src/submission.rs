@@ -6,15 +6,16 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
+use domain::id::RecoveryFlowId;
 use domain::identity::Identity;
 use domain::recovery::{RecoveryFlow, StoredCode};
 use domain::time::Timestamp;
 use sql_store::rows::{CodeColumns, CodeRow, FlowColumns, FlowRow, IdentityColumns, IdentityRow};
 use sql_store::store_error;
-use uuid::Uuid;
 
 /// The count, the flow, its identity and its redeemable codes, newest first: one row per code,
 /// or one row without a code. The columns are those of the shared rows, in their order.
+/// `c.expires_at > p.now` mirrors `Expires::is_expired`: a code has expired at its instant.
 const BEGIN_SUBMISSION: &str = "
 ), counted AS (
     UPDATE recovery_flows SET submit_count = submit_count + 1 FROM p WHERE id = p.flow_id
@@ -33,7 +34,7 @@ LEFT JOIN recovery_codes c
 ORDER BY c.issued_at DESC";
 
 struct BeginSubmission {
-    flow_id: Uuid,
+    flow_id: RecoveryFlowId,
     now: Timestamp,
 }
 
@@ -55,7 +56,7 @@ impl RunQueryDsl<PgConnection> for BeginSubmission {}
 impl QueryFragment<Pg> for BeginSubmission {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH p AS (SELECT ");
-        out.push_bind_param::<SqlUuid, _>(&self.flow_id)?;
+        out.push_bind_param::<SqlUuid, _>(self.flow_id.as_uuid())?;
         out.push_sql(" AS flow_id, ");
         out.push_bind_param::<Timestamptz, _>(&self.now)?;
         out.push_sql(" AS now");
@@ -67,7 +68,7 @@ impl QueryFragment<Pg> for BeginSubmission {
 /// One round trip instead of three.
 pub(crate) fn begin_submission(
     conn: &mut PgConnection,
-    flow_id: Uuid,
+    flow_id: RecoveryFlowId,
     now: Timestamp,
 ) -> Result<Option<Submission>, StoreError> {
     let rows: Vec<(FlowRow, IdentityRow, Option<CodeRow>)> = BeginSubmission { flow_id, now }

@@ -7,6 +7,9 @@ use diesel::prelude::*;
 use diesel::query_builder::InsertStatement;
 use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
 use diesel::r2d2::R2D2Connection;
+use domain::id::{
+    IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
+};
 use domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -67,6 +70,7 @@ fn codes_valid_at(flow_id: DbId, now: DbInstant) -> _ {
         .filter(recovery_codes::flow_id.eq(flow_id))
         .filter(recovery_codes::used_at.is_null())
         .filter(recovery_codes::revoked_at.is_null())
+        // Unexpired as `Expires::is_expired` says: expired from `expires_at` on.
         .filter(recovery_codes::expires_at.gt(now))
         .order(recovery_codes::issued_at.desc())
         .select(columns)
@@ -119,7 +123,8 @@ fn set_flow_state(id: DbId, state: &'static str) -> _ {
 
 #[dsl::auto_type]
 fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
-    // Expired sessions are over already: writing them would only cost.
+    // Expired sessions are over already: writing them would only cost. Unexpired as
+    // `Expires::is_expired` says, here and below.
     dsl::update(
         sessions::table
             .filter(sessions::identity_id.eq(identity_id))
@@ -159,6 +164,7 @@ fn active_session(token_hash: String, now: DbInstant) -> _ {
         .inner_join(identities::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::revoked_at.is_null())
+        // Unexpired as `Expires::is_expired` says.
         .filter(sessions::expires_at.gt(now))
         .select((session, identity))
 }
@@ -278,8 +284,8 @@ fn old_failures(before: DbInstant) -> _ {
 }
 
 /// Ids are never nil (v4 or v7), so "after nil" is "from the start".
-fn cursor(after: Option<Uuid>) -> DbId {
-    DbId(after.unwrap_or(Uuid::nil()))
+fn cursor(after: Option<IdentityId>) -> DbId {
+    DbId(after.map_or(Uuid::nil(), IdentityId::into_uuid))
 }
 
 type InsertRow<T, R> = InsertStatement<T, <R as Insertable<T>>::Values>;
@@ -287,46 +293,56 @@ type InsertRow<T, R> = InsertStatement<T, <R as Insertable<T>>::Values>;
 /// The queries of the store on one connection.
 pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send + 'static {
     fn insert_identity(&mut self, row: IdentityInsert) -> QueryResult<usize>;
-    fn find_identity(&mut self, id: Uuid) -> QueryResult<Option<IdentityRow>>;
+    fn find_identity(&mut self, id: IdentityId) -> QueryResult<Option<IdentityRow>>;
     /// Identities after `after` in id order, at most `limit`, optionally only `identifier`.
     fn list_identities(
         &mut self,
-        after: Option<Uuid>,
+        after: Option<IdentityId>,
         limit: usize,
         identifier: Option<String>,
     ) -> QueryResult<Vec<IdentityRow>>;
-    fn delete_identity(&mut self, id: Uuid) -> QueryResult<usize>;
+    fn delete_identity(&mut self, id: IdentityId) -> QueryResult<usize>;
     fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize>;
     fn insert_code(&mut self, row: CodeInsert) -> QueryResult<usize>;
     /// Marks the identity's unused, unrevoked codes of `code_type` revoked at `at`.
     fn revoke_codes(
         &mut self,
-        identity_id: Uuid,
+        identity_id: IdentityId,
         code_type: &'static str,
         at: Timestamp,
     ) -> QueryResult<usize>;
-    fn find_flow(&mut self, id: Uuid) -> QueryResult<Option<FlowRow>>;
+    fn find_flow(&mut self, id: RecoveryFlowId) -> QueryResult<Option<FlowRow>>;
     /// The codes of `flow_id` that are unused, unrevoked and unexpired at `now`, newest first.
-    fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>>;
+    fn valid_codes(&mut self, flow_id: RecoveryFlowId, now: Timestamp)
+    -> QueryResult<Vec<CodeRow>>;
     /// The identity with `identifier`, with its password hash.
     fn find_by_identifier(
         &mut self,
         identifier: &str,
     ) -> QueryResult<Option<(IdentityRow, Option<String>)>>;
     /// Counts a submission; the flow with its new count, `None` without such a flow.
-    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<FlowRow>>;
+    fn count_submission(&mut self, flow_id: RecoveryFlowId) -> QueryResult<Option<FlowRow>>;
     /// Marks the code used if it is still unused and unrevoked; returns rows changed.
-    fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize>;
-    fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize>;
-    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    fn consume_code(
+        &mut self,
+        code_id: RecoveryCodeId,
+        flow_id: RecoveryFlowId,
+        at: Timestamp,
+    ) -> QueryResult<usize>;
+    fn set_flow_state(
+        &mut self,
+        flow_id: RecoveryFlowId,
+        state: &'static str,
+    ) -> QueryResult<usize>;
+    fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize>;
     /// Ends the identity's active sessions, except `keep`.
     fn revoke_sessions_but(
         &mut self,
-        identity_id: Uuid,
-        keep: Uuid,
+        identity_id: IdentityId,
+        keep: SessionId,
         at: Timestamp,
     ) -> QueryResult<usize>;
-    fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize>;
+    fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> QueryResult<usize>;
     fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize>;
     /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity.
     fn find_session(
@@ -335,18 +351,23 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         now: Timestamp,
     ) -> QueryResult<Option<(SessionRow, IdentityRow)>>;
     fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize>;
-    fn find_settings_flow(&mut self, id: Uuid) -> QueryResult<Option<SettingsFlowRow>>;
-    fn set_settings_state(&mut self, id: Uuid, state: &'static str) -> QueryResult<usize>;
+    fn find_settings_flow(&mut self, id: SettingsFlowId) -> QueryResult<Option<SettingsFlowRow>>;
+    fn set_settings_state(&mut self, id: SettingsFlowId, state: &'static str)
+    -> QueryResult<usize>;
     fn set_password(
         &mut self,
-        identity_id: Uuid,
+        identity_id: IdentityId,
         hash: String,
         at: Timestamp,
     ) -> QueryResult<usize>;
     /// The same password hashed anew: the identity itself does not change.
-    fn replace_password_hash(&mut self, identity_id: Uuid, hash: String) -> QueryResult<usize>;
+    fn replace_password_hash(
+        &mut self,
+        identity_id: IdentityId,
+        hash: String,
+    ) -> QueryResult<usize>;
     fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize>;
-    fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>>;
+    fn find_login_flow(&mut self, id: LoginFlowId) -> QueryResult<Option<LoginFlowRow>>;
     /// Adds a failure to the count of `identifier_key` and `address`, creating it when absent;
     /// returns the count, `None` when it was created.
     fn add_failure(
@@ -426,13 +447,13 @@ where
             .execute(self)
     }
 
-    fn find_identity(&mut self, id: Uuid) -> QueryResult<Option<IdentityRow>> {
-        identity_by_id(DbId(id)).first(self).optional()
+    fn find_identity(&mut self, id: IdentityId) -> QueryResult<Option<IdentityRow>> {
+        identity_by_id(DbId(id.into())).first(self).optional()
     }
 
     fn list_identities(
         &mut self,
-        after: Option<Uuid>,
+        after: Option<IdentityId>,
         limit: usize,
         identifier: Option<String>,
     ) -> QueryResult<Vec<IdentityRow>> {
@@ -445,8 +466,8 @@ where
         }
     }
 
-    fn delete_identity(&mut self, id: Uuid) -> QueryResult<usize> {
-        delete_identity_by_id(DbId(id)).execute(self)
+    fn delete_identity(&mut self, id: IdentityId) -> QueryResult<usize> {
+        delete_identity_by_id(DbId(id.into())).execute(self)
     }
 
     fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize> {
@@ -463,19 +484,23 @@ where
 
     fn revoke_codes(
         &mut self,
-        identity_id: Uuid,
+        identity_id: IdentityId,
         code_type: &'static str,
         at: Timestamp,
     ) -> QueryResult<usize> {
-        revoke_unused_codes(DbId(identity_id), code_type, DbInstant(at)).execute(self)
+        revoke_unused_codes(DbId(identity_id.into()), code_type, DbInstant(at)).execute(self)
     }
 
-    fn find_flow(&mut self, id: Uuid) -> QueryResult<Option<FlowRow>> {
-        flow_by_id(DbId(id)).first(self).optional()
+    fn find_flow(&mut self, id: RecoveryFlowId) -> QueryResult<Option<FlowRow>> {
+        flow_by_id(DbId(id.into())).first(self).optional()
     }
 
-    fn valid_codes(&mut self, flow_id: Uuid, now: Timestamp) -> QueryResult<Vec<CodeRow>> {
-        codes_valid_at(DbId(flow_id), DbInstant(now)).load(self)
+    fn valid_codes(
+        &mut self,
+        flow_id: RecoveryFlowId,
+        now: Timestamp,
+    ) -> QueryResult<Vec<CodeRow>> {
+        codes_valid_at(DbId(flow_id.into()), DbInstant(now)).load(self)
     }
 
     fn find_by_identifier(
@@ -487,35 +512,45 @@ where
             .map(|rows| rows.into_iter().next())
     }
 
-    fn count_submission(&mut self, flow_id: Uuid) -> QueryResult<Option<FlowRow>> {
-        count_flow_submission(DbId(flow_id))
+    fn count_submission(&mut self, flow_id: RecoveryFlowId) -> QueryResult<Option<FlowRow>> {
+        count_flow_submission(DbId(flow_id.into()))
             .load(self)
             .map(|counts| counts.into_iter().next())
     }
 
-    fn consume_code(&mut self, code_id: Uuid, flow_id: Uuid, at: Timestamp) -> QueryResult<usize> {
-        consume_unused_code(DbId(code_id), DbId(flow_id), DbInstant(at)).execute(self)
+    fn consume_code(
+        &mut self,
+        code_id: RecoveryCodeId,
+        flow_id: RecoveryFlowId,
+        at: Timestamp,
+    ) -> QueryResult<usize> {
+        consume_unused_code(DbId(code_id.into()), DbId(flow_id.into()), DbInstant(at)).execute(self)
     }
 
-    fn set_flow_state(&mut self, flow_id: Uuid, state: &'static str) -> QueryResult<usize> {
-        set_flow_state(DbId(flow_id), state).execute(self)
+    fn set_flow_state(
+        &mut self,
+        flow_id: RecoveryFlowId,
+        state: &'static str,
+    ) -> QueryResult<usize> {
+        set_flow_state(DbId(flow_id.into()), state).execute(self)
     }
 
-    fn revoke_sessions_of(&mut self, identity_id: Uuid, at: Timestamp) -> QueryResult<usize> {
-        revoke_active_sessions(DbId(identity_id), DbInstant(at)).execute(self)
+    fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize> {
+        revoke_active_sessions(DbId(identity_id.into()), DbInstant(at)).execute(self)
     }
 
     fn revoke_sessions_but(
         &mut self,
-        identity_id: Uuid,
-        keep: Uuid,
+        identity_id: IdentityId,
+        keep: SessionId,
         at: Timestamp,
     ) -> QueryResult<usize> {
-        revoke_other_active_sessions(DbId(identity_id), DbId(keep), DbInstant(at)).execute(self)
+        revoke_other_active_sessions(DbId(identity_id.into()), DbId(keep.into()), DbInstant(at))
+            .execute(self)
     }
 
-    fn revoke_session(&mut self, id: Uuid, at: Timestamp) -> QueryResult<usize> {
-        revoke_active_session(DbId(id), DbInstant(at)).execute(self)
+    fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> QueryResult<usize> {
+        revoke_active_session(DbId(id.into()), DbInstant(at)).execute(self)
     }
 
     fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize> {
@@ -540,25 +575,33 @@ where
             .execute(self)
     }
 
-    fn find_settings_flow(&mut self, id: Uuid) -> QueryResult<Option<SettingsFlowRow>> {
-        settings_flow_by_id(DbId(id)).first(self).optional()
+    fn find_settings_flow(&mut self, id: SettingsFlowId) -> QueryResult<Option<SettingsFlowRow>> {
+        settings_flow_by_id(DbId(id.into())).first(self).optional()
     }
 
-    fn set_settings_state(&mut self, id: Uuid, state: &'static str) -> QueryResult<usize> {
-        set_settings_state(DbId(id), state).execute(self)
+    fn set_settings_state(
+        &mut self,
+        id: SettingsFlowId,
+        state: &'static str,
+    ) -> QueryResult<usize> {
+        set_settings_state(DbId(id.into()), state).execute(self)
     }
 
     fn set_password(
         &mut self,
-        identity_id: Uuid,
+        identity_id: IdentityId,
         hash: String,
         at: Timestamp,
     ) -> QueryResult<usize> {
-        set_identity_password(DbId(identity_id), hash, DbInstant(at)).execute(self)
+        set_identity_password(DbId(identity_id.into()), hash, DbInstant(at)).execute(self)
     }
 
-    fn replace_password_hash(&mut self, identity_id: Uuid, hash: String) -> QueryResult<usize> {
-        replace_password_hash(DbId(identity_id), hash).execute(self)
+    fn replace_password_hash(
+        &mut self,
+        identity_id: IdentityId,
+        hash: String,
+    ) -> QueryResult<usize> {
+        replace_password_hash(DbId(identity_id.into()), hash).execute(self)
     }
 
     fn insert_login_flow(&mut self, row: LoginFlowRow) -> QueryResult<usize> {
@@ -567,8 +610,8 @@ where
             .execute(self)
     }
 
-    fn find_login_flow(&mut self, id: Uuid) -> QueryResult<Option<LoginFlowRow>> {
-        login_flow_by_id(DbId(id)).first(self).optional()
+    fn find_login_flow(&mut self, id: LoginFlowId) -> QueryResult<Option<LoginFlowRow>> {
+        login_flow_by_id(DbId(id.into())).first(self).optional()
     }
 
     fn add_failure(

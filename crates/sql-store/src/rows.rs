@@ -3,6 +3,7 @@
 use application::ports::StoreError;
 use diesel::{Insertable, Queryable};
 use domain::client::AddressGroup;
+use domain::id::IdentityId;
 use domain::identity::{Identity, IdentityState, NewIdentity};
 use domain::lockout::Failures;
 use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
@@ -39,7 +40,7 @@ impl From<NewIdentity> for IdentityInsert {
     fn from(new: NewIdentity) -> Self {
         let identity = new.identity;
         Self {
-            id: DbId(identity.id),
+            id: DbId(identity.id.into()),
             schema_id: identity.schema_id,
             state: identity.state.as_str(),
             traits: DbDocument(identity.traits),
@@ -83,8 +84,8 @@ pub struct IdentityRow {
 impl IdentityRow {
     /// The id, readable even when the rest of the row is not.
     #[must_use]
-    pub fn id(&self) -> uuid::Uuid {
-        self.id.0
+    pub fn id(&self) -> IdentityId {
+        self.id.0.into()
     }
 }
 
@@ -103,7 +104,7 @@ impl TryFrom<IdentityRow> for Identity {
             )
         })?;
         Ok(Self {
-            id: row.id.0,
+            id: row.id.0.into(),
             schema_id: row.schema_id,
             state: IdentityState::parse(&row.state).map_err(|_| corrupt("state", &row.state))?,
             traits,
@@ -130,8 +131,8 @@ pub struct FlowInsert {
 impl From<RecoveryFlow> for FlowInsert {
     fn from(flow: RecoveryFlow) -> Self {
         Self {
-            id: DbId(flow.id),
-            identity_id: DbId(flow.identity_id),
+            id: DbId(flow.id.into()),
+            identity_id: DbId(flow.identity_id.into()),
             flow_type: flow.flow_type.as_str(),
             state: flow.state.as_str(),
             active_method: CODE_METHOD,
@@ -186,8 +187,8 @@ impl TryFrom<FlowRow> for RecoveryFlow {
 
     fn try_from(row: FlowRow) -> Result<Self, StoreError> {
         Ok(Self {
-            id: row.id.0,
-            identity_id: row.identity_id.0,
+            id: row.id.0.into(),
+            identity_id: row.identity_id.0.into(),
             flow_type: FlowType::parse(&row.flow_type)
                 .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
             state: FlowState::parse(&row.state).ok_or_else(|| corrupt("flow state", &row.state))?,
@@ -218,9 +219,9 @@ impl CodeInsert {
     #[must_use]
     pub fn new(code: StoredCode, exclusive: bool) -> Self {
         Self {
-            id: DbId(code.id),
-            flow_id: DbId(code.flow_id),
-            identity_id: DbId(code.identity_id),
+            id: DbId(code.id.into()),
+            flow_id: DbId(code.flow_id.into()),
+            identity_id: DbId(code.identity_id.into()),
             code_hash: code.hash.as_str().to_owned(),
             code_type: code.code_type.as_str(),
             issued_at: DbInstant(code.issued_at),
@@ -267,9 +268,9 @@ impl TryFrom<CodeRow> for StoredCode {
 
     fn try_from(row: CodeRow) -> Result<Self, StoreError> {
         Ok(Self {
-            id: row.id.0,
-            flow_id: row.flow_id.0,
-            identity_id: row.identity_id.0,
+            id: row.id.0.into(),
+            flow_id: row.flow_id.0.into(),
+            identity_id: row.identity_id.0.into(),
             hash: CodeHash::from_stored(row.code_hash),
             code_type: CodeType::parse(&row.code_type)
                 .ok_or_else(|| corrupt("code type", &row.code_type))?,
@@ -293,8 +294,8 @@ pub struct SessionInsert {
 impl From<Session> for SessionInsert {
     fn from(session: Session) -> Self {
         Self {
-            id: DbId(session.id),
-            identity_id: DbId(session.identity_id),
+            id: DbId(session.id.into()),
+            identity_id: DbId(session.identity_id.into()),
             token_hash: session.token_hash.as_str().to_owned(),
             method: session.method.as_str(),
             authenticated_at: DbInstant(session.authenticated_at),
@@ -336,8 +337,8 @@ impl TryFrom<SessionRow> for Session {
 
     fn try_from(row: SessionRow) -> Result<Self, StoreError> {
         Ok(Self {
-            id: row.id.0,
-            identity_id: row.identity_id.0,
+            id: row.id.0.into(),
+            identity_id: row.identity_id.0.into(),
             token_hash: TokenHash::from_stored(row.token_hash),
             method: AuthMethod::parse(&row.method)
                 .ok_or_else(|| corrupt("session method", &row.method))?,
@@ -363,9 +364,9 @@ pub struct SettingsFlowRow {
 impl From<SettingsFlow> for SettingsFlowRow {
     fn from(flow: SettingsFlow) -> Self {
         Self {
-            id: DbId(flow.id),
-            identity_id: DbId(flow.identity_id),
-            session_id: DbId(flow.session_id),
+            id: DbId(flow.id.into()),
+            identity_id: DbId(flow.identity_id.into()),
+            session_id: DbId(flow.session_id.into()),
             flow_type: flow.flow_type.as_str().to_owned(),
             state: flow.state.as_str().to_owned(),
             issued_at: DbInstant(flow.issued_at),
@@ -380,9 +381,9 @@ impl TryFrom<SettingsFlowRow> for SettingsFlow {
 
     fn try_from(row: SettingsFlowRow) -> Result<Self, StoreError> {
         Ok(Self {
-            id: row.id.0,
-            identity_id: row.identity_id.0,
-            session_id: row.session_id.0,
+            id: row.id.0.into(),
+            identity_id: row.identity_id.0.into(),
+            session_id: row.session_id.0.into(),
             flow_type: FlowType::parse(&row.flow_type)
                 .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
             state: SettingsState::parse(&row.state)
@@ -407,7 +408,7 @@ pub struct LoginFlowRow {
 impl From<LoginFlow> for LoginFlowRow {
     fn from(flow: LoginFlow) -> Self {
         Self {
-            id: DbId(flow.id),
+            id: DbId(flow.id.into()),
             flow_type: flow.flow_type.as_str().to_owned(),
             issued_at: DbInstant(flow.issued_at),
             expires_at: DbInstant(flow.expires_at),
@@ -421,7 +422,7 @@ impl TryFrom<LoginFlowRow> for LoginFlow {
 
     fn try_from(row: LoginFlowRow) -> Result<Self, StoreError> {
         Ok(Self {
-            id: row.id.0,
+            id: row.id.0.into(),
             flow_type: FlowType::parse(&row.flow_type)
                 .ok_or_else(|| corrupt("flow type", &row.flow_type))?,
             issued_at: row.issued_at.0,

@@ -13,6 +13,7 @@ use application::ports::{
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use domain::client::AddressGroup;
+use domain::id::{IdentityId, LoginFlowId, RecoveryFlowId, SessionId, SettingsFlowId};
 use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
@@ -22,7 +23,6 @@ use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
-use uuid::Uuid;
 
 use crate::queries::StoreConnection;
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
@@ -50,7 +50,7 @@ pub trait Dialect: Send + Sync + 'static {
     /// [`StoreError`] when the store fails.
     fn begin_submission(
         conn: &mut Self::Connection,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
         let Some(flow) = conn.count_submission(flow_id).map_err(store_error)? else {
@@ -236,7 +236,7 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
-    async fn find_identity(&self, id: Uuid) -> Result<Option<Identity>, StoreError> {
+    async fn find_identity(&self, id: IdentityId) -> Result<Option<Identity>, StoreError> {
         self.run(move |conn| {
             conn.find_identity(id)
                 .map_err(store_error)?
@@ -295,7 +295,11 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
-    async fn update_password_hash(&self, id: Uuid, hash: PasswordHash) -> Result<(), StoreError> {
+    async fn update_password_hash(
+        &self,
+        id: IdentityId,
+        hash: PasswordHash,
+    ) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.replace_password_hash(id, hash.as_str().to_owned())
                 .map(drop)
@@ -304,7 +308,7 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
-    async fn delete_identity(&self, id: Uuid) -> Result<bool, StoreError> {
+    async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {
         // Flows and codes go with it: their foreign keys cascade.
         self.run(move |conn| Ok(conn.delete_identity(id).map_err(store_error)? > 0))
             .await
@@ -316,7 +320,7 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         self.run(move |conn| D::store_code_issue(conn, issue)).await
     }
 
-    async fn find_flow(&self, id: Uuid) -> Result<Option<RecoveryFlow>, StoreError> {
+    async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {
         self.run(move |conn| {
             conn.find_flow(id)
                 .map_err(store_error)?
@@ -328,7 +332,7 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
 
     async fn begin_submission(
         &self,
-        flow_id: Uuid,
+        flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
         self.run(move |conn| D::begin_submission(conn, flow_id, now))
@@ -380,14 +384,17 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         .await
     }
 
-    async fn revoke_session(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> Result<bool, StoreError> {
         self.run(move |conn| Ok(conn.revoke_session(id, at).map_err(store_error)? > 0))
             .await
     }
 }
 
 impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
-    async fn find_settings_flow(&self, id: Uuid) -> Result<Option<SettingsFlow>, StoreError> {
+    async fn find_settings_flow(
+        &self,
+        id: SettingsFlowId,
+    ) -> Result<Option<SettingsFlow>, StoreError> {
         self.run(move |conn| {
             conn.find_settings_flow(id)
                 .map_err(store_error)?
@@ -425,7 +432,7 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
         .await
     }
 
-    async fn find_login_flow(&self, id: Uuid) -> Result<Option<LoginFlow>, StoreError> {
+    async fn find_login_flow(&self, id: LoginFlowId) -> Result<Option<LoginFlow>, StoreError> {
         self.run(move |conn| {
             conn.find_login_flow(id)
                 .map_err(store_error)?

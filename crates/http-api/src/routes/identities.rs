@@ -66,7 +66,7 @@ async fn get<S: Store>(
     settings: web::Data<HttpSettings>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let identity = service.get_identity(id.into_inner()).await?;
+    let identity = service.get_identity(id.into_inner().into()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(Identity::new(&identity, &settings.public_base_url)))
@@ -76,7 +76,7 @@ async fn delete<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.delete_identity(id.into_inner()).await?;
+    service.delete_identity(id.into_inner().into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -139,7 +139,7 @@ async fn get_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let lockout = service.lockout(id.into_inner()).await?;
+    let lockout = service.lockout(id.into_inner().into()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(Lockout::new(lockout)))
@@ -150,6 +150,6 @@ async fn clear_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.clear_lockout(id.into_inner()).await?;
+    service.clear_lockout(id.into_inner().into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -39,7 +39,7 @@ async fn create<S: Store>(
     .await?;
     let issued = service
         .create_recovery_code(RecoveryCodeRequest {
-            identity_id: body.identity_id,
+            identity_id: body.identity_id.into(),
             expires_in: body.expires_in,
             flow_type: match body.flow_type.map(Type::from) {
                 None | Some(Type::Browser) => FlowType::Browser,

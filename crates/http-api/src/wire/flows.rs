@@ -33,7 +33,7 @@ impl From<FlowType> for Type {
 }
 
 /// The URL of `path` on the public listener, for the flow `id`.
-fn flow_url(public_base_url: &Url, path: &str, id: Uuid) -> String {
+fn flow_url(public_base_url: &Url, path: &str, id: impl std::fmt::Display) -> String {
     format!("{public_base_url}{path}?flow={id}")
 }
 
@@ -82,7 +82,7 @@ impl RecoveryFlow {
             ..InputAttributes::required("code", InputType::Text, Autocomplete::OneTimeCode)
         };
         Self {
-            id: flow.id,
+            id: flow.id.into(),
             flow_type: flow.flow_type.into(),
             state: match flow.state {
                 FlowState::SentEmail => RecoveryState::SentEmail,
@@ -152,7 +152,7 @@ impl SettingsFlow {
         let password =
             InputAttributes::required("password", InputType::Password, Autocomplete::NewPassword);
         Self {
-            id: flow.id,
+            id: flow.id.into(),
             flow_type: flow.flow_type.into(),
             state: match flow.state {
                 SettingsState::ShowForm => SettingsFlowState::ShowForm,
@@ -225,7 +225,7 @@ impl LoginFlow {
             Autocomplete::CurrentPassword,
         );
         Self {
-            id: flow.id,
+            id: flow.id.into(),
             flow_type: flow.flow_type.into(),
             state: LoginState::ChooseMethod,
             issued_at: flow.issued_at.into(),

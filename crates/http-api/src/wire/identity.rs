@@ -46,7 +46,7 @@ impl Identity {
     /// `identity` as served by the public listener at `public_base_url`.
     pub(crate) fn new(identity: &domain::identity::Identity, public_base_url: &Url) -> Self {
         Self {
-            id: identity.id,
+            id: identity.id.into(),
             schema_id: identity.schema_id.clone(),
             schema_url: format!("{public_base_url}{}", schema::path_of(&identity.schema_id)),
             state: identity.state.into(),

@@ -40,7 +40,7 @@ impl Lockout {
             })
             .collect();
         Self {
-            identity_id: lockout.identity_id,
+            identity_id: lockout.identity_id.into(),
             locked: counts.iter().any(|count| count.locked_until.is_some()),
             counts,
         }

@@ -63,7 +63,7 @@ impl Session {
     ) -> Self {
         let authenticated_at = Time(session.authenticated_at);
         Self {
-            id: session.id,
+            id: session.id.into(),
             active: true,
             issued_at: authenticated_at,
             authenticated_at,

@@ -333,8 +333,8 @@ impl TestApp {
     /// The stored flow, read back through the store's port.
     pub async fn flow(&self, id: Uuid) -> RecoveryFlow {
         match &self.db {
-            TestDb::Postgres(db) => db.store.find_flow(id).await,
-            TestDb::Sqlite(db) => db.store.find_flow(id).await,
+            TestDb::Postgres(db) => db.store.find_flow(id.into()).await,
+            TestDb::Sqlite(db) => db.store.find_flow(id.into()).await,
         }
         .unwrap()
         .unwrap()
@@ -344,8 +344,8 @@ impl TestApp {
     pub async fn live_codes(&self, flow_id: Uuid) -> Vec<StoredCode> {
         let now = chrono::Utc::now();
         match &self.db {
-            TestDb::Postgres(db) => db.store.begin_submission(flow_id, now).await,
-            TestDb::Sqlite(db) => db.store.begin_submission(flow_id, now).await,
+            TestDb::Postgres(db) => db.store.begin_submission(flow_id.into(), now).await,
+            TestDb::Sqlite(db) => db.store.begin_submission(flow_id.into(), now).await,
         }
         .unwrap()
         .map(|submission| submission.codes)

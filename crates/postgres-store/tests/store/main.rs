@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use application::ports::{IdentityRepository, Readiness, StoreError};
 use diesel::connection::SimpleConnection;
+use domain::id::IdentityId;
 use postgres_store::PoolOptions;
 use postgres_store::test_support::TestDatabase;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ async fn an_unreachable_database_is_unavailable_not_absent() {
         },
     );
     assert!(matches!(
-        store.find_identity(Uuid::new_v4()).await,
+        store.find_identity(Uuid::new_v4().into()).await,
         Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(
@@ -39,7 +40,7 @@ const AT: &str = "2026-11-25T10:30:00.123Z";
 async fn listings_skip_rows_that_cannot_be_read() {
     let db = TestDatabase::new();
     // Unreadable: a `jsonb` number no `f64` holds.
-    let write_unreadable = |id: Uuid| {
+    let write_unreadable = |id: IdentityId| {
         db.connection()
             .batch_execute(&format!(
                 "INSERT INTO identities (id, schema_id, state, traits, created_at, updated_at) \

@@ -3,6 +3,7 @@
 
 use application::ports::{IdentityRepository, RecoveryRepository};
 use diesel::connection::SimpleConnection;
+use domain::id::IdentityId;
 use sqlite_store::test_support::TestDatabase;
 use sqlite_store::{Location, open};
 use uuid::Uuid;
@@ -21,7 +22,7 @@ mod memory {
 async fn a_file_keeps_everything_across_reopening() {
     let db = TestDatabase::new();
     let new = domain::identity::IdentityDraft::default()
-        .validate(uuid::Uuid::new_v4(), None, chrono_now())
+        .validate(Uuid::new_v4().into(), None, chrono_now())
         .unwrap();
     db.store.insert_identity(new.clone()).await.unwrap();
     let reopened = open(&Location::File(db.path.clone())).unwrap();
@@ -30,7 +31,7 @@ async fn a_file_keeps_everything_across_reopening() {
         Some(new.identity)
     );
     assert_eq!(
-        reopened.find_flow(uuid::Uuid::new_v4()).await.unwrap(),
+        reopened.find_flow(Uuid::new_v4().into()).await.unwrap(),
         None
     );
 }
@@ -54,7 +55,7 @@ const AT: &str = "2026-11-25T10:30:00.123Z";
 async fn listings_skip_rows_that_cannot_be_read() {
     let db = TestDatabase::new();
     // Unreadable: text that is not JSON, past the table's check.
-    let write_unreadable = |id: Uuid| {
+    let write_unreadable = |id: IdentityId| {
         db.connection()
             .batch_execute(&format!(
                 "PRAGMA ignore_check_constraints = ON; INSERT INTO identities \

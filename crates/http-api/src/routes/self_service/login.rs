@@ -6,9 +6,9 @@ use application::hashing::{self, HashingError};
 use application::login::{LoginError, SignedIn};
 use application::ports::Store;
 use domain::client::ClientAddress;
+use domain::id::LoginFlowId;
 use domain::recovery::FlowType;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
@@ -35,11 +35,11 @@ pub(super) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/login").route(web::get().to(page::<S>)));
 }
 
-fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+fn action(settings: &HttpSettings, flow_id: LoginFlowId) -> String {
     public_url(settings, &format!("self-service/login?flow={flow_id}"))
 }
 
-fn page_of(settings: &HttpSettings, flow_id: Uuid) -> String {
+fn page_of(settings: &HttpSettings, flow_id: LoginFlowId) -> String {
     public_url(settings, &format!("login?flow={flow_id}"))
 }
 
@@ -84,7 +84,7 @@ async fn get_flow<S: Store>(
     settings: Settings,
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service.login_flow(query.id).await?;
+    let flow = service.login_flow(query.id.into()).await?;
     Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
 }
 
@@ -112,7 +112,7 @@ async fn submit<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<UpdateLoginFlowWithPasswordMethod>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = named_flow(&query)?;
+    let flow_id: LoginFlowId = named_flow(&query)?.into();
     let client = client_address(&req);
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => {
@@ -127,7 +127,7 @@ async fn submit<S: Store>(
 async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: LoginFlowId,
     client: ClientAddress,
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
@@ -191,7 +191,7 @@ fn signed_in_json(settings: &HttpSettings, signed_in: SignedIn) -> HttpResponse 
 async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: LoginFlowId,
     client: ClientAddress,
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
@@ -272,7 +272,7 @@ fn form_to_retry(
 
 #[derive(Deserialize)]
 struct PageQuery {
-    flow: Option<Uuid>,
+    flow: Option<uuid::Uuid>,
     return_to: Option<String>,
 }
 
@@ -283,7 +283,7 @@ async fn page<S: Store>(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let Some(flow_id) = query.flow else {
+    let Some(flow_id) = query.flow.map(LoginFlowId::from) else {
         let flow = service
             .create_login_flow(FlowType::Browser, query.return_to.as_deref())
             .await?;

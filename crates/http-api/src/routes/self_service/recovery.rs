@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::ports::Store;
 use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
+use domain::id::RecoveryFlowId;
 use domain::recovery::{FlowState, FlowType};
-use uuid::Uuid;
 
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
@@ -33,7 +33,7 @@ fn wire_flow<S: Store>(
     RecoveryFlow::new(flow, service.code_length(), &settings.public_base_url)
 }
 
-fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+fn action(settings: &HttpSettings, flow_id: RecoveryFlowId) -> String {
     public_url(settings, &format!("self-service/recovery?flow={flow_id}"))
 }
 
@@ -42,7 +42,7 @@ async fn get_flow<S: Store>(
     settings: Settings,
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow = service.recovery_flow(query.id).await?;
+    let flow = service.recovery_flow(query.id.into()).await?;
     Ok(HttpResponse::Ok().json(wire_flow(&service, &settings, &flow)))
 }
 
@@ -60,7 +60,7 @@ async fn submit<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<UpdateRecoveryFlowWithCodeMethod>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = named_flow(&query)?;
+    let flow_id: RecoveryFlowId = named_flow(&query)?.into();
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => submit_json(service, settings, flow_id, code_of(body)).await,
         Reply::Page(body) => Ok(submit_form(service, settings, flow_id, code_of(body)).await),
@@ -70,7 +70,7 @@ async fn submit<S: Store>(
 async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: RecoveryFlowId,
     code: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let code = match code {
@@ -118,7 +118,7 @@ fn recovered_json<S: Store>(
     }
     flow.continue_with.push(ContinueWith::ShowSettingsUi {
         flow: SettingsUiFlow {
-            id: recovered.settings.id,
+            id: recovered.settings.id.into(),
             url: settings_page(settings, recovered),
         },
     });
@@ -144,7 +144,7 @@ fn settings_page(settings: &HttpSettings, recovered: &Recovered) -> String {
 async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: RecoveryFlowId,
     code: Result<String, Rejection>,
 ) -> HttpResponse {
     let action = action(&settings, flow_id);
@@ -220,7 +220,7 @@ async fn page<S: Store>(
     settings: Settings,
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(flow_id) = query.flow else {
+    let Some(flow_id) = query.flow.map(RecoveryFlowId::from) else {
         return Ok(unknown());
     };
     match service.recovery_flow(flow_id).await {

@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::ports::Store;
 use application::settings::SettingsError;
+use domain::id::SettingsFlowId;
 use domain::selfservice::SettingsState;
 use domain::session::SessionToken;
-use uuid::Uuid;
 
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
@@ -30,7 +30,7 @@ fn require_token(req: &HttpRequest) -> Result<SessionToken, SettingsError> {
     session_token(req).ok_or(SettingsError::Unauthorized)
 }
 
-fn action(settings: &HttpSettings, flow_id: Uuid) -> String {
+fn action(settings: &HttpSettings, flow_id: SettingsFlowId) -> String {
     public_url(settings, &format!("self-service/settings?flow={flow_id}"))
 }
 
@@ -41,7 +41,7 @@ async fn get_flow<S: Store>(
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = require_token(&req)?;
-    let (flow, _, identity) = service.settings_flow(query.id, &token).await?;
+    let (flow, _, identity) = service.settings_flow(query.id.into(), &token).await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(SettingsFlow::new(
@@ -67,7 +67,7 @@ async fn submit<S: Store>(
     query: web::Query<FlowQuery>,
     body: Submission<UpdateSettingsFlowWithPasswordMethod>,
 ) -> Result<HttpResponse, ApiError> {
-    let flow_id = named_flow(&query)?;
+    let flow_id: SettingsFlowId = named_flow(&query)?.into();
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => {
             let token = require_token(&req)?;
@@ -83,7 +83,7 @@ async fn submit<S: Store>(
 async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: SettingsFlowId,
     token: SessionToken,
     password: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
@@ -132,7 +132,7 @@ async fn submit_json<S: Store>(
 async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
-    flow_id: Uuid,
+    flow_id: SettingsFlowId,
     token: SessionToken,
     password: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
@@ -199,7 +199,7 @@ async fn page<S: Store>(
     req: HttpRequest,
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(flow_id) = query.flow else {
+    let Some(flow_id) = query.flow.map(SettingsFlowId::from) else {
         return Ok(redirect(settings.public_base_url.as_str()).finish());
     };
     let Some(token) = session_token(&req) else {
