@@ -123,6 +123,18 @@ on_every_store! {
         }
     }
 
+    async fn a_sign_in_page_for_no_flow_id_starts_afresh(kind) {
+        let app = spawn_app(kind).await;
+        let res = app
+            .client
+            .get(format!("{}/login?flow=not-a-flow", app.public))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], format!("{}/login", app.public));
+    }
+
     async fn a_browser_flow_asked_for_as_json_is_the_flow(kind) {
         let app = spawn_app(kind).await;
         let res = app

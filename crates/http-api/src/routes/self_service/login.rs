@@ -272,7 +272,8 @@ fn form_to_retry(
 
 #[derive(Deserialize)]
 struct PageQuery {
-    flow: Option<uuid::Uuid>,
+    /// Read as text: a value that is not a flow id leads to a fresh page, not an error.
+    flow: Option<String>,
     return_to: Option<String>,
 }
 
@@ -283,11 +284,15 @@ async fn page<S: Store>(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let Some(flow_id) = query.flow.map(LoginFlowId::from) else {
+    let Some(flow) = query.flow else {
         let flow = service
             .create_login_flow(FlowType::Browser, query.return_to.as_deref())
             .await?;
         return Ok(redirect(&page_of(&settings, flow.id)).finish());
+    };
+    // A new flow is made only without `flow`, where the flow-creation limit counts it.
+    let Ok(flow_id) = flow.parse::<uuid::Uuid>().map(LoginFlowId::from) else {
+        return Ok(redirect(&public_url(&settings, "login")).finish());
     };
     match service.login_flow(flow_id).await {
         Ok(_) => Ok(pages::login_form(&action(&settings, flow_id), "", None)),
