@@ -30,9 +30,9 @@ and shapes, so that clients written for Kratos work unchanged; where this servic
 from Kratos, the operation or response says so.\n\n\
 Every non-2xx answer is the `errorGeneric` envelope, except a refused self-service submission, \
 which answers 400 with the flow itself, as Kratos. Besides the statuses listed per operation, \
-any path answers 404 to a request no route matches and 405 to a method it does not list, \
-both with the envelope. Every response carries `X-Request-Id` (the caller's, when sane, or a \
-new UUID), echoed in the envelope's `error.request`.";
+any path answers 404 to a request no route matches, and 405 (with `Allow`) to a method it \
+does not list, both with the envelope. Every response carries `X-Request-Id` (the caller's, \
+when sane, or a new UUID), echoed in the envelope's `error.request`.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -152,4 +152,93 @@ async fn document(served: web::Data<&'static Served>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(served.0.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn json(document: &utoipa::openapi::OpenApi) -> Value {
+        serde_json::to_value(document).unwrap()
+    }
+
+    /// Every operation of `document`: its path, and the operation itself.
+    fn operations(document: &Value) -> Vec<(String, Value)> {
+        let paths = document["paths"].as_object().unwrap();
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let operations = item.as_object().unwrap().values().cloned();
+                operations.map(move |operation| (path.clone(), operation))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn operation_ids_are_unique_in_each_document() {
+        for document in [json(&admin()), json(&public())] {
+            let operations = operations(&document);
+            let ids: BTreeSet<&str> = operations
+                .iter()
+                .map(|(_, operation)| operation["operationId"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids.len(), operations.len());
+        }
+    }
+
+    #[test]
+    fn every_admin_path_has_its_iam_alias() {
+        let document = json(&admin());
+        let paths = document["paths"].as_object().unwrap();
+        let kratos = paths.keys().filter(|path| path.starts_with("/admin/"));
+        assert_eq!(kratos.clone().count(), 4);
+        for path in kratos {
+            let alias = routes::iam_alias(path).unwrap();
+            assert!(paths.contains_key(&alias), "{alias}");
+        }
+        let id = &paths["/iam/identities"]["post"]["operationId"];
+        assert_eq!(id, "iamCreateIdentity");
+    }
+
+    #[test]
+    fn admin_operations_need_the_key_but_health_and_this_document() {
+        for (path, operation) in operations(&json(&admin())) {
+            let open = ["/health/alive", "/health/ready", PATH].contains(&path.as_str());
+            assert_eq!(operation["security"].is_null(), open, "{path}");
+            assert_eq!(operation["responses"]["401"].is_null(), open, "{path}");
+            assert!(operation["responses"]["421"].is_object(), "{path}");
+        }
+    }
+
+    /// Constraints the attributes must write as literals, checked against the code's.
+    #[test]
+    fn documented_limits_are_the_codes() {
+        let admin = json(&admin());
+        let schemas = &admin["components"]["schemas"];
+        let expires_in = &schemas["createRecoveryCodeForIdentityBody"]["properties"]["expires_in"];
+        assert_eq!(expires_in["pattern"], domain::duration::PATTERN);
+        let list = &admin["paths"]["/admin/identities"]["get"]["parameters"];
+        let page_size = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == "page_size")
+            .unwrap();
+        let max = application::identities::MAX_PAGE_SIZE;
+        assert_eq!(page_size["schema"]["maximum"], max);
+        let public = json(&public());
+        let passwords = [
+            &schemas["identityWithCredentialsPasswordConfig"]["properties"]["password"],
+            &public["components"]["schemas"]["updateSettingsFlowWithPasswordMethod"]["properties"]
+                ["password"],
+        ];
+        for password in passwords {
+            assert_eq!(password["minLength"], domain::password::MIN_LEN);
+            assert_eq!(password["maxLength"], domain::password::MAX_LEN);
+        }
+    }
 }

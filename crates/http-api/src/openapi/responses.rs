@@ -20,7 +20,9 @@ fn envelope(description: &str) -> ResponseBuilder {
 fn retry_after(description: &str) -> Header {
     HeaderBuilder::new()
         .schema(Some(
-            ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)),
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
         ))
         .description(Some(description))
         .build()

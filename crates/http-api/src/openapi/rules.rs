@@ -2,10 +2,12 @@
 //! enforces it: who may call the admin listener, its `/iam` aliases, the public rate limits,
 //! the body limit and the internal error.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::Method;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Components, OpenApi, Ref};
+use utoipa::openapi::{Components, OpenApi, Ref, RefOr};
 use utoipa::{Modify, ToResponse};
 
 use crate::openapi::responses::{
@@ -80,7 +82,11 @@ fn add_shared(openapi: &mut OpenApi) {
 }
 
 /// Adds the shared response `R` to `operation` as `status`, and `R` to the components.
-fn add<'r, R: ToResponse<'r>>(components: &mut Components, operation: &mut Operation, status: &str) {
+fn add<'r, R: ToResponse<'r>>(
+    components: &mut Components,
+    operation: &mut Operation,
+    status: &str,
+) {
     let (name, response) = R::response();
     components
         .responses
@@ -93,9 +99,9 @@ fn add<'r, R: ToResponse<'r>>(components: &mut Components, operation: &mut Opera
 }
 
 /// Every operation of `paths`, with its path and method.
-fn operations<'a>(
-    paths: &'a mut std::collections::BTreeMap<String, PathItem>,
-) -> impl Iterator<Item = (&'a str, Method, &'a mut Operation)> {
+fn operations(
+    paths: &mut BTreeMap<String, PathItem>,
+) -> impl Iterator<Item = (&str, Method, &mut Operation)> {
     paths.iter_mut().flat_map(|(path, item)| {
         [
             (Method::GET, &mut item.get),
@@ -118,7 +124,7 @@ fn operations<'a>(
 /// The `/iam` alias of each `/admin` path, its operations named after Kratos's
 /// (`createIdentity` becomes `iamCreateIdentity`), since operation ids are unique.
 fn add_iam_aliases(openapi: &mut OpenApi) {
-    let mut aliases: std::collections::BTreeMap<String, PathItem> = openapi
+    let mut aliases: BTreeMap<String, PathItem> = openapi
         .paths
         .paths
         .iter()
@@ -126,6 +132,17 @@ fn add_iam_aliases(openapi: &mut OpenApi) {
         .collect();
     for (_, _, operation) in operations(&mut aliases) {
         operation.operation_id = operation.operation_id.as_deref().map(iam_operation_id);
+        // An alias leads on to aliases: every link of an admin operation is to another.
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            for link in response.links.values_mut() {
+                if let RefOr::T(link) = link {
+                    link.operation_id = iam_operation_id(&link.operation_id);
+                }
+            }
+        }
     }
     openapi.paths.paths.extend(aliases);
 }
@@ -133,7 +150,11 @@ fn add_iam_aliases(openapi: &mut OpenApi) {
 fn iam_operation_id(kratos: &str) -> String {
     let mut chars = kratos.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase());
-    format!("iam{}{}", first.map(String::from).unwrap_or_default(), chars.as_str())
+    format!(
+        "iam{}{}",
+        first.map(String::from).unwrap_or_default(),
+        chars.as_str()
+    )
 }
 
 #[cfg(test)]

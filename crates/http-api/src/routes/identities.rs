@@ -155,7 +155,8 @@ async fn delete<S: Store>(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// How many identities a page holds, 1 to 1000 (250 by default).
+    /// How many identities a page holds (250 by default).
+    #[param(minimum = 1, maximum = 1000)]
     page_size: Option<usize>,
     /// Where the page starts: a token from the `Link` header of the previous page.
     page_token: Option<String>,

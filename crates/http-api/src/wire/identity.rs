@@ -65,8 +65,10 @@ impl Identity {
 #[schema(as = createIdentityBody)]
 pub(crate) struct CreateIdentityBody {
     pub(crate) schema_id: Option<String>,
+    #[schema(value_type = Option<State>)]
     pub(crate) state: Option<String>,
-    #[schema(value_type = Object)]
+    /// `{}` when absent.
+    #[schema(value_type = Option<Object>)]
     pub(crate) traits: Option<Value>,
     pub(crate) credentials: Option<CredentialsBody>,
 }
@@ -89,6 +91,8 @@ pub(crate) struct PasswordCredentialsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = identityWithCredentialsPasswordConfig)]
 pub(crate) struct PasswordConfigBody {
+    /// 8 to 1024 characters, not the email address.
+    #[schema(min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }
 

@@ -42,6 +42,7 @@ pub(crate) struct UpdateRecoveryFlowWithCodeMethod {
     /// `code`.
     pub(crate) method: Option<String>,
     /// The recovery code.
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) code: Option<String>,
 }
 
@@ -51,7 +52,8 @@ pub(crate) struct UpdateRecoveryFlowWithCodeMethod {
 pub(crate) struct UpdateSettingsFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
-    /// The new password.
+    /// The new password: 8 to 1024 characters, not the email address.
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }
 
@@ -62,7 +64,9 @@ pub(crate) struct UpdateLoginFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
     /// The identifier: an email address.
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) identifier: Option<String>,
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) password: Option<String>,
 }
 

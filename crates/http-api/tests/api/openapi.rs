@@ -19,7 +19,12 @@ fn checked_in(listener: &str) -> PathBuf {
 }
 
 async fn served(app: &TestApp, base: &str) -> Value {
-    let res = app.client.get(format!("{base}{PATH}")).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{base}{PATH}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/json");
     res.json().await.unwrap()

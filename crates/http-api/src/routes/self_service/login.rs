@@ -10,8 +10,8 @@ use domain::recovery::FlowType;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
 use crate::client_address::client_address;
 use crate::envelope::no_store;

@@ -7,8 +7,8 @@ use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
 use domain::recovery::{FlowState, FlowType};
 use uuid::Uuid;
 
-use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
 use crate::envelope::no_store;
 use crate::errors::DISABLED;

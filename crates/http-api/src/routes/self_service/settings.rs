@@ -8,8 +8,8 @@ use domain::selfservice::SettingsState;
 use domain::session::SessionToken;
 use uuid::Uuid;
 
-use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{EXPIRED_FLOW, NO_NAMED_FLOW, NO_SESSION, NO_SUCH_FLOW, UNREADABLE_ID};
+use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{SESSION_COOKIE, SESSION_TOKEN, refused, required};
 use crate::envelope::no_store;
 use crate::errors::capitalize;
