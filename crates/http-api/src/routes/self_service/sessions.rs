@@ -92,7 +92,14 @@ async fn logout_api<S: Store>(
         page: the form of the built-in landing page. Our own: Kratos signs browsers out with \
         GET /self-service/logout and a logout token (updateLogoutFlow). Accepted only from the \
         public origin (`Origin`, else `Referer`).",
-    params(("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE)),
+    params(
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+        (
+            "Origin" = Option<String>,
+            Header,
+            description = "Must be the origin of serve.public.base_url, as browsers send it.",
+        ),
+    ),
     responses(
         (
             status = 303,
