@@ -20,8 +20,14 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use crate::ApiError;
 
-/// Routes answered without a key, for probes and load balancers.
-const OPEN_PATHS: [&str; 2] = ["/health/alive", "/health/ready"];
+/// Routes answered without a key: health, for probes and load balancers, and the OpenAPI
+/// document, which holds no secret and which tools read before they authenticate.
+const OPEN_PATHS: [&str; 3] = ["/health/alive", "/health/ready", crate::openapi::PATH];
+
+/// Whether `path` is answered without a key (the `Host` check still applies).
+pub(crate) fn is_open(path: &str) -> bool {
+    OPEN_PATHS.contains(&path)
+}
 
 /// One admin API key: the name that audit events record as the actor, and the SHA-256 of the
 /// key itself.
@@ -181,7 +187,7 @@ pub(crate) async fn middleware(
         let error = misdirected(host.is_some());
         return Ok(req.error_response(error).map_into_right_body());
     }
-    if access.keys.is_empty() || OPEN_PATHS.contains(&req.path()) {
+    if access.keys.is_empty() || is_open(req.path()) {
         return next
             .call(req)
             .await

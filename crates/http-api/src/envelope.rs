@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use domain::document::{FieldError as DomainFieldError, FieldErrors};
@@ -334,13 +334,31 @@ pub(crate) async fn middleware(
             .and_then(|error| error.as_error::<ApiError>())
             .cloned()
             .unwrap_or_else(|| ApiError::from_status(status));
+        let original = res.headers().clone();
         res = res.into_response(error.render(&request_id, dev));
+        keep_headers(&original, res.headers_mut());
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
     security.apply(res.headers_mut());
     Ok(res)
+}
+
+/// Keeps the headers an error response already had (`Allow` on a 405) under the envelope that
+/// replaces its body; those that describe the body are the envelope's own.
+fn keep_headers(original: &HeaderMap, rendered: &mut HeaderMap) {
+    for name in original.keys() {
+        if name == header::CONTENT_TYPE
+            || name == header::CONTENT_LENGTH
+            || rendered.contains_key(name)
+        {
+            continue;
+        }
+        for value in original.get_all(name) {
+            rendered.append(name.clone(), value.clone());
+        }
+    }
 }
 
 /// Marks a non-2xx response whose body is a self-service flow (a refused submission, as

@@ -11,6 +11,7 @@ mod csrf;
 mod envelope;
 mod errors;
 mod json;
+mod openapi;
 mod pages;
 mod rate_limit;
 mod routes;
@@ -65,8 +66,8 @@ pub struct ClientPolicy {
     pub rate_limits: Arc<RateLimits>,
 }
 
-/// The admin listener's server, not yet running: identities, recovery codes and health, for
-/// the callers `access` admits.
+/// The admin listener's server, not yet running: identities, recovery codes, health and its
+/// OpenAPI document, for the callers `access` admits.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -80,13 +81,15 @@ pub fn admin_server<S: Store>(
     let listener_kind = ListenerKind::Admin(access);
     server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
+        openapi::configure(cfg, &openapi::ADMIN);
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
     })
 }
 
-/// The public listener's server, not yet running: health, identity schemas, the
-/// self-service API and the built-in pages, each request's client limited by `clients`.
+/// The public listener's server, not yet running: health, its OpenAPI document, identity
+/// schemas, the self-service API and the built-in pages, each request's client limited by
+/// `clients`.
 ///
 /// # Errors
 /// When `listener` cannot be used.
@@ -100,6 +103,7 @@ pub fn public_server<S: Store>(
     let listener_kind = ListenerKind::Public(clients);
     server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
+        openapi::configure(cfg, &openapi::PUBLIC);
         routes::schemas::configure(cfg);
         routes::self_service::configure::<S>(cfg);
     })

@@ -243,6 +243,11 @@ fn classify(method: &Method, path: &str, query: &str) -> Option<RouteClass> {
         .then_some(RouteClass::FlowCreation)
 }
 
+/// Whether requests of `method` to `path` (without query) are rate-limited.
+pub(crate) fn is_limited(method: &Method, path: &str) -> bool {
+    classify(method, path, "").is_some()
+}
+
 /// Whether the request comes from a person's browser (a page, a browser flow, a form post),
 /// who is answered with a page rather than the envelope.
 fn wants_page(req: &ServiceRequest, path: &str) -> bool {

@@ -7,19 +7,25 @@ use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
 use application::ports::Store;
 use domain::identity::IdentityDraft;
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::envelope::no_store;
 use crate::json::JsonObject;
+use crate::openapi::Unavailable;
 use crate::routes::external_url;
+use crate::wire::error::ErrorGeneric;
 use crate::wire::identity::{CreateIdentityBody, Identity};
 use crate::wire::lockout::Lockout;
 use crate::{ApiError, HttpSettings};
 
+/// What a 404 of the routes naming an identity means.
+const NO_SUCH_IDENTITY: &str = "No identity has this id (or it is not a UUID).";
+
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
-    for prefix in ["/admin/identities", "/iam/identities"] {
+    for prefix in super::with_iam_alias("/admin/identities") {
         cfg.service(
-            web::resource(prefix)
+            web::resource(prefix.as_str())
                 .route(web::get().to(list::<S>))
                 .route(web::post().to(create::<S>)),
         )
@@ -36,6 +42,45 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/identities",
+    operation_id = "createIdentity",
+    tag = "identity",
+    summary = "Create an Identity",
+    description = "Creates an identity, with a password when `credentials.password.config.password` \
+        is given (stored as an Argon2id hash). Unknown fields are ignored.",
+    request_body = CreateIdentityBody,
+    responses(
+        (
+            status = 201,
+            description = "The identity.",
+            body = Identity,
+            headers(("Location" = String, description = "The identity's path.")),
+            links(
+                ("getIdentity" = (operation_id = "getIdentity", parameters(("id" = "$response.body#/id")))),
+                ("deleteIdentity" = (operation_id = "deleteIdentity", parameters(("id" = "$response.body#/id")))),
+                ("getIdentityLockout" = (operation_id = "getIdentityLockout", parameters(("id" = "$response.body#/id")))),
+                ("deleteIdentityLockout" = (operation_id = "deleteIdentityLockout", parameters(("id" = "$response.body#/id")))),
+                (
+                    "createRecoveryCodeForIdentity" = (
+                        operation_id = "createRecoveryCodeForIdentity",
+                        request_body = json!({"identity_id": "$response.body#/id"}),
+                    )
+                ),
+            ),
+        ),
+        (
+            status = 400,
+            description = "The body is not a JSON object of this shape, or a field is refused \
+                (traits that cannot be stored, an invalid email address, a password outside \
+                the policy); `details.fields` names the fields at fault where it can.",
+            body = ErrorGeneric,
+        ),
+        (status = 409, description = "Another identity has this email address.", body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
@@ -61,6 +106,19 @@ async fn create<S: Store>(
         .json(Identity::new(&identity, &settings.public_base_url)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/identities/{id}",
+    operation_id = "getIdentity",
+    tag = "identity",
+    summary = "Get an Identity",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    responses(
+        (status = 200, description = "The identity.", body = Identity),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn get<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
@@ -72,6 +130,20 @@ async fn get<S: Store>(
         .json(Identity::new(&identity, &settings.public_base_url)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/identities/{id}",
+    operation_id = "deleteIdentity",
+    tag = "identity",
+    summary = "Delete an Identity",
+    description = "Deletes the identity, with its flows, codes and sessions.",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn delete<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
@@ -80,14 +152,46 @@ async fn delete<S: Store>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many identities a page holds (250 by default).
+    #[param(minimum = 1, maximum = 1000)]
     page_size: Option<usize>,
+    /// Where the page starts: a token from the `Link` header of the previous page.
     page_token: Option<String>,
+    /// Only the identity that signs in with this identifier (an email address).
     credentials_identifier: Option<String>,
 }
 
 /// A JSON array; the next page, when there is one, is in the `Link` header as Kratos does.
+#[utoipa::path(
+    get,
+    path = "/admin/identities",
+    operation_id = "listIdentities",
+    tag = "identity",
+    summary = "List Identities",
+    params(ListQuery),
+    responses(
+        (
+            status = 200,
+            description = "A page of identities, oldest first.",
+            body = Vec<Identity>,
+            headers((
+                "Link" = String,
+                description = "The first page (`rel=\"first\"`) and, when there is one, the next \
+                    (`rel=\"next\"`), as absolute URLs."
+            )),
+        ),
+        (
+            status = 400,
+            description = "`page_size` is out of range, `page_token` is not one this service \
+                returned, or the query cannot be read.",
+            body = ErrorGeneric,
+        ),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn list<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
@@ -135,6 +239,22 @@ async fn list<S: Store>(
     Ok(response.json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/identities/{id}/lockout",
+    operation_id = "getIdentityLockout",
+    tag = "identity",
+    summary = "Get an Identity's Sign-in Lockout",
+    description = "The failed sign-ins counted on the identity's identifier, per client network \
+        and over all networks, and whether they hold sign-ins back now. Our own: Kratos has no \
+        lockout.",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    responses(
+        (status = 200, description = "The counts.", body = Lockout),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn get_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,
@@ -146,6 +266,21 @@ async fn get_lockout<S: Store>(
 }
 
 /// Lifts the lockout: every count of failed sign-ins on the identity's identifier is forgotten.
+#[utoipa::path(
+    delete,
+    path = "/admin/identities/{id}/lockout",
+    operation_id = "deleteIdentityLockout",
+    tag = "identity",
+    summary = "Lift an Identity's Sign-in Lockout",
+    description = "Forgets every count of failed sign-ins on the identity's identifier. Our own: \
+        Kratos has no lockout.",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    responses(
+        (status = 204, description = "Lifted."),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn clear_lockout<S: Store>(
     service: web::Data<Service<S>>,
     id: web::Path<Uuid>,

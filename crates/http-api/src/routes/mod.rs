@@ -19,6 +19,20 @@ pub(crate) async fn not_found(req: HttpRequest) -> Result<actix_web::HttpRespons
     )
 }
 
+/// The alias under `/iam` of Kratos's admin path `path` (`/admin/...`): every such route is
+/// served at both.
+pub(crate) fn iam_alias(path: &str) -> Option<String> {
+    path.strip_prefix("/admin/")
+        .map(|rest| format!("/iam/{rest}"))
+}
+
+/// Kratos's admin path `path` and its `/iam` alias.
+pub(crate) fn with_iam_alias(path: &str) -> Vec<String> {
+    std::iter::once(path.to_owned())
+        .chain(iam_alias(path))
+        .collect()
+}
+
 /// The URL a request reached, as seen from outside through `base_url` (which may carry a path
 /// prefix added by a gateway).
 pub(crate) fn external_url(base_url: &url::Url, req: &HttpRequest) -> String {

@@ -8,6 +8,8 @@ use domain::recovery::FlowType;
 
 use crate::envelope::{no_store, request_id_of};
 use crate::json::JsonObject;
+use crate::openapi::Unavailable;
+use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::Type;
 use crate::wire::recovery_code::{
     CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity, ReturnToQuery,
@@ -15,13 +17,46 @@ use crate::wire::recovery_code::{
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
-    for path in ["/iam/recovery/code", "/admin/recovery/code"] {
+    for path in super::with_iam_alias("/admin/recovery/code") {
         cfg.service(web::resource(path).route(web::post().to(create::<S>)));
     }
 }
 
 /// The body is read only once the method is known to be enabled, so that a disabled method
 /// answers 404 whatever the body (as Kratos does).
+#[utoipa::path(
+    post,
+    path = "/admin/recovery/code",
+    operation_id = "createRecoveryCodeForIdentity",
+    tag = "identity",
+    summary = "Create a Recovery Code",
+    description = "A recovery code for the identity, and the link to the page where it is \
+        entered. The code is shown here once: only its keyed hash is stored. A new code revokes \
+        the identity's earlier unused admin codes. Unknown fields are ignored.",
+    params(ReturnToQuery),
+    request_body = CreateRecoveryCodeForIdentityBody,
+    responses(
+        (
+            status = 201,
+            description = "The code, its link and when both expire.",
+            body = RecoveryCodeForIdentity,
+        ),
+        (
+            status = 400,
+            description = "The body is not a JSON object of this shape, `expires_in` is off \
+                format, not positive or above the configured maximum, or `return_to` is not \
+                allowed.",
+            body = ErrorGeneric,
+        ),
+        (
+            status = 404,
+            description = "No identity has `identity_id`, or recovery is disabled (id \
+                `self_service_flow_disabled`).",
+            body = ErrorGeneric,
+        ),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn create<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// `continueWith`, told apart by `action`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = continueWith)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub(crate) enum ContinueWith {
     /// `continueWithSetOrySessionToken`: an API client keeps this token.
@@ -18,6 +19,7 @@ pub(crate) enum ContinueWith {
 
 /// `continueWithSettingsUiFlow`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = continueWithSettingsUiFlow)]
 pub(crate) struct SettingsUiFlow {
     pub(crate) id: Uuid,
     pub(crate) url: String,

@@ -6,12 +6,14 @@ use utoipa::ToSchema;
 
 /// `errorGeneric`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = errorGeneric)]
 pub(crate) struct ErrorGeneric<'a> {
     pub(crate) error: GenericError<'a>,
 }
 
 /// `genericError`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = genericError)]
 pub(crate) struct GenericError<'a> {
     /// The HTTP status code.
     pub(crate) code: u16,
@@ -34,11 +36,13 @@ pub(crate) struct GenericError<'a> {
 
 /// `genericError.details`: the fields at fault.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = genericErrorDetails)]
 pub(crate) struct ErrorDetails<'a> {
     pub(crate) fields: Vec<FieldError<'a>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = genericErrorField)]
 pub(crate) struct FieldError<'a> {
     /// The field's path, e.g. `traits.address.lines[2]`.
     pub(crate) field: &'a str,

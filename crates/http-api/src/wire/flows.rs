@@ -17,6 +17,7 @@ use crate::wire::{Time, ui::UiText};
 
 /// `selfServiceFlowType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = selfServiceFlowType)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Type {
     Api,
@@ -39,6 +40,7 @@ fn flow_url(public_base_url: &Url, path: &str, id: impl std::fmt::Display) -> St
 
 /// `recoveryFlow.state`.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = recoveryFlowState)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RecoveryState {
     SentEmail,
@@ -47,6 +49,7 @@ pub(crate) enum RecoveryState {
 
 /// `recoveryFlow.active`: recovery by code is the only method.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = recoveryFlowMethod)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum RecoveryMethod {
     Code,
@@ -54,6 +57,7 @@ pub(crate) enum RecoveryMethod {
 
 /// `recoveryFlow`: its one field is an empty, required code input.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = recoveryFlow)]
 pub(crate) struct RecoveryFlow {
     pub(crate) id: Uuid,
     #[serde(rename = "type")]
@@ -119,6 +123,7 @@ impl RecoveryFlow {
 
 /// `settingsFlow.state`.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = settingsFlowState)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SettingsFlowState {
     ShowForm,
@@ -127,6 +132,7 @@ pub(crate) enum SettingsFlowState {
 
 /// `settingsFlow`: a new-password field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = settingsFlow)]
 pub(crate) struct SettingsFlow {
     pub(crate) id: Uuid,
     #[serde(rename = "type")]
@@ -191,6 +197,7 @@ impl SettingsFlow {
 
 /// `loginFlow.state`: a login flow here always waits for a method to be chosen.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = loginFlowState)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum LoginState {
     ChooseMethod,
@@ -198,6 +205,7 @@ pub(crate) enum LoginState {
 
 /// `loginFlow`: identifier and password.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = loginFlow)]
 pub(crate) struct LoginFlow {
     pub(crate) id: Uuid,
     #[serde(rename = "type")]

@@ -12,6 +12,7 @@ use crate::wire::schema;
 
 /// `identity`: what Kratos's clients read, never credentials.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = identity)]
 pub(crate) struct Identity {
     pub(crate) id: Uuid,
     pub(crate) schema_id: String,
@@ -27,6 +28,7 @@ pub(crate) struct Identity {
 
 /// `identity.state`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[schema(as = identityState)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum State {
     Active,
@@ -60,29 +62,37 @@ impl Identity {
 /// `createIdentityBody`: `schema_id` defaults to "default", `state` to "active". Unknown
 /// fields are ignored; each field is checked by the domain, which names what is wrong.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = createIdentityBody)]
 pub(crate) struct CreateIdentityBody {
     pub(crate) schema_id: Option<String>,
+    #[schema(value_type = Option<State>)]
     pub(crate) state: Option<String>,
-    #[schema(value_type = Object)]
+    /// `{}` when absent.
+    #[schema(value_type = Option<Object>)]
     pub(crate) traits: Option<Value>,
     pub(crate) credentials: Option<CredentialsBody>,
 }
 
 /// `identityWithCredentials`: a password only.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = identityWithCredentials)]
 pub(crate) struct CredentialsBody {
     pub(crate) password: Option<PasswordCredentialsBody>,
 }
 
 /// `identityWithCredentialsPassword`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = identityWithCredentialsPassword)]
 pub(crate) struct PasswordCredentialsBody {
     pub(crate) config: PasswordConfigBody,
 }
 
 /// `identityWithCredentialsPasswordConfig`: the password in clear, hashed before it is stored.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = identityWithCredentialsPasswordConfig)]
 pub(crate) struct PasswordConfigBody {
+    /// 8 to 1024 characters, not the email address.
+    #[schema(min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }
 

@@ -8,6 +8,7 @@ use crate::wire::Time;
 
 /// The failed sign-ins on an identity's identifier, and whether they hold sign-ins back now.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = identityLockout)]
 pub(crate) struct Lockout {
     pub(crate) identity_id: Uuid,
     /// Whether some address (or every one) must wait before signing in.
@@ -16,6 +17,7 @@ pub(crate) struct Lockout {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = identityLockoutCount)]
 pub(crate) struct FailureCount {
     /// The client network (an IPv4 address or an IPv6 /48); absent for the count over all
     /// networks.

@@ -10,12 +10,13 @@ use crate::wire::flows::Type;
 /// `createRecoveryCodeForIdentityBody`, plus where the browser goes once the new password is
 /// set. Unknown fields are ignored.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = createRecoveryCodeForIdentityBody)]
 pub(crate) struct CreateRecoveryCodeForIdentityBody {
     pub(crate) identity_id: Uuid,
     /// How long the code lives, e.g. `1h30m` (hours, minutes, seconds); the configured
-    /// default when absent.
+    /// default when absent or empty.
     #[serde(default)]
-    #[schema(example = "1h30m", pattern = "^([0-9]+(ns|us|ms|s|m|h))+$")]
+    #[schema(example = "1h30m", pattern = "^([0-9]+(ns|us|ms|s|m|h))*$")]
     pub(crate) expires_in: Option<String>,
     /// `browser` (the default) or `api`.
     #[serde(default)]
@@ -28,6 +29,7 @@ pub(crate) struct CreateRecoveryCodeForIdentityBody {
 
 /// `selfServiceFlowType` as a request names it.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[schema(as = selfServiceFlowTypeBody)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum FlowTypeBody {
     Browser,
@@ -52,6 +54,7 @@ pub(crate) struct ReturnToQuery {
 
 /// `recoveryCodeForIdentity`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = recoveryCodeForIdentity)]
 pub(crate) struct RecoveryCodeForIdentity {
     pub(crate) expires_at: Time,
     /// Shown once: only its keyed hash is stored.

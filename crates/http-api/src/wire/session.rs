@@ -12,6 +12,7 @@ use crate::wire::identity::Identity;
 
 /// `session`, with its identity.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = session)]
 pub(crate) struct Session {
     pub(crate) id: Uuid,
     pub(crate) active: bool,
@@ -25,6 +26,7 @@ pub(crate) struct Session {
 
 /// `authenticatorAssuranceLevel`: one factor is all there is here.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = authenticatorAssuranceLevel)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Aal {
     Aal1,
@@ -32,6 +34,7 @@ pub(crate) enum Aal {
 
 /// `sessionAuthenticationMethod`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = sessionAuthenticationMethod)]
 pub(crate) struct AuthenticationMethod {
     pub(crate) method: Method,
     pub(crate) aal: Aal,
@@ -40,6 +43,7 @@ pub(crate) struct AuthenticationMethod {
 
 /// `sessionAuthenticationMethod.method`.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = sessionAuthenticationMethodName)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Method {
     Password,
@@ -81,6 +85,7 @@ impl Session {
 
 /// `successfulNativeLogin`: the session, and for API flows its token.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = successfulNativeLogin)]
 pub(crate) struct SuccessfulNativeLogin {
     pub(crate) session: Session,
     /// Present for API flows only: browsers get a cookie.

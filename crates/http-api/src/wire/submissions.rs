@@ -6,12 +6,25 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// `?flow=`: the flow a submission is for.
+/// `?flow=`: the flow a submission is for. Read leniently, never refused: a value that is not a
+/// UUID names no flow, like no value at all, so that a submission's 400 is always its flow.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(from = "Vec<(String, String)>")]
 #[into_params(parameter_in = Query)]
 pub(crate) struct FlowQuery {
-    /// The flow's id.
+    /// The flow's id, from the `flow` query parameter of the flow's `ui.action`.
+    #[param(required = true)]
     pub(crate) flow: Option<Uuid>,
+}
+
+impl From<Vec<(String, String)>> for FlowQuery {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let flow = pairs
+            .into_iter()
+            .find(|(name, _)| name == "flow")
+            .and_then(|(_, value)| Uuid::parse_str(&value).ok());
+        Self { flow }
+    }
 }
 
 /// `?id=`: the flow to fetch.
@@ -24,34 +37,42 @@ pub(crate) struct IdQuery {
 
 /// `updateRecoveryFlowWithCodeMethod`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = updateRecoveryFlowWithCodeMethod)]
 pub(crate) struct UpdateRecoveryFlowWithCodeMethod {
     /// `code`.
     pub(crate) method: Option<String>,
     /// The recovery code.
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) code: Option<String>,
 }
 
 /// `updateSettingsFlowWithPasswordMethod`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = updateSettingsFlowWithPasswordMethod)]
 pub(crate) struct UpdateSettingsFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
-    /// The new password.
+    /// The new password: 8 to 1024 characters, not the email address.
+    #[schema(required = true, min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }
 
 /// `updateLoginFlowWithPasswordMethod`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = updateLoginFlowWithPasswordMethod)]
 pub(crate) struct UpdateLoginFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
     /// The identifier: an email address.
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) identifier: Option<String>,
+    #[schema(required = true, pattern = "\\S")]
     pub(crate) password: Option<String>,
 }
 
 /// `performNativeLogoutBody`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = performNativeLogoutBody)]
 pub(crate) struct PerformNativeLogoutBody {
     /// The session token to end.
     pub(crate) session_token: String,

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(value_type = String, format = DateTime)]
+#[schema(as = timestamp, value_type = String, format = DateTime)]
 pub(crate) struct Time(pub(crate) Timestamp);
 
 impl Serialize for Time {

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 /// `uiContainer`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiContainer)]
 pub(crate) struct UiContainer {
     /// Where the form is submitted.
     pub(crate) action: String,
@@ -16,6 +17,7 @@ pub(crate) struct UiContainer {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = uiContainerMethod)]
 pub(crate) enum FormMethod {
     #[serde(rename = "POST")]
     Post,
@@ -23,6 +25,7 @@ pub(crate) enum FormMethod {
 
 /// `uiNode`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiNode)]
 pub(crate) struct UiNode {
     #[serde(rename = "type")]
     pub(crate) node_type: NodeType,
@@ -55,6 +58,7 @@ impl UiNode {
 
 /// `uiNode.type`: only inputs are rendered here.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = uiNodeType)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum NodeType {
     Input,
@@ -62,6 +66,7 @@ pub(crate) enum NodeType {
 
 /// `uiNode.group`: the method a node belongs to.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = uiNodeGroup)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum NodeGroup {
     Default,
@@ -71,6 +76,7 @@ pub(crate) enum NodeGroup {
 
 /// `uiNodeAttributes`: one variant per `node_type`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiNodeAttributes)]
 #[serde(tag = "node_type", rename_all = "lowercase")]
 pub(crate) enum NodeAttributes {
     Input(InputAttributes),
@@ -78,6 +84,7 @@ pub(crate) enum NodeAttributes {
 
 /// `uiNodeInputAttributes`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiNodeInputAttributes)]
 pub(crate) struct InputAttributes {
     pub(crate) name: String,
     #[serde(rename = "type")]
@@ -130,6 +137,7 @@ impl InputAttributes {
 
 /// `uiNodeInputAttributes.type`, as far as these forms use it.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = uiNodeInputAttributesType)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum InputType {
     Text,
@@ -141,6 +149,7 @@ pub(crate) enum InputType {
 /// `username` joined Kratos's enum later, and clients generated before refuse a whole flow
 /// that carries it.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = uiNodeInputAttributesAutocomplete)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Autocomplete {
     Email,
@@ -151,6 +160,7 @@ pub(crate) enum Autocomplete {
 
 /// `uiNodeMeta`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiNodeMeta)]
 pub(crate) struct NodeMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) label: Option<UiText>,
@@ -158,6 +168,7 @@ pub(crate) struct NodeMeta {
 
 /// `uiText`: a message with Kratos's numeric id, so front-ends can translate it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = uiText)]
 pub(crate) struct UiText {
     pub(crate) id: u32,
     pub(crate) text: String,
@@ -166,6 +177,7 @@ pub(crate) struct UiText {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = uiTextType)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum TextType {
     Info,

@@ -94,6 +94,16 @@ on_every_store! {
             .send()
             .await
             .unwrap();
+        // RFC 9110: a 405 lists the methods the resource takes.
+        assert_eq!(res.headers()["allow"], "GET, POST");
+        assert_envelope(res, StatusCode::METHOD_NOT_ALLOWED).await;
+        let res = app
+            .client
+            .request(reqwest::Method::TRACE, format!("{}/health/alive", app.public))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["allow"], "GET, HEAD");
         assert_envelope(res, StatusCode::METHOD_NOT_ALLOWED).await;
     }
 

@@ -32,6 +32,7 @@ mod headers;
 mod identities;
 mod lockout;
 mod new_password;
+mod openapi;
 mod rate_limits;
 mod recovery_codes;
 mod refusals;

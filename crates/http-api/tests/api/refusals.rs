@@ -117,10 +117,23 @@ on_every_store! {
     async fn no_flow_named_is_no_flow_found(kind) {
         let app = spawn_app(kind).await;
         for path in ["/self-service/login", "/self-service/recovery", "/self-service/settings"] {
-            let res = submit(&app, path, "{}".into(), "application/json").await;
-            let error = assert_envelope(res, StatusCode::NOT_FOUND).await;
-            assert!(error["message"].as_str().unwrap().contains("\"flow\""), "{error}");
+            // Nor is a flow id that is not one: the submission's 400 is reserved for its flow.
+            for query in ["", "?flow=not-a-uuid", "?flow=1&flow=2"] {
+                let res = submit(&app, &format!("{path}{query}"), "{}".into(), "application/json")
+                    .await;
+                let error = assert_envelope(res, StatusCode::NOT_FOUND).await;
+                assert!(error["message"].as_str().unwrap().contains("\"flow\""), "{error}");
+            }
         }
+        // A person who opens a mangled link gets the page that says so, not JSON.
+        let res = app
+            .client
+            .get(format!("{}/recovery?flow=not-a-uuid", app.public))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     }
 
     async fn a_sign_in_page_for_no_flow_id_starts_afresh(kind) {

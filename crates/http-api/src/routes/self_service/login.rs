@@ -10,14 +10,17 @@ use domain::id::LoginFlowId;
 use domain::recovery::FlowType;
 use serde::Deserialize;
 
+use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
 use crate::client_address::client_address;
 use crate::envelope::no_store;
 use crate::errors::THROTTLED;
 use crate::json::Submission;
+use crate::openapi::Unavailable;
 use crate::session_auth::session_cookie;
 use crate::wait::Wait;
+use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::LoginFlow;
 use crate::wire::recovery_code::ReturnToQuery;
 use crate::wire::session::{Session, SuccessfulNativeLogin};
@@ -43,6 +46,32 @@ fn page_of(settings: &HttpSettings, flow_id: LoginFlowId) -> String {
     public_url(settings, &format!("login?flow={flow_id}"))
 }
 
+/// What a 400 of a new flow means.
+const REFUSED_RETURN_TO: &str =
+    "`return_to` is not under one of selfservice.allowed_return_urls, or the query cannot be read.";
+
+#[utoipa::path(
+    get,
+    path = "/self-service/login/api",
+    operation_id = "createNativeLoginFlow",
+    tag = "frontend",
+    summary = "Create Login Flow for Native Apps",
+    description = "A login flow for an API client, with its form: identifier and password.",
+    params(ReturnToQuery),
+    responses(
+        (
+            status = 200,
+            description = "The flow.",
+            body = LoginFlow,
+            links(
+                ("getLoginFlow" = (operation_id = "getLoginFlow", parameters(("id" = "$response.body#/id")))),
+                ("updateLoginFlow" = (operation_id = "updateLoginFlow", parameters(("flow" = "$response.body#/id")))),
+            ),
+        ),
+        (status = 400, description = REFUSED_RETURN_TO, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn create_api<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -56,6 +85,27 @@ async fn create_api<S: Store>(
 
 /// A browser flow: the sign-in page, or for a single-page app that asks for JSON (as Kratos's
 /// browser clients do), the flow itself.
+#[utoipa::path(
+    get,
+    path = "/self-service/login/browser",
+    operation_id = "createBrowserLoginFlow",
+    tag = "frontend",
+    summary = "Create Login Flow for Browsers",
+    description = "A login flow for a browser, which is sent on to the built-in sign-in page; \
+        a client that accepts `application/json` (a single-page app, as Kratos) gets the flow \
+        itself.",
+    params(ReturnToQuery),
+    responses(
+        (status = 200, description = "The flow, for a client that accepts JSON.", body = LoginFlow),
+        (
+            status = 303,
+            description = "The flow was created.",
+            headers(("Location" = String, description = "The sign-in page of the flow: `<serve.public.base_url>login?flow=<id>`.")),
+        ),
+        (status = 400, description = REFUSED_RETURN_TO, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn create_browser<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -79,6 +129,29 @@ fn wants_json(req: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains("application/json"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/self-service/login/flows",
+    operation_id = "getLoginFlow",
+    tag = "frontend",
+    summary = "Get Login Flow",
+    params(IdQuery),
+    responses(
+        (
+            status = 200,
+            description = "The flow.",
+            body = LoginFlow,
+            links(("updateLoginFlow" = (
+                operation_id = "updateLoginFlow",
+                parameters(("flow" = "$response.body#/id")),
+            ))),
+        ),
+        (status = 400, description = UNREADABLE_ID, body = ErrorGeneric),
+        (status = 404, description = NO_SUCH_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn get_flow<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -105,6 +178,49 @@ fn credentials_of(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/self-service/login",
+    operation_id = "updateLoginFlow",
+    tag = "frontend",
+    summary = "Submit a Login Flow",
+    description = "Signs in with identifier and password. A wrong password and an unknown \
+        identifier get the same answer, in the same time. Failed sign-ins in a row are held \
+        back (429). The built-in page posts the same fields as a form, answered with pages \
+        and redirects (not documented here).",
+    params(FlowQuery),
+    request_body = UpdateLoginFlowWithPasswordMethod,
+    responses(
+        (
+            status = 200,
+            description = "Signed in: the session, with its token for an API flow.",
+            body = SuccessfulNativeLogin,
+            headers(("Set-Cookie" = String, description = "For a browser flow: the session cookie \
+                `ory_kratos_session` (HttpOnly, SameSite=Lax, Secure outside dev mode).")),
+            links(
+                ("toSession" = (
+                    operation_id = "toSession",
+                    parameters(("X-Session-Token" = "$response.body#/session_token")),
+                )),
+                ("performNativeLogout" = (
+                    operation_id = "performNativeLogout",
+                    request_body = json!({"session_token": "$response.body#/session_token"}),
+                )),
+            ),
+        ),
+        (
+            status = 400,
+            description = "The submission was refused: the flow, saying why in `ui.messages` or \
+                the field's messages (wrong identifier or password: 4000006, the body cannot be \
+                read, a field is missing, or `method` is not `password`).",
+            body = LoginFlow,
+        ),
+        (status = 403, description = DISABLED_IDENTITY, body = ErrorGeneric),
+        (status = 404, description = NO_NAMED_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn submit<S: Store>(
     service: Svc<S>,
     settings: Settings,

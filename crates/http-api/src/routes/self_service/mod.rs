@@ -3,10 +3,10 @@
 //! redirects, JSON gets the flow (400 with `ui.messages` when the submission is refused, as
 //! Kratos) or the envelope.
 
-mod login;
-mod recovery;
-mod sessions;
-mod settings;
+pub(crate) mod login;
+pub(crate) mod recovery;
+pub(crate) mod sessions;
+pub(crate) mod settings;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -30,6 +30,18 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     sessions::configure::<S>(cfg);
 }
 
+// What the operations' documented answers mean, where several say the same.
+const NO_NAMED_FLOW: &str = "`flow` is missing, not a UUID, or names no flow of this kind.";
+const UNREADABLE_ID: &str = "`id` is missing or not a UUID.";
+const NO_SUCH_FLOW: &str = "No flow of this kind has this id.";
+const EXPIRED_FLOW: &str = "The flow has expired (id `self_service_flow_expired`).";
+const DISABLED_IDENTITY: &str = "The identity is inactive (id `identity_disabled`).";
+const NO_SESSION: &str = "No session: the request carries no session token or cookie, or one \
+    that is unknown, expired or revoked (id `session_inactive`).";
+const SESSION_TOKEN: &str = "The session token of an API client. `Authorization: Bearer <token>` \
+    is read too.";
+const SESSION_COOKIE: &str = "The session cookie of a browser.";
+
 type Svc<S> = web::Data<Service<S>>;
 type Settings = web::Data<HttpSettings>;
 
@@ -45,12 +57,12 @@ fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
     builder
 }
 
-/// The flow a submission names. None named is none found: Kratos's document reserves a
-/// submission's 400 for the flow itself.
+/// The flow a submission names. None named (or a value that is not a flow id) is none found:
+/// Kratos's document reserves a submission's 400 for the flow itself.
 fn named_flow(query: &FlowQuery) -> Result<Uuid, ApiError> {
     query.flow.ok_or_else(|| {
         ApiError::not_found("The \"flow\" query parameter is required")
-            .with_reason("Open the link you were given; it carries the flow.")
+            .with_reason("Open the link you were given; it carries the flow's id.")
     })
 }
 

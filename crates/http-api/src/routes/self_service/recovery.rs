@@ -7,13 +7,16 @@ use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
 use domain::id::RecoveryFlowId;
 use domain::recovery::{FlowState, FlowType};
 
+use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
 use crate::envelope::no_store;
 use crate::errors::DISABLED;
 use crate::json::Submission;
+use crate::openapi::Unavailable;
 use crate::session_auth::session_cookie;
 use crate::wire::continue_with::{ContinueWith, SettingsUiFlow};
+use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::RecoveryFlow;
 use crate::wire::submissions::{FlowQuery, IdQuery, UpdateRecoveryFlowWithCodeMethod};
 use crate::wire::texts;
@@ -37,6 +40,31 @@ fn action(settings: &HttpSettings, flow_id: RecoveryFlowId) -> String {
     public_url(settings, &format!("self-service/recovery?flow={flow_id}"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/self-service/recovery/flows",
+    operation_id = "getRecoveryFlow",
+    tag = "frontend",
+    summary = "Get Recovery Flow",
+    description = "The recovery flow an admin's recovery code opened, with its form: an empty, \
+        required `code` field.",
+    params(IdQuery),
+    responses(
+        (
+            status = 200,
+            description = "The flow.",
+            body = RecoveryFlow,
+            links(("updateRecoveryFlow" = (
+                operation_id = "updateRecoveryFlow",
+                parameters(("flow" = "$response.body#/id")),
+            ))),
+        ),
+        (status = 400, description = UNREADABLE_ID, body = ErrorGeneric),
+        (status = 404, description = NO_SUCH_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn get_flow<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -53,6 +81,43 @@ fn code_of(body: Result<UpdateRecoveryFlowWithCodeMethod, Rejection>) -> Result<
     Ok(required(body.code, "code")?.trim().to_owned())
 }
 
+#[utoipa::path(
+    post,
+    path = "/self-service/recovery",
+    operation_id = "updateRecoveryFlow",
+    tag = "frontend",
+    summary = "Update Recovery Flow",
+    description = "Redeems the recovery code. Every submission counts: past \
+        selfservice.methods.code.config.max_submissions the flow is dead. The built-in page \
+        posts the same fields as a form, answered with pages and redirects (not documented \
+        here).",
+    params(FlowQuery),
+    request_body = UpdateRecoveryFlowWithCodeMethod,
+    responses(
+        (
+            status = 200,
+            description = "The code was right: the flow, `passed_challenge`, signs the identity \
+                in; its `continue_with` holds the session token for an API flow \
+                (`set_ory_session_token`) and the settings flow where the new password is set \
+                (`show_settings_ui`). Or the code was wrong, used or revoked: the flow again, \
+                with message 4060006, for another try.",
+            body = RecoveryFlow,
+            headers(("Set-Cookie" = String, description = "For a browser flow: the session cookie \
+                `ory_kratos_session` (HttpOnly, SameSite=Lax, Secure outside dev mode).")),
+        ),
+        (
+            status = 400,
+            description = "The submission was refused: the flow, saying why in `ui.messages` or \
+                the field's messages (the body cannot be read, `code` is missing, `method` is \
+                not `code`, or the flow took too many submissions: 4060007).",
+            body = RecoveryFlow,
+        ),
+        (status = 403, description = DISABLED_IDENTITY, body = ErrorGeneric),
+        (status = 404, description = NO_NAMED_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn submit<S: Store>(
     service: Svc<S>,
     settings: Settings,

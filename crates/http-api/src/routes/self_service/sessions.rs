@@ -5,11 +5,13 @@ use application::ports::Store;
 use application::sessions::SessionError;
 use domain::session::SessionToken;
 
-use super::{Settings, Svc, public_url, redirect};
+use super::{NO_SESSION, SESSION_COOKIE, SESSION_TOKEN, Settings, Svc, public_url, redirect};
 use crate::csrf::check_same_origin;
 use crate::envelope::no_store;
 use crate::json::JsonObject;
+use crate::openapi::Unavailable;
 use crate::session_auth::{removal_cookie, session_token};
+use crate::wire::error::ErrorGeneric;
 use crate::wire::session::Session;
 use crate::wire::submissions::PerformNativeLogoutBody;
 use crate::{ApiError, pages};
@@ -21,6 +23,24 @@ pub(super) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/").route(web::get().to(home_page::<S>)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/sessions/whoami",
+    operation_id = "toSession",
+    tag = "frontend",
+    summary = "Check Who the Current HTTP Session Belongs To",
+    description = "The session of the cookie, `X-Session-Token` or `Authorization: Bearer`. A \
+        gateway can authenticate requests with it.",
+    params(
+        ("X-Session-Token" = Option<String>, Header, description = SESSION_TOKEN),
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+    ),
+    responses(
+        (status = 200, description = "The session, with its identity.", body = Session),
+        (status = 401, description = NO_SESSION, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn whoami<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -33,6 +53,25 @@ async fn whoami<S: Store>(
         .json(Session::new(&session, &identity, &settings.public_base_url)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/self-service/logout/api",
+    operation_id = "performNativeLogout",
+    tag = "frontend",
+    summary = "Perform Logout for Native Apps",
+    description = "Ends the session whose token is given.",
+    request_body = PerformNativeLogoutBody,
+    responses(
+        (status = 204, description = "Signed out."),
+        (status = 400, description = "The body is not a JSON object of this shape.", body = ErrorGeneric),
+        (
+            status = 401,
+            description = "No session has this token, or it already ended (id `session_inactive`).",
+            body = ErrorGeneric,
+        ),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn logout_api<S: Store>(
     service: Svc<S>,
     body: JsonObject<PerformNativeLogoutBody>,
@@ -43,6 +82,42 @@ async fn logout_api<S: Store>(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    post,
+    path = "/self-service/logout",
+    operation_id = "performBrowserLogout",
+    tag = "frontend",
+    summary = "Perform Logout for Browsers",
+    description = "Ends the session of the cookie, if any, and sends the browser to the sign-in \
+        page: the form of the built-in landing page. Our own: Kratos signs browsers out with \
+        GET /self-service/logout and a logout token (updateLogoutFlow). Accepted only from the \
+        public origin (`Origin`, else `Referer`).",
+    params(
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+        (
+            "Origin" = Option<String>,
+            Header,
+            description = "Must be the origin of serve.public.base_url, as browsers send it.",
+        ),
+    ),
+    responses(
+        (
+            status = 303,
+            description = "Signed out.",
+            headers(
+                ("Location" = String, description = "The sign-in page, `<serve.public.base_url>login`."),
+                ("Set-Cookie" = String, description = "Removes the session cookie."),
+            ),
+        ),
+        (
+            status = 403,
+            description = "`Origin` (or `Referer`) is not the public origin (id \
+                `security_csrf_violation`).",
+            body = ErrorGeneric,
+        ),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn logout_browser<S: Store>(
     service: Svc<S>,
     settings: Settings,

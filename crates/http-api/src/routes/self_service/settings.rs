@@ -8,13 +8,16 @@ use domain::id::SettingsFlowId;
 use domain::selfservice::SettingsState;
 use domain::session::SessionToken;
 
+use super::{EXPIRED_FLOW, NO_NAMED_FLOW, NO_SESSION, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
-use super::{refused, required};
+use super::{SESSION_COOKIE, SESSION_TOKEN, refused, required};
 use crate::envelope::no_store;
 use crate::errors::capitalize;
 use crate::json::Submission;
+use crate::openapi::Unavailable;
 use crate::session_auth::session_token;
 use crate::wire::continue_with::ContinueWith;
+use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::SettingsFlow;
 use crate::wire::submissions::{FlowQuery, IdQuery, UpdateSettingsFlowWithPasswordMethod};
 use crate::wire::texts;
@@ -34,6 +37,41 @@ fn action(settings: &HttpSettings, flow_id: SettingsFlowId) -> String {
     public_url(settings, &format!("self-service/settings?flow={flow_id}"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/self-service/settings/flows",
+    operation_id = "getSettingsFlow",
+    tag = "frontend",
+    summary = "Get Settings Flow",
+    description = "The settings flow a recovery opened, with its form: a new-password field. \
+        Only for the session of the flow's identity.",
+    params(
+        IdQuery,
+        ("X-Session-Token" = Option<String>, Header, description = SESSION_TOKEN),
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The flow.",
+            body = SettingsFlow,
+            links(("updateSettingsFlow" = (
+                operation_id = "updateSettingsFlow",
+                parameters(("flow" = "$response.body#/id")),
+            ))),
+        ),
+        (status = 400, description = UNREADABLE_ID, body = ErrorGeneric),
+        (status = 401, description = NO_SESSION, body = ErrorGeneric),
+        (
+            status = 403,
+            description = "The flow belongs to another identity (id `security_identity_mismatch`).",
+            body = ErrorGeneric,
+        ),
+        (status = 404, description = NO_SUCH_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn get_flow<S: Store>(
     service: Svc<S>,
     settings: Settings,
@@ -60,6 +98,50 @@ fn password_of(
     required(body.password, "password")
 }
 
+#[utoipa::path(
+    post,
+    path = "/self-service/settings",
+    operation_id = "updateSettingsFlow",
+    tag = "frontend",
+    summary = "Update Settings Flow",
+    description = "Sets the new password (8 to 1024 characters, not the email address), within \
+        selfservice.flows.settings.privileged_session_max_age of the recovery. Unless configured \
+        otherwise, the identity's other sessions end. The built-in page posts the same fields \
+        as a form, answered with pages and redirects (not documented here).",
+    params(
+        FlowQuery,
+        ("X-Session-Token" = Option<String>, Header, description = SESSION_TOKEN),
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+    ),
+    request_body = UpdateSettingsFlowWithPasswordMethod,
+    responses(
+        (
+            status = 200,
+            description = "The password was saved: the flow, `success`, with message 1050001 \
+                and, when the flow has a `return_to`, `continue_with` `redirect_browser_to`.",
+            body = SettingsFlow,
+        ),
+        (
+            status = 400,
+            description = "The submission was refused: the flow, saying why in `ui.messages` or \
+                the field's messages (the body cannot be read, `password` is missing or refused \
+                by the policy: 4000005, `method` is not `password`, or the password was already \
+                changed in this flow).",
+            body = SettingsFlow,
+        ),
+        (status = 401, description = NO_SESSION, body = ErrorGeneric),
+        (
+            status = 403,
+            description = "The flow belongs to another identity (id \
+                `security_identity_mismatch`), or the session is too old to change the password \
+                (id `session_refresh_required`).",
+            body = ErrorGeneric,
+        ),
+        (status = 404, description = NO_NAMED_FLOW, body = ErrorGeneric),
+        (status = 410, description = EXPIRED_FLOW, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn submit<S: Store>(
     service: Svc<S>,
     settings: Settings,
