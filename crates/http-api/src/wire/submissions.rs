@@ -2,16 +2,23 @@
 //! (a browser form or JSON, the same fields). Fields are read loosely, so that a missing or
 //! wrong one is answered with the flow, saying which (as Kratos).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// `?flow=`: the flow a submission is for.
+/// `?flow=`: the flow a submission (or a page) is for.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct FlowQuery {
-    /// The flow's id.
+    /// The flow's id. A value that is not a UUID names no flow, as none does: Kratos's
+    /// document reserves a submission's 400 for the flow itself.
+    #[serde(default, deserialize_with = "uuid_or_none")]
     pub(crate) flow: Option<Uuid>,
+}
+
+fn uuid_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Uuid>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.and_then(|value| value.parse().ok()))
 }
 
 /// `?id=`: the flow to fetch.

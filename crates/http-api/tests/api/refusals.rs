@@ -117,9 +117,12 @@ on_every_store! {
     async fn no_flow_named_is_no_flow_found(kind) {
         let app = spawn_app(kind).await;
         for path in ["/self-service/login", "/self-service/recovery", "/self-service/settings"] {
-            let res = submit(&app, path, "{}".into(), "application/json").await;
-            let error = assert_envelope(res, StatusCode::NOT_FOUND).await;
-            assert!(error["message"].as_str().unwrap().contains("\"flow\""), "{error}");
+            // A flow id that is not a UUID names none either: a 400 would have to be the flow.
+            for query in ["", "?flow=", "?flow=not-a-uuid"] {
+                let res = submit(&app, &format!("{path}{query}"), "{}".into(), "application/json").await;
+                let error = assert_envelope(res, StatusCode::NOT_FOUND).await;
+                assert!(error["message"].as_str().unwrap().contains("\"flow\""), "{error}");
+            }
         }
     }
 

@@ -45,11 +45,11 @@ fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
     builder
 }
 
-/// The flow a submission names. None named is none found: Kratos's document reserves a
-/// submission's 400 for the flow itself.
+/// The flow a submission names. None named (or no UUID) is none found: Kratos's document
+/// reserves a submission's 400 for the flow itself.
 fn named_flow(query: &FlowQuery) -> Result<Uuid, ApiError> {
     query.flow.ok_or_else(|| {
-        ApiError::not_found("The \"flow\" query parameter is required")
+        ApiError::not_found("The \"flow\" query parameter must hold the flow's id")
             .with_reason("Open the link you were given; it carries the flow.")
     })
 }
