@@ -26,12 +26,14 @@ macro_rules! on_every_store {
 }
 
 mod admin_auth;
+mod conformance;
 mod documents;
 mod envelope;
 mod headers;
 mod identities;
 mod lockout;
 mod new_password;
+mod openapi_check;
 mod rate_limits;
 mod recovery_codes;
 mod refusals;
@@ -234,6 +236,13 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             .build()
             .unwrap(),
     }
+}
+
+/// A code of the same length as `code` with every digit different: never the right one.
+pub fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+        .collect()
 }
 
 /// A store whose database never answers.
