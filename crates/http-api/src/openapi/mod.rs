@@ -68,9 +68,9 @@ struct AdminApi;
     info(
         title = "iam-recovery public API",
         description = "The public listener (by default 0.0.0.0:4433): the self-service \
-            recovery, settings and login flows, sessions, identity schemas and health. The \
-            built-in HTML pages (`/recovery`, `/settings`, `/login`, `/`) and the browser form \
-            posts they send are left out: they answer people, not programs.",
+            recovery, settings and login flows, sessions, identity schemas and health, and the \
+            built-in HTML pages (`/recovery`, `/settings`, `/login`, `/`), whose forms post to \
+            the same self-service operations and are answered with pages and redirects.",
     ),
     paths(
         routes::health::alive,
@@ -88,6 +88,10 @@ struct AdminApi;
         routes::self_service::sessions::whoami,
         routes::self_service::sessions::logout_api,
         routes::self_service::sessions::logout_browser,
+        routes::self_service::recovery::page,
+        routes::self_service::settings::page,
+        routes::self_service::login::page,
+        routes::self_service::sessions::home_page,
     ),
     components(schemas(ErrorGeneric), responses(Unavailable)),
     modifiers(&PublicRules, &Overview),
@@ -95,6 +99,7 @@ struct AdminApi;
         (name = "frontend", description = "The self-service flows and sessions."),
         (name = "identity", description = "Identity schemas."),
         (name = "metadata", description = "Health and this document."),
+        (name = "pages", description = "The built-in pages, for people: HTML."),
     ),
 )]
 struct PublicApi;

@@ -16,6 +16,16 @@ fn envelope(description: &str) -> ResponseBuilder {
     )
 }
 
+/// A page of the built-in UI, for a browser: HTML.
+pub(crate) fn page() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+/// The media type of [`page`].
+pub(crate) const HTML: &str = "text/html";
+
 /// `Retry-After`, in whole seconds.
 fn retry_after(description: &str) -> Header {
     HeaderBuilder::new()
@@ -68,13 +78,29 @@ impl<'r> ToResponse<'r> for TooManyRequests {
         let response = envelope(
             "The client's address group is past the route's rate limit \
              (serve.public.rate_limits), or, for a sign-in, failed sign-ins on the identifier \
-             hold it back (id `self_service_login_throttled`). Kratos documents no 429.",
+             hold it back (id `self_service_login_throttled`). Kratos documents no 429. A \
+             browser (a form post or a page) gets a page saying how long to wait.",
         )
+        .content(HTML, page())
         .header(
             "Retry-After",
             retry_after("How long to wait before sending the request again."),
         );
         ("tooManyRequests", response.build().into())
+    }
+}
+
+/// 405: the path exists, the method does not.
+pub(crate) struct MethodNotAllowed;
+
+impl<'r> ToResponse<'r> for MethodNotAllowed {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let allow = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some("The methods the path takes, e.g. `GET, HEAD`."))
+            .build();
+        let response = envelope("The path does not take this method.").header("Allow", allow);
+        ("methodNotAllowed", response.build().into())
     }
 }
 

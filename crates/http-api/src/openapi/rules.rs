@@ -11,7 +11,8 @@ use utoipa::openapi::{Components, OpenApi, Ref, RefOr};
 use utoipa::{Modify, ToResponse};
 
 use crate::openapi::responses::{
-    InternalError, Misdirected, PayloadTooLarge, TooManyRequests, Unauthorized,
+    self, HTML, InternalError, MethodNotAllowed, Misdirected, PayloadTooLarge, TooManyRequests,
+    Unauthorized,
 };
 use crate::{admin_auth, rate_limit, routes};
 
@@ -55,7 +56,8 @@ impl Modify for AdminRules {
     }
 }
 
-/// The public listener: the rate-limited operations may answer 429.
+/// The public listener: the rate-limited operations may answer 429, and an operation that
+/// takes a browser form answers the form with pages.
 pub(crate) struct PublicRules;
 
 impl Modify for PublicRules {
@@ -65,18 +67,46 @@ impl Modify for PublicRules {
             if rate_limit::is_limited(&method, path) {
                 add::<TooManyRequests>(components, operation, "429");
             }
+            if takes_forms(operation) {
+                answer_with_pages(operation);
+            }
         }
         add_shared(openapi);
     }
 }
 
-/// What every operation shares: a body may be too large (413), and anything may fail (500).
+/// Whether `operation` takes a browser form (`application/x-www-form-urlencoded`).
+fn takes_forms(operation: &Operation) -> bool {
+    matches!(
+        &operation.request_body,
+        Some(RefOr::T(body)) if body.content.contains_key("application/x-www-form-urlencoded")
+    )
+}
+
+/// A form is answered with a page wherever JSON would get a body (see `Reply` in
+/// `routes::self_service`): each such response may also be HTML.
+fn answer_with_pages(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response
+            && !response.content.is_empty()
+        {
+            response
+                .content
+                .entry(HTML.to_owned())
+                .or_insert_with(|| responses::page().into());
+        }
+    }
+}
+
+/// What every operation shares: a body may be too large (413), another method is refused
+/// (405), and anything may fail (500).
 fn add_shared(openapi: &mut OpenApi) {
     let components = openapi.components.get_or_insert_default();
     for (_, _, operation) in operations(&mut openapi.paths.paths) {
         if operation.request_body.is_some() {
             add::<PayloadTooLarge>(components, operation, "413");
         }
+        add::<MethodNotAllowed>(components, operation, "405");
         add::<InternalError>(components, operation, "500");
     }
 }

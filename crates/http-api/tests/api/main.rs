@@ -26,6 +26,7 @@ macro_rules! on_every_store {
 }
 
 mod admin_auth;
+mod conformance;
 mod documents;
 mod envelope;
 mod headers;
@@ -33,6 +34,7 @@ mod identities;
 mod lockout;
 mod new_password;
 mod openapi;
+mod openapi_check;
 mod rate_limits;
 mod recovery_codes;
 mod refusals;
@@ -235,6 +237,13 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             .build()
             .unwrap(),
     }
+}
+
+/// A code of the same length as `code` with every digit different: never the right one.
+pub fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+        .collect()
 }
 
 /// A store whose database never answers.

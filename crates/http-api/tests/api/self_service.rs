@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     Options, StoreKind, TestApp, assert_envelope, assert_no_store, assert_refused, spawn_app,
-    spawn_app_with,
+    spawn_app_with, wrong,
 };
 
 /// Issues a code for `email` (a new identity); returns the flow id and the code.
@@ -22,12 +22,6 @@ async fn issue(app: &TestApp, email: &str, body: Value) -> (Uuid, String) {
     let link = issued["recovery_link"].as_str().unwrap();
     let flow = Uuid::parse_str(link.rsplit_once("flow=").unwrap().1).unwrap();
     (flow, issued["recovery_code"].as_str().unwrap().to_owned())
-}
-
-fn wrong(code: &str) -> String {
-    code.chars()
-        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
-        .collect()
 }
 
 impl TestApp {

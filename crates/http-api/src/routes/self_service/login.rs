@@ -10,6 +10,7 @@ use domain::id::LoginFlowId;
 use domain::recovery::FlowType;
 use serde::Deserialize;
 
+use super::FORM_DONE;
 use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
@@ -186,11 +187,19 @@ fn credentials_of(
     summary = "Submit a Login Flow",
     description = "Signs in with identifier and password. A wrong password and an unknown \
         identifier get the same answer, in the same time. Failed sign-ins in a row are held \
-        back (429). The built-in page posts the same fields as a form, answered with pages \
-        and redirects (not documented here).",
+        back (429). The built-in pages post the same fields as a form, answered with pages and \
+        redirects.",
     params(FlowQuery),
-    request_body = UpdateLoginFlowWithPasswordMethod,
+    request_body(content(
+        (UpdateLoginFlowWithPasswordMethod = "application/json"),
+        (UpdateLoginFlowWithPasswordMethod = "application/x-www-form-urlencoded"),
+    )),
     responses(
+        (
+            status = 303,
+            description = FORM_DONE,
+            headers(("Location" = String, description = "The page the browser goes to next.")),
+        ),
         (
             status = 200,
             description = "Signed in: the session, with its token for an API flow.",
@@ -394,6 +403,30 @@ struct PageQuery {
 }
 
 /// The sign-in page: a new browser flow when none is named or the named one is gone.
+#[utoipa::path(
+    get,
+    path = "/login",
+    operation_id = "showLoginPage",
+    tag = "pages",
+    summary = "The Sign-In Page",
+    description = "The built-in sign-in page of a browser login flow. Not Kratos's: Kratos \
+        sends browsers to a UI of its own.",
+    params(
+        ("flow" = Option<String>, Query, description = "The login flow's id."),
+        ReturnToQuery,
+    ),
+    responses(
+        (status = 200, description = "The sign-in form.", content_type = "text/html", body = String),
+        (
+            status = 303,
+            description = "No flow named (a new one is made), or the named one is gone (to a \
+                page without it).",
+            headers(("Location" = String, description = "The page the browser goes to next.")),
+        ),
+        (status = 400, description = REFUSED_RETURN_TO, body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn page<S: Store>(
     service: Svc<S>,
     settings: Settings,

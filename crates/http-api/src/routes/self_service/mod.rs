@@ -41,6 +41,8 @@ const NO_SESSION: &str = "No session: the request carries no session token or co
 const SESSION_TOKEN: &str = "The session token of an API client. `Authorization: Bearer <token>` \
     is read too.";
 const SESSION_COOKIE: &str = "The session cookie of a browser.";
+const FORM_DONE: &str = "A browser form was accepted: on to the next page (`Location`), with the \
+    session cookie where one was opened.";
 
 type Svc<S> = web::Data<Service<S>>;
 type Settings = web::Data<HttpSettings>;

@@ -7,6 +7,7 @@ use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
 use domain::id::RecoveryFlowId;
 use domain::recovery::{FlowState, FlowType};
 
+use super::FORM_DONE;
 use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
@@ -89,11 +90,18 @@ fn code_of(body: Result<UpdateRecoveryFlowWithCodeMethod, Rejection>) -> Result<
     summary = "Update Recovery Flow",
     description = "Redeems the recovery code. Every submission counts: past \
         selfservice.methods.code.config.max_submissions the flow is dead. The built-in page \
-        posts the same fields as a form, answered with pages and redirects (not documented \
-        here).",
+        posts the same fields as a form, answered with pages and redirects.",
     params(FlowQuery),
-    request_body = UpdateRecoveryFlowWithCodeMethod,
+    request_body(content(
+        (UpdateRecoveryFlowWithCodeMethod = "application/json"),
+        (UpdateRecoveryFlowWithCodeMethod = "application/x-www-form-urlencoded"),
+    )),
     responses(
+        (
+            status = 303,
+            description = FORM_DONE,
+            headers(("Location" = String, description = "The page the browser goes to next.")),
+        ),
         (
             status = 200,
             description = "The code was right: the flow, `passed_challenge`, signs the identity \
@@ -280,6 +288,28 @@ fn unknown() -> HttpResponse {
 }
 
 /// The code-entry page the recovery link opens.
+#[utoipa::path(
+    get,
+    path = "/recovery",
+    operation_id = "showRecoveryPage",
+    tag = "pages",
+    summary = "The Recovery Page",
+    description = "The built-in page `recovery_link` opens: the code field, or what to do when \
+        the flow can no longer be used. Not Kratos's: Kratos sends browsers to a UI of its own.",
+    params(FlowQuery),
+    responses(
+        (
+            status = 200,
+            description = "The code field; or the code was used, or the flow took too many \
+                submissions, and what to do next.",
+            content_type = "text/html",
+            body = String,
+        ),
+        (status = 404, description = "No flow has this id.", content_type = "text/html", body = String),
+        (status = 410, description = "The flow has expired.", content_type = "text/html", body = String),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn page<S: Store>(
     service: Svc<S>,
     settings: Settings,

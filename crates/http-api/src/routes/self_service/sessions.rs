@@ -137,6 +137,20 @@ async fn logout_browser<S: Store>(
 }
 
 /// Who is signed in, and the way out.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "showLandingPage",
+    tag = "pages",
+    summary = "The Landing Page",
+    description = "The built-in landing page: who the session's cookie signs in, and a form to \
+        sign out.",
+    params(("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE)),
+    responses(
+        (status = 200, description = "Who is signed in, if anyone.", content_type = "text/html", body = String),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn home_page<S: Store>(
     service: Svc<S>,
     settings: Settings,

@@ -9,8 +9,8 @@ use domain::selfservice::SettingsState;
 use domain::session::SessionToken;
 
 use super::{EXPIRED_FLOW, NO_NAMED_FLOW, NO_SESSION, NO_SUCH_FLOW, UNREADABLE_ID};
+use super::{FORM_DONE, SESSION_COOKIE, SESSION_TOKEN, refused, required};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
-use super::{SESSION_COOKIE, SESSION_TOKEN, refused, required};
 use crate::envelope::no_store;
 use crate::errors::capitalize;
 use crate::json::Submission;
@@ -107,14 +107,22 @@ fn password_of(
     description = "Sets the new password (8 to 1024 characters, not the email address), within \
         selfservice.flows.settings.privileged_session_max_age of the recovery. Unless configured \
         otherwise, the identity's other sessions end. The built-in page posts the same fields \
-        as a form, answered with pages and redirects (not documented here).",
+        as a form, answered with pages and redirects.",
     params(
         FlowQuery,
         ("X-Session-Token" = Option<String>, Header, description = SESSION_TOKEN),
         ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
     ),
-    request_body = UpdateSettingsFlowWithPasswordMethod,
+    request_body(content(
+        (UpdateSettingsFlowWithPasswordMethod = "application/json"),
+        (UpdateSettingsFlowWithPasswordMethod = "application/x-www-form-urlencoded"),
+    )),
     responses(
+        (
+            status = 303,
+            description = FORM_DONE,
+            headers(("Location" = String, description = "The page the browser goes to next.")),
+        ),
         (
             status = 200,
             description = "The password was saved: the flow, `success`, with message 1050001 \
@@ -275,6 +283,40 @@ fn dead_end(error: SettingsError, settings: &HttpSettings) -> Result<HttpRespons
 }
 
 /// The new-password page a recovery leads to.
+#[utoipa::path(
+    get,
+    path = "/settings",
+    operation_id = "showSettingsPage",
+    tag = "pages",
+    summary = "The New-Password Page",
+    description = "The built-in page a recovery leads to, for the session's cookie. Not \
+        Kratos's: Kratos sends browsers to a UI of its own.",
+    params(
+        FlowQuery,
+        ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The new-password field; or the password was already changed.",
+            content_type = "text/html",
+            body = String,
+        ),
+        (
+            status = 303,
+            description = "No flow named (to the landing page) or no session (to sign in).",
+            headers(("Location" = String, description = "The page the browser goes to next.")),
+        ),
+        (
+            status = 403,
+            description = "The flow has expired, is too old for the session, or belongs to \
+                another identity: what to do next.",
+            content_type = "text/html",
+            body = String,
+        ),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn page<S: Store>(
     service: Svc<S>,
     settings: Settings,
