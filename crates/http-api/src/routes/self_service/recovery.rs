@@ -296,7 +296,7 @@ fn unknown() -> HttpResponse {
     summary = "The Recovery Page",
     description = "The built-in page `recovery_link` opens: the code field, or what to do when \
         the flow can no longer be used. Not Kratos's: Kratos sends browsers to a UI of its own.",
-    params(FlowQuery),
+    params(("flow" = Option<String>, Query, description = "The recovery flow's id, from `recovery_link`.")),
     responses(
         (
             status = 200,

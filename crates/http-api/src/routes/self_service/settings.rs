@@ -292,7 +292,7 @@ fn dead_end(error: SettingsError, settings: &HttpSettings) -> Result<HttpRespons
     description = "The built-in page a recovery leads to, for the session's cookie. Not \
         Kratos's: Kratos sends browsers to a UI of its own.",
     params(
-        FlowQuery,
+        ("flow" = Option<String>, Query, description = "The settings flow's id."),
         ("ory_kratos_session" = Option<String>, Cookie, description = SESSION_COOKIE),
     ),
     responses(
