@@ -26,7 +26,7 @@
 //! | `GET /self-service/settings/flows` | the same | 200, 400, 401, 403, 404, 405, 410, 503 | |
 //! | `POST /self-service/settings` | the same | JSON 200, 400, 401, 403, 404, 405, 410, 413, 503; form 303, 403 | 429; form pages 200, 429 |
 //! | `GET /self-service/login/api` | the same | 200, 400, 405, 503 | 429 |
-//! | `GET /self-service/login/browser` | the same | 303, 400, 405, 503 | 429 (page) |
+//! | `GET /self-service/login/browser` | the same | 200 (JSON asked for), 303, 400, 405, 503 | 429 (page) |
 //! | `GET /self-service/login/flows` | the same | 200, 400, 404, 405, 410, 503 | |
 //! | `POST /self-service/login` | the same | JSON 200, 400, 403, 404, 405, 410, 413, 503; form 303, 403 | 429 (rate limit, lockout); form pages 200, 429 |
 //! | `GET /sessions/whoami` | the same | 200, 401, 405, 503 | |
@@ -871,6 +871,9 @@ on_every_store! {
         let res = app.public_request(WRONG_METHOD, api.path).send().await.unwrap();
         check.public(&api, res, StatusCode::METHOD_NOT_ALLOWED).await;
         check.public(&browser, get(browser.path.to_owned()).await.unwrap(), StatusCode::SEE_OTHER).await;
+        // A single-page app asks for the flow itself.
+        let res = app.public_request(Method::GET, browser.path).header("accept", "application/json").send().await.unwrap();
+        check.public(&browser, res, StatusCode::OK).await;
         let res = get(format!("{}{off_list}", browser.path)).await.unwrap();
         check.public(&browser, res, StatusCode::BAD_REQUEST).await;
         let res = app.public_request(WRONG_METHOD, browser.path).send().await.unwrap();
