@@ -39,6 +39,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
     }
 }
 
+/// Whether a client asked for JSON (`Accept: application/json`), as a single-page app does for
+/// a browser flow, rather than a page.
+pub(crate) fn accepts_json(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"))
+}
+
 pub(crate) fn config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(BODY_LIMIT)

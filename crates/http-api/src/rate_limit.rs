@@ -21,6 +21,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::client_address::client_address;
+use crate::json::accepts_json;
 use crate::wait::Wait;
 use crate::{ApiError, pages};
 
@@ -248,13 +249,13 @@ pub(crate) fn is_limited(method: &Method, path: &str) -> bool {
     classify(method, path, "").is_some()
 }
 
-/// Whether the request comes from a person's browser (a page, a browser flow, a form post),
-/// who is answered with a page rather than the envelope.
+/// Whether the request comes from a person's browser (a page, a browser flow not asked for as
+/// JSON, a form post), who is answered with a page rather than the envelope.
 fn wants_page(req: &ServiceRequest, path: &str) -> bool {
     if req.method() == Method::POST {
         return req.content_type() == "application/x-www-form-urlencoded";
     }
-    path == "/login" || path.ends_with("/browser")
+    path == "/login" || (path.ends_with("/browser") && !accepts_json(req.headers()))
 }
 
 /// Counts each limited request against its client's group; past the limit, answers 429.

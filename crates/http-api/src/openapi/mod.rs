@@ -18,8 +18,8 @@ use utoipa::OpenApi;
 pub(crate) use responses::Unavailable;
 use rules::{AdminRules, PublicRules};
 
-use crate::routes;
 use crate::wire::error::ErrorGeneric;
+use crate::{ApiError, routes};
 
 /// Where each listener serves its document.
 pub(crate) const PATH: &str = "/.well-known/openapi.json";
@@ -127,8 +127,12 @@ pub(crate) fn public() -> utoipa::openapi::OpenApi {
 /// A document as served: built and written once.
 pub(crate) struct Served(LazyLock<String>);
 
+/// The document as JSON; empty, and logged, in the unreachable case it cannot be written.
 fn to_json(document: &utoipa::openapi::OpenApi) -> String {
-    serde_json::to_string(document).unwrap_or_default()
+    serde_json::to_string(document).unwrap_or_else(|error| {
+        tracing::error!(%error, "the OpenAPI document could not be written");
+        String::new()
+    })
 }
 
 pub(crate) static ADMIN: Served = Served(LazyLock::new(|| to_json(&admin())));
@@ -153,10 +157,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, served: &'static Served) {
         holds no secret, and tools read it before they authenticate.",
     responses((status = 200, description = "The OpenAPI document.", body = Object)),
 )]
-async fn document(served: web::Data<&'static Served>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn document(served: web::Data<&'static Served>) -> Result<HttpResponse, ApiError> {
+    if served.0.is_empty() {
+        return Err(ApiError::internal());
+    }
+    Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(served.0.as_str())
+        .body(served.0.as_str()))
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl Modify for PublicRules {
                 add::<TooManyRequests>(components, operation, "429");
             }
             if takes_forms(operation) {
-                answer_with_pages(operation);
+                answer_with_pages(operation, components);
             }
         }
         add_shared(openapi);
@@ -84,9 +84,18 @@ fn takes_forms(operation: &Operation) -> bool {
 }
 
 /// A form is answered with a page wherever JSON would get a body (see `Reply` in
-/// `routes::self_service`): each such response may also be HTML.
-fn answer_with_pages(operation: &mut Operation) {
+/// `routes::self_service`): each such response may also be HTML. A shared response is copied
+/// into the operation for that, as only the form-taking operations answer pages.
+fn answer_with_pages(operation: &mut Operation, components: &Components) {
     for response in operation.responses.responses.values_mut() {
+        if let RefOr::Ref(shared) = response {
+            let name = shared
+                .ref_location
+                .trim_start_matches("#/components/responses/");
+            if let Some(RefOr::T(shared)) = components.responses.get(name) {
+                *response = RefOr::T(shared.clone());
+            }
+        }
         if let RefOr::T(response) = response
             && !response.content.is_empty()
         {

@@ -10,10 +10,8 @@ use crate::envelope::{no_store, request_id_of};
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::flows::Type;
-use crate::wire::recovery_code::{
-    CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity, ReturnToQuery,
-};
+use crate::wire::recovery_code::{CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity};
+use crate::wire::submissions::ReturnToQuery;
 use crate::{ApiError, HttpSettings};
 
 pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
@@ -76,10 +74,7 @@ async fn create<S: Store>(
         .create_recovery_code(RecoveryCodeRequest {
             identity_id: body.identity_id.into(),
             expires_in: body.expires_in,
-            flow_type: match body.flow_type.map(Type::from) {
-                None | Some(Type::Browser) => FlowType::Browser,
-                Some(Type::Api) => FlowType::Api,
-            },
+            flow_type: body.flow_type.map_or(FlowType::Browser, FlowType::from),
             public_base_url: settings.public_base_url.clone(),
             request_id: request_id_of(&req),
             return_to: body.return_to.or(query.into_inner().return_to),

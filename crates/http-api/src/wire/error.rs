@@ -21,6 +21,7 @@ pub(crate) struct GenericError<'a> {
     pub(crate) status: &'a str,
     /// A stable id for the error, where there is one (e.g. `self_service_flow_expired`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) id: Option<&'a str>,
     pub(crate) message: &'a str,
     /// What the caller can do about it.
@@ -28,9 +29,11 @@ pub(crate) struct GenericError<'a> {
     /// The request's id, also in `X-Request-Id`.
     pub(crate) request: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) details: Option<ErrorDetails<'a>>,
     /// Internal detail, in development mode only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) debug: Option<&'a str>,
 }
 

@@ -3,7 +3,7 @@
 
 use domain::recovery::{CODE_METHOD, FlowState, FlowType, flow_request_url};
 use domain::selfservice::SettingsState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::wire::ui::{Autocomplete, InputAttributes, InputType, NodeGroup, UiCon
 use crate::wire::{Time, ui::UiText};
 
 /// `selfServiceFlowType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(as = selfServiceFlowType)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Type {
@@ -29,6 +29,15 @@ impl From<FlowType> for Type {
         match flow_type {
             FlowType::Api => Self::Api,
             FlowType::Browser => Self::Browser,
+        }
+    }
+}
+
+impl From<Type> for FlowType {
+    fn from(flow_type: Type) -> Self {
+        match flow_type {
+            Type::Api => Self::Api,
+            Type::Browser => Self::Browser,
         }
     }
 }
@@ -68,6 +77,7 @@ pub(crate) struct RecoveryFlow {
     pub(crate) expires_at: Time,
     pub(crate) request_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) return_to: Option<String>,
     pub(crate) ui: UiContainer,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -142,6 +152,7 @@ pub(crate) struct SettingsFlow {
     pub(crate) expires_at: Time,
     pub(crate) request_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) return_to: Option<String>,
     pub(crate) identity: Identity,
     pub(crate) ui: UiContainer,
@@ -215,6 +226,7 @@ pub(crate) struct LoginFlow {
     pub(crate) expires_at: Time,
     pub(crate) request_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) return_to: Option<String>,
     pub(crate) refresh: bool,
     pub(crate) requested_aal: Aal,

@@ -22,10 +22,12 @@ pub(crate) struct FailureCount {
     /// The client network (an IPv4 address or an IPv6 /48); absent for the count over all
     /// networks.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) address: Option<String>,
     pub(crate) failures: u32,
     pub(crate) last_failure_at: Time,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) locked_until: Option<Time>,
 }
 

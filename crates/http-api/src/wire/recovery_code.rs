@@ -1,7 +1,7 @@
 //! `POST /admin/recovery/code` (also `/iam/recovery/code`): the seed's request and answer.
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::wire::Time;
@@ -20,35 +20,10 @@ pub(crate) struct CreateRecoveryCodeForIdentityBody {
     pub(crate) expires_in: Option<String>,
     /// `browser` (the default) or `api`.
     #[serde(default)]
-    pub(crate) flow_type: Option<FlowTypeBody>,
+    pub(crate) flow_type: Option<Type>,
     /// Where the browser goes once the new password is set (also accepted as a query
     /// parameter, as Kratos does); it must be an allowed return URL.
     #[serde(default)]
-    pub(crate) return_to: Option<String>,
-}
-
-/// `selfServiceFlowType` as a request names it.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[schema(as = selfServiceFlowTypeBody)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum FlowTypeBody {
-    Browser,
-    Api,
-}
-
-impl From<FlowTypeBody> for Type {
-    fn from(body: FlowTypeBody) -> Self {
-        match body {
-            FlowTypeBody::Browser => Self::Browser,
-            FlowTypeBody::Api => Self::Api,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ReturnToQuery {
-    /// Where the browser goes once the flow is done; it must be an allowed return URL.
     pub(crate) return_to: Option<String>,
 }
 

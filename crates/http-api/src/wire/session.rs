@@ -90,6 +90,7 @@ pub(crate) struct SuccessfulNativeLogin {
     pub(crate) session: Session,
     /// Present for API flows only: browsers get a cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) session_token: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) continue_with: Vec<ContinueWith>,

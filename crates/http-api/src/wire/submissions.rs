@@ -27,6 +27,14 @@ impl From<Vec<(String, String)>> for FlowQuery {
     }
 }
 
+/// `?return_to=`: where the browser goes once the flow is done.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReturnToQuery {
+    /// Where the browser goes once the flow is done; it must be an allowed return URL.
+    pub(crate) return_to: Option<String>,
+}
+
 /// `?id=`: the flow to fetch.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -42,7 +50,7 @@ pub(crate) struct UpdateRecoveryFlowWithCodeMethod {
     /// `code`.
     pub(crate) method: Option<String>,
     /// The recovery code.
-    #[schema(required = true, pattern = "\\S")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     pub(crate) code: Option<String>,
 }
 
@@ -53,7 +61,7 @@ pub(crate) struct UpdateSettingsFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
     /// The new password: 8 to 1024 characters, not the email address.
-    #[schema(required = true, min_length = 8, max_length = 1024)]
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }
 
@@ -64,9 +72,9 @@ pub(crate) struct UpdateLoginFlowWithPasswordMethod {
     /// `password`.
     pub(crate) method: Option<String>,
     /// The identifier: an email address.
-    #[schema(required = true, pattern = "\\S")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     pub(crate) identifier: Option<String>,
-    #[schema(required = true, pattern = "\\S")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     pub(crate) password: Option<String>,
 }
 

@@ -91,14 +91,19 @@ pub(crate) struct InputAttributes {
     pub(crate) input_type: InputType,
     pub(crate) disabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) required: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) pattern: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) maxlength: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) autocomplete: Option<Autocomplete>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) value: Option<String>,
 }
 
@@ -163,6 +168,7 @@ pub(crate) enum Autocomplete {
 #[schema(as = uiNodeMeta)]
 pub(crate) struct NodeMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub(crate) label: Option<UiText>,
 }
 

@@ -169,6 +169,15 @@ async fn flow_creation_is_limited_and_refused_requests_store_nothing() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after(&res), "1");
+    // A single-page app asks a browser flow for JSON, and gets JSON when refused too.
+    let res = app
+        .client
+        .get(format!("{}/self-service/login/browser", app.public))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_envelope(res, StatusCode::TOO_MANY_REQUESTS).await;
     let res = app
         .client
         .get(format!("{}/self-service/login/api", app.public))

@@ -135,6 +135,41 @@ on_every_store! {
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     }
 
+    async fn a_refused_form_for_a_flow_that_cannot_go_on_gets_its_page(kind) {
+        let app = spawn_app(kind).await;
+        let form = |path: String, body: &'static str| {
+            app.client
+                .post(format!("{}{path}", app.public))
+                .header("origin", &app.public)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let is_page = |res: &reqwest::Response| {
+            res.headers()["content-type"].to_str().unwrap().starts_with("text/html")
+        };
+        // No code, for a flow that does not exist: the page for an unknown link, not JSON.
+        let res = form(format!("/self-service/recovery?flow={}", uuid::Uuid::new_v4()), "method=code").await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(is_page(&res));
+        // An unreadable sign-in form for a flow that does not exist: on to a fresh flow.
+        let res = form(format!("/self-service/login?flow={}", uuid::Uuid::new_v4()), "method=password").await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(res.headers()["location"].to_str().unwrap().ends_with("/self-service/login/browser"));
+        // A blank new password, for a settings flow of no one: a page (sign in), not JSON.
+        let res = app
+            .client
+            .post(format!("{}/self-service/settings?flow={}", app.public, uuid::Uuid::new_v4()))
+            .header("origin", &app.public)
+            .header("cookie", "ory_kratos_session=ory_st_nobody")
+            .form(&[("method", "password"), ("password", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(res.headers()["location"].to_str().unwrap().ends_with("/login"));
+    }
+
     async fn a_sign_in_page_for_no_flow_id_starts_afresh(kind) {
         let app = spawn_app(kind).await;
         let res = app

@@ -17,15 +17,16 @@ use super::{refused, required};
 use crate::client_address::client_address;
 use crate::envelope::no_store;
 use crate::errors::THROTTLED;
-use crate::json::Submission;
+use crate::json::{Submission, accepts_json};
 use crate::openapi::Unavailable;
 use crate::session_auth::session_cookie;
 use crate::wait::Wait;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::LoginFlow;
-use crate::wire::recovery_code::ReturnToQuery;
 use crate::wire::session::{Session, SuccessfulNativeLogin};
-use crate::wire::submissions::{FlowQuery, IdQuery, UpdateLoginFlowWithPasswordMethod};
+use crate::wire::submissions::{
+    FlowQuery, IdQuery, ReturnToQuery, UpdateLoginFlowWithPasswordMethod,
+};
 use crate::wire::texts;
 use crate::{ApiError, HttpSettings, pages};
 
@@ -116,18 +117,10 @@ async fn create_browser<S: Store>(
     let flow = service
         .create_login_flow(FlowType::Browser, query.return_to.as_deref())
         .await?;
-    if wants_json(&req) {
+    if accepts_json(req.headers()) {
         return Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)));
     }
     Ok(redirect(&page_of(&settings, flow.id)).finish())
-}
-
-/// Whether the client asked for JSON rather than a page.
-fn wants_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json"))
 }
 
 #[utoipa::path(
@@ -323,12 +316,19 @@ async fn submit_form<S: Store>(
     let action = action(&settings, flow_id);
     let credentials = match credentials {
         Ok(credentials) => credentials,
+        // The form again, saying what is wrong, while the flow lives; else a fresh one.
         Err(rejection) => {
-            return Ok(pages::login_form(
-                &action,
-                "",
-                Some((&rejection.message.text, true)),
-            ));
+            return match service.login_flow(flow_id).await {
+                Ok(_) => Ok(pages::login_form(
+                    &action,
+                    "",
+                    Some((&rejection.message.text, true)),
+                )),
+                Err(LoginError::FlowExpired(_) | LoginError::FlowNotFound(_)) => {
+                    Ok(redirect(&public_url(&settings, "self-service/login/browser")).finish())
+                }
+                Err(error) => Err(error.into()),
+            };
         }
     };
     let identifier = credentials.identifier;
@@ -440,7 +440,7 @@ async fn page<S: Store>(
         return Ok(redirect(&page_of(&settings, flow.id)).finish());
     };
     // A new flow is made only without `flow`, where the flow-creation limit counts it.
-    let Ok(flow_id) = flow.parse::<uuid::Uuid>().map(LoginFlowId::from) else {
+    let Ok(flow_id) = flow.parse::<LoginFlowId>() else {
         return Ok(redirect(&public_url(&settings, "login")).finish());
     };
     match service.login_flow(flow_id).await {

@@ -223,12 +223,21 @@ async fn submit_form<S: Store>(
     let action = action(&settings, flow_id);
     let code = match code {
         Ok(code) => code,
+        // The form again, saying what is wrong, while the flow can still take a code.
         Err(rejection) => {
-            return pages::recovery_form(
-                &action,
-                service.code_length(),
-                Some(&rejection.message.text),
-            );
+            return match service.recovery_flow(flow_id).await {
+                Ok(flow)
+                    if flow.state == FlowState::SentEmail && !service.attempts_exhausted(&flow) =>
+                {
+                    pages::recovery_form(
+                        &action,
+                        service.code_length(),
+                        Some(&rejection.message.text),
+                    )
+                }
+                Ok(flow) => used_or_exhausted(&flow),
+                Err(error) => dead_end(&SubmitCodeError::Flow(error)),
+            };
         }
     };
     match service.submit_recovery_code(flow_id, &code).await {
@@ -268,6 +277,23 @@ fn dead_end(error: &SubmitCodeError) -> HttpResponse {
             "Something went wrong",
             "Please try again in a moment.",
         ),
+    }
+}
+
+/// The page for a flow whose code was used, or that took too many submissions.
+fn used_or_exhausted(flow: &domain::recovery::RecoveryFlow) -> HttpResponse {
+    if flow.state == FlowState::PassedChallenge {
+        pages::recovery_dead_end(
+            StatusCode::OK,
+            "This code was already used",
+            "Your account was recovered with it. Sign in, or ask for a new code.",
+        )
+    } else {
+        pages::recovery_dead_end(
+            StatusCode::OK,
+            "Too many attempts",
+            texts::TOO_MANY_ATTEMPTS,
+        )
     }
 }
 
@@ -319,16 +345,11 @@ async fn page<S: Store>(
         return Ok(unknown());
     };
     match service.recovery_flow(flow_id).await {
-        Ok(flow) if flow.state == FlowState::PassedChallenge => Ok(pages::recovery_dead_end(
-            StatusCode::OK,
-            "This code was already used",
-            "Your account was recovered with it. Sign in, or ask for a new code.",
-        )),
-        Ok(flow) if service.attempts_exhausted(&flow) => Ok(pages::recovery_dead_end(
-            StatusCode::OK,
-            "Too many attempts",
-            texts::TOO_MANY_ATTEMPTS,
-        )),
+        Ok(flow)
+            if flow.state == FlowState::PassedChallenge || service.attempts_exhausted(&flow) =>
+        {
+            Ok(used_or_exhausted(&flow))
+        }
         Ok(_) => Ok(pages::recovery_form(
             &action(&settings, flow_id),
             service.code_length(),

@@ -226,13 +226,15 @@ async fn submit_form<S: Store>(
     token: SessionToken,
     password: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
-    let form_again = async |message: String| {
-        let (_, _, identity) = service.settings_flow(flow_id, &token).await?;
-        Ok::<_, ApiError>(pages::settings_form(
+    // The form again, saying what is wrong; a flow that cannot go on gets its own page.
+    let form_again = async |message: String| match service.settings_flow(flow_id, &token).await {
+        Ok((_, _, identity)) => Ok(pages::settings_form(
             &action(&settings, flow_id),
             identity.email(),
             Some((&message, true)),
-        ))
+        )),
+        Err(SettingsError::Unauthorized) => Ok(redirect(&public_url(&settings, "login")).finish()),
+        Err(error) => dead_end(error, &settings),
     };
     let password = match password {
         Ok(password) => password,
