@@ -8,7 +8,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use domain::client::{AddressGroup, ClientAddress};
 use domain::code::{CodeLength, PlainCode};
 use domain::id::{IdentityId, RecoveryFlowId};
-use domain::identity::{IdentityDraft, NewIdentity};
+use domain::identity::{IdentityDraft, IdentityState, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::{HashCost, PasswordHash};
 use domain::recovery::{
@@ -51,6 +51,7 @@ macro_rules! store_contract {
             redemption_revokes_other_sessions_when_asked,
             a_revoked_code_cannot_be_redeemed,
             sessions_are_found_by_token_until_revoked_or_expired,
+            an_inactive_identity_has_no_valid_session,
             a_password_is_set_with_its_settings_flow,
             a_new_password_ends_the_other_sessions_when_asked,
             login_flows_round_trip,
@@ -589,6 +590,22 @@ pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(stor
     assert!(
         store
             .find_session(&other_token.hash(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn an_inactive_identity_has_no_valid_session<S: Store>(store: &S) {
+    let mut new = new_identity(Some("ada@example.com"));
+    new.identity.state = IdentityState::Inactive;
+    let ada = new.identity.id;
+    store.insert_identity(new).await.unwrap();
+    let (token, session) = new_session(ada, now());
+    store.insert_session(session, false).await.unwrap();
+    assert!(
+        store
+            .find_session(&token.hash(), now())
             .await
             .unwrap()
             .is_none()

@@ -196,7 +196,7 @@ pub trait SessionRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The session with `token_hash` and its identity, if it is neither revoked nor expired at
-    /// `now`.
+    /// `now` and its identity is active: decided at once, in the lookup itself.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

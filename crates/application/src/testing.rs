@@ -9,7 +9,7 @@ use domain::client::AddressGroup;
 use domain::id::{
     IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
 };
-use domain::identity::{Identity, NewIdentity};
+use domain::identity::{Identity, IdentityState, NewIdentity};
 use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
@@ -363,6 +363,7 @@ impl SessionRepository for InMemoryStore {
                 state
                     .identities
                     .get(&session.identity_id)
+                    .filter(|(identity, _, _)| identity.state == IdentityState::Active)
                     .map(|(identity, _, _)| (session.clone(), identity.clone()))
             }))
     }

@@ -10,6 +10,7 @@ use diesel::r2d2::R2D2Connection;
 use domain::id::{
     IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
 };
+use domain::identity::IdentityState;
 use domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -157,7 +158,7 @@ fn revoke_active_session(id: DbId, at: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
-fn active_session(token_hash: String, now: DbInstant) -> _ {
+fn active_session(token_hash: String, now: DbInstant, active: &'static str) -> _ {
     let session: SessionColumns = SESSION_COLUMNS;
     let identity: IdentityColumns = IDENTITY_COLUMNS;
     sessions::table
@@ -166,6 +167,8 @@ fn active_session(token_hash: String, now: DbInstant) -> _ {
         .filter(sessions::revoked_at.is_null())
         // Unexpired as `Expires::is_expired` says.
         .filter(sessions::expires_at.gt(now))
+        // An inactive identity has no valid session, decided in the same query.
+        .filter(identities::state.eq(active))
         .select((session, identity))
 }
 
@@ -344,7 +347,8 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
     ) -> QueryResult<usize>;
     fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> QueryResult<usize>;
     fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize>;
-    /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity.
+    /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity, while
+    /// that identity is active.
     fn find_session(
         &mut self,
         token_hash: &str,
@@ -564,9 +568,13 @@ where
         token_hash: &str,
         now: Timestamp,
     ) -> QueryResult<Option<(SessionRow, IdentityRow)>> {
-        active_session(token_hash.to_owned(), DbInstant(now))
-            .load(self)
-            .map(|rows| rows.into_iter().next())
+        active_session(
+            token_hash.to_owned(),
+            DbInstant(now),
+            IdentityState::Active.as_str(),
+        )
+        .load(self)
+        .map(|rows| rows.into_iter().next())
     }
 
     fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize> {

@@ -39,6 +39,7 @@ mod rate_limits;
 mod recovery_codes;
 mod refusals;
 mod self_service;
+mod sessions;
 mod traits_property;
 
 use std::net::TcpListener;

@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 
 use crate::{Options, TestApp, assert_envelope, spawn_app, spawn_app_with};
 
-const OLD_PASSWORD: &str = "the old password";
+pub(crate) const OLD_PASSWORD: &str = "the old password";
 
 impl TestApp {
     /// A new identity with `OLD_PASSWORD`, recovered through an API flow: the session token
     /// of the recovery and the settings flow it opened.
-    async fn recover_with_password(&self, email: &str) -> (String, String) {
+    pub(crate) async fn recover_with_password(&self, email: &str) -> (String, String) {
         let res = self
             .post_json(
                 "/admin/identities",
@@ -49,14 +49,14 @@ impl TestApp {
     }
 
     /// Signs in through an API login flow; the session token.
-    async fn sign_in(&self, email: &str, password: &str) -> String {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str) -> String {
         let res = self.sign_in_through_flow(email, password, None).await;
         assert_eq!(res.status(), StatusCode::OK);
         let signed_in: Value = res.json().await.unwrap();
         signed_in["session_token"].as_str().unwrap().to_owned()
     }
 
-    async fn whoami(&self, token: &str) -> reqwest::Response {
+    pub(crate) async fn whoami(&self, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}/sessions/whoami", self.public))
             .header("x-session-token", token)
