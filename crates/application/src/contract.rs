@@ -16,7 +16,7 @@ use domain::recovery::{
 };
 use domain::secret::Secrets;
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
-use domain::session::{AuthMethod, Session, SessionToken};
+use domain::session::{AuthMethod, Device, Session, SessionToken, UserAgent};
 use domain::time::Timestamp;
 use serde_json::json;
 use uuid::Uuid;
@@ -52,6 +52,7 @@ macro_rules! store_contract {
             a_revoked_code_cannot_be_redeemed,
             sessions_are_found_by_token_until_revoked_or_expired,
             an_inactive_identity_has_no_valid_session,
+            a_session_keeps_the_device_that_opened_it,
             a_password_is_set_with_its_settings_flow,
             a_new_password_ends_the_other_sessions_when_asked,
             login_flows_round_trip,
@@ -356,6 +357,10 @@ fn new_session(identity_id: IdentityId, at: Timestamp) -> (SessionToken, Session
         method: AuthMethod::CodeRecovery,
         authenticated_at: at,
         expires_at: at + TimeDelta::hours(24),
+        device: Device {
+            ip_address: Some(ClientAddress::new("2001:db8::7".parse().unwrap())),
+            user_agent: UserAgent::from_header(b"Mozilla/5.0 (X11; Linux x86_64)"),
+        },
     };
     (token, session)
 }
@@ -610,6 +615,28 @@ pub async fn an_inactive_identity_has_no_valid_session<S: Store>(store: &S) {
             .unwrap()
             .is_none()
     );
+}
+
+pub async fn a_session_keeps_the_device_that_opened_it<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let longest = "\u{1F600}".repeat(UserAgent::MAX_CHARS);
+    for device in [
+        Device::default(),
+        Device {
+            ip_address: Some(ClientAddress::new("192.0.2.1".parse().unwrap())),
+            user_agent: UserAgent::from_header(longest.as_bytes()),
+        },
+    ] {
+        let (token, mut session) = new_session(ada, now());
+        session.device = device;
+        store.insert_session(session.clone(), false).await.unwrap();
+        let (found, _) = store
+            .find_session(&token.hash(), now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, session);
+    }
 }
 
 pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {

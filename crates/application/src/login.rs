@@ -6,7 +6,7 @@ use domain::identity::{Identity, IdentityState, normalize_email};
 use domain::lockout::{IdentifierKey, normalize_identifier};
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
-use domain::session::{AuthMethod, Session, SessionToken};
+use domain::session::{AuthMethod, Device, Session, SessionToken, UserAgent};
 use domain::time::Expires;
 
 use crate::Service;
@@ -86,7 +86,7 @@ impl<S: Store> Service<S> {
         Ok(flow)
     }
 
-    /// Signs in through flow `flow_id` from `client`. The attempt is counted before the
+    /// Signs in through flow `flow_id` from `client`, which `user_agent` names. The attempt is counted before the
     /// password is checked; past the [`domain::lockout::LockoutPolicy`]'s free failures it waits, refused before
     /// any hashing. An unknown identifier is counted and costs the same hashing as a wrong
     /// password, so neither the answer nor its time tells which identities exist. A hash made
@@ -100,6 +100,7 @@ impl<S: Store> Service<S> {
         identifier: &str,
         password: String,
         client: ClientAddress,
+        user_agent: Option<UserAgent>,
     ) -> Result<SignedIn, LoginError> {
         let flow = self.login_flow(flow_id).await?;
         let key = self
@@ -149,6 +150,10 @@ impl<S: Store> Service<S> {
         let (token, session) = Session::open(
             identity.id,
             AuthMethod::Password,
+            Device {
+                ip_address: Some(client),
+                user_agent,
+            },
             now,
             self.selfservice.session_lifespan,
             &mut rand::rng(),

@@ -5,7 +5,7 @@ use domain::id::{RecoveryFlowId, SettingsFlowId};
 use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
-use domain::session::{AuthMethod, Session, SessionToken};
+use domain::session::{AuthMethod, Device, Session, SessionToken};
 use domain::time::Expires;
 
 use crate::Service;
@@ -71,7 +71,8 @@ impl<S: Store> Service<S> {
         Ok(flow)
     }
 
-    /// Checks `code` against flow `flow_id` and, when it is right, redeems it.
+    /// Checks `code` against flow `flow_id` and, when it is right, redeems it, opening a
+    /// session on `device`.
     ///
     /// Every submission is counted first, atomically; past the limit the flow is dead. The
     /// code is compared, in constant time and under every secret, with the redeemable codes of
@@ -84,6 +85,7 @@ impl<S: Store> Service<S> {
         &self,
         flow_id: RecoveryFlowId,
         code: &str,
+        device: Device,
     ) -> Result<Recovered, SubmitCodeError> {
         let now = self.clock.now();
         let Submission {
@@ -117,6 +119,7 @@ impl<S: Store> Service<S> {
         let (token, session) = Session::open(
             identity.id,
             AuthMethod::CodeRecovery,
+            device,
             now,
             self.selfservice.session_lifespan,
             &mut rand::rng(),

@@ -25,7 +25,7 @@ use domain::password::{HashCost, PasswordError, PasswordHash};
 use domain::recovery::{FlowState, FlowType};
 use domain::secret::Secrets;
 use domain::selfservice::{ReturnToError, SettingsState};
-use domain::session::{AuthMethod, SessionToken};
+use domain::session::{AuthMethod, Device, SessionToken};
 use domain::time::Timestamp;
 use serde_json::json;
 use url::Url;
@@ -136,7 +136,7 @@ impl Fixture {
             .await
             .unwrap();
         self.service
-            .log_in(flow.id, identifier, password.into(), from)
+            .log_in(flow.id, identifier, password.into(), from, None)
             .await
             .map(|signed_in| signed_in.session.id)
     }
@@ -193,7 +193,7 @@ async fn the_right_code_opens_a_session_and_a_settings_flow() {
 
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
 
@@ -227,12 +227,12 @@ async fn a_wrong_code_leaves_the_flow_open_and_the_right_one_still_works() {
     let (flow_id, code) = f.code(ada).await;
     let error = f
         .service
-        .submit_recovery_code(flow_id, &wrong(&code))
+        .submit_recovery_code(flow_id, &wrong(&code), Device::default())
         .await
         .unwrap_err();
     assert!(matches!(error, SubmitCodeError::InvalidCode(flow) if flow.id == flow_id));
     f.service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
 }
@@ -245,19 +245,23 @@ async fn a_used_code_and_another_flows_code_are_invalid() {
     let (ada_flow, ada_code) = f.code(ada).await;
     let (bob_flow, bob_code) = f.code(bob).await;
     assert!(matches!(
-        f.service.submit_recovery_code(ada_flow, &bob_code).await,
+        f.service
+            .submit_recovery_code(ada_flow, &bob_code, Device::default())
+            .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
     f.service
-        .submit_recovery_code(ada_flow, &ada_code)
+        .submit_recovery_code(ada_flow, &ada_code, Device::default())
         .await
         .unwrap();
     assert!(matches!(
-        f.service.submit_recovery_code(ada_flow, &ada_code).await,
+        f.service
+            .submit_recovery_code(ada_flow, &ada_code, Device::default())
+            .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
     f.service
-        .submit_recovery_code(bob_flow, &bob_code)
+        .submit_recovery_code(bob_flow, &bob_code, Device::default())
         .await
         .unwrap();
 }
@@ -270,7 +274,7 @@ async fn a_revoked_code_is_invalid() {
     f.code(ada).await;
     assert!(matches!(
         f.service
-            .submit_recovery_code(first_flow, &first_code)
+            .submit_recovery_code(first_flow, &first_code, Device::default())
             .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
@@ -283,12 +287,16 @@ async fn the_submission_limit_kills_the_flow_even_for_the_right_code() {
     let (flow_id, code) = f.code(ada).await;
     for _ in 0..5 {
         assert!(matches!(
-            f.service.submit_recovery_code(flow_id, &wrong(&code)).await,
+            f.service
+                .submit_recovery_code(flow_id, &wrong(&code), Device::default())
+                .await,
             Err(SubmitCodeError::InvalidCode(_))
         ));
     }
     assert!(matches!(
-        f.service.submit_recovery_code(flow_id, &code).await,
+        f.service
+            .submit_recovery_code(flow_id, &code, Device::default())
+            .await,
         Err(SubmitCodeError::TooManyAttempts)
     ));
 }
@@ -299,10 +307,13 @@ async fn the_fifth_submission_may_still_be_the_right_one() {
     let ada = f.identity("ada@example.com", "active").await;
     let (flow_id, code) = f.code(ada).await;
     for _ in 0..4 {
-        let _ = f.service.submit_recovery_code(flow_id, &wrong(&code)).await;
+        let _ = f
+            .service
+            .submit_recovery_code(flow_id, &wrong(&code), Device::default())
+            .await;
     }
     f.service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
 }
@@ -320,7 +331,9 @@ async fn flows_expire_at_their_instant() {
         Err(FlowLookupError::Expired(id)) if id == flow_id
     ));
     assert!(matches!(
-        f.service.submit_recovery_code(flow_id, &code).await,
+        f.service
+            .submit_recovery_code(flow_id, &code, Device::default())
+            .await,
         Err(SubmitCodeError::Flow(FlowLookupError::Expired(_)))
     ));
     assert!(matches!(
@@ -335,7 +348,9 @@ async fn a_disabled_identity_is_refused() {
     let ada = f.identity("ada@example.com", "inactive").await;
     let (flow_id, code) = f.code(ada).await;
     assert!(matches!(
-        f.service.submit_recovery_code(flow_id, &code).await,
+        f.service
+            .submit_recovery_code(flow_id, &code, Device::default())
+            .await,
         Err(SubmitCodeError::IdentityDisabled)
     ));
 }
@@ -347,14 +362,14 @@ async fn recovery_revokes_the_other_sessions() {
     let (first_flow, first_code) = f.code(ada).await;
     let first = f
         .service
-        .submit_recovery_code(first_flow, &first_code)
+        .submit_recovery_code(first_flow, &first_code, Device::default())
         .await
         .unwrap();
     let (second_flow, second_code) = f.code(ada).await;
     f.at(TimeDelta::seconds(1));
     let second = f
         .service
-        .submit_recovery_code(second_flow, &second_code)
+        .submit_recovery_code(second_flow, &second_code, Device::default())
         .await
         .unwrap();
     assert!(matches!(
@@ -377,7 +392,12 @@ async fn second_session_survives_a_new_password(revoke_sessions_on_password_chan
     let mut sessions = Vec::new();
     for _ in 0..2 {
         let (flow, code) = f.code(ada).await;
-        sessions.push(f.service.submit_recovery_code(flow, &code).await.unwrap());
+        sessions.push(
+            f.service
+                .submit_recovery_code(flow, &code, Device::default())
+                .await
+                .unwrap(),
+        );
     }
     f.at(TimeDelta::seconds(1));
     f.service
@@ -427,7 +447,7 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
     let settings = recovered.settings.id;
@@ -469,6 +489,7 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
             "Ada@Example.com",
             "correct horse battery".into(),
             client(),
+            None,
         )
         .await
         .unwrap();
@@ -489,7 +510,7 @@ async fn an_old_session_cannot_set_the_password() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
     f.at(TimeDelta::hours(1));
@@ -517,12 +538,12 @@ async fn settings_need_the_owners_session() {
     let (bob_flow, bob_code) = f.code(bob).await;
     let adas = f
         .service
-        .submit_recovery_code(ada_flow, &ada_code)
+        .submit_recovery_code(ada_flow, &ada_code, Device::default())
         .await
         .unwrap();
     let bobs = f
         .service
-        .submit_recovery_code(bob_flow, &bob_code)
+        .submit_recovery_code(bob_flow, &bob_code, Device::default())
         .await
         .unwrap();
     assert!(matches!(
@@ -550,7 +571,7 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
     f.service
@@ -573,7 +594,7 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     ] {
         assert!(matches!(
             f.service
-                .log_in(login.id, identifier, password.into(), client())
+                .log_in(login.id, identifier, password.into(), client(), None)
                 .await,
             Err(LoginError::InvalidCredentials)
         ));
@@ -591,7 +612,8 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
                 login.id,
                 "ada@example.com",
                 "correct horse battery".into(),
-                client()
+                client(),
+                None
             )
             .await,
         Err(LoginError::FlowExpired(_))
@@ -721,7 +743,7 @@ async fn many_addresses_together_hold_everyone_back_but_never_recovery() {
     // Recovery still works, and starts the count over.
     let (flow_id, code) = f.code(ada).await;
     f.service
-        .submit_recovery_code(flow_id, &code)
+        .submit_recovery_code(flow_id, &code, Device::default())
         .await
         .unwrap();
     assert!(f.service.lockout(ada).await.unwrap().entries.is_empty());

@@ -6,6 +6,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use rand::{CryptoRng, Rng};
 use sha2::{Digest, Sha256};
 
+use crate::client::ClientAddress;
 use crate::id::{IdentityId, SessionId};
 use crate::time::{Expires, Timestamp};
 
@@ -90,6 +91,43 @@ impl TokenHash {
     }
 }
 
+/// A client's `User-Agent`, as text, cut to [`UserAgent::MAX_CHARS`] characters: whatever a
+/// client sends, it is kept and never refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAgent(String);
+
+impl UserAgent {
+    pub const MAX_CHARS: usize = 512;
+
+    /// The header's bytes as text (invalid UTF-8 replaced), bounded; `None` when empty.
+    #[must_use]
+    pub fn from_header(bytes: &[u8]) -> Option<Self> {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        (!text.is_empty()).then(|| Self(text.chars().take(Self::MAX_CHARS).collect()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The device that opened a session: what the request told of it, each part unknown for
+/// sessions opened before devices were recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Device {
+    pub ip_address: Option<ClientAddress>,
+    pub user_agent: Option<UserAgent>,
+}
+
+impl Device {
+    #[must_use]
+    pub fn is_unknown(&self) -> bool {
+        self.ip_address.is_none() && self.user_agent.is_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: SessionId,
@@ -98,14 +136,17 @@ pub struct Session {
     pub method: AuthMethod,
     pub authenticated_at: Timestamp,
     pub expires_at: Timestamp,
+    pub device: Device,
 }
 
 impl Session {
-    /// A session for `identity_id`, earned by `method` at `now`, lasting `lifespan`, with the
-    /// token that names it: in clear, to be shown once; the session keeps only its hash.
+    /// A session for `identity_id`, earned by `method` on `device` at `now`, lasting
+    /// `lifespan`, with the token that names it: in clear, to be shown once; the session keeps
+    /// only its hash.
     pub fn open<R: Rng + CryptoRng + ?Sized>(
         identity_id: IdentityId,
         method: AuthMethod,
+        device: Device,
         now: Timestamp,
         lifespan: chrono::TimeDelta,
         rng: &mut R,
@@ -118,6 +159,7 @@ impl Session {
             method,
             authenticated_at: now,
             expires_at: now + lifespan,
+            device,
         };
         (token, session)
     }
@@ -169,6 +211,7 @@ mod tests {
         let (token, session) = Session::open(
             identity,
             AuthMethod::Password,
+            Device::default(),
             start(),
             day,
             &mut StdRng::seed_from_u64(3),
@@ -182,6 +225,7 @@ mod tests {
         let (other_token, other) = Session::open(
             identity,
             AuthMethod::Password,
+            Device::default(),
             start(),
             day,
             &mut StdRng::seed_from_u64(4),
@@ -195,6 +239,7 @@ mod tests {
         let (_, session) = Session::open(
             IdentityId::from_uuid(uuid::Uuid::nil()),
             AuthMethod::CodeRecovery,
+            Device::default(),
             start(),
             TimeDelta::hours(24),
             &mut rand::rng(),
@@ -209,6 +254,7 @@ mod tests {
         let (_, session) = Session::open(
             IdentityId::from_uuid(uuid::Uuid::nil()),
             AuthMethod::CodeRecovery,
+            Device::default(),
             start,
             TimeDelta::hours(24),
             &mut rand::rng(),
@@ -216,6 +262,22 @@ mod tests {
         let hour = TimeDelta::hours(1);
         assert!(session.is_privileged(hour, start + hour - TimeDelta::milliseconds(1)));
         assert!(!session.is_privileged(hour, start + hour));
+    }
+
+    #[test]
+    fn user_agents_are_kept_as_text_and_bounded() {
+        assert_eq!(UserAgent::from_header(b"  "), None);
+        assert_eq!(
+            UserAgent::from_header(b" curl/8.5.0 ").unwrap().as_str(),
+            "curl/8.5.0"
+        );
+        let long = "\u{e9}".repeat(600);
+        let kept = UserAgent::from_header(long.as_bytes()).unwrap();
+        assert_eq!(kept.as_str().chars().count(), UserAgent::MAX_CHARS);
+        assert_eq!(
+            UserAgent::from_header(b"bad \xff byte").unwrap().as_str(),
+            "bad \u{fffd} byte"
+        );
     }
 
     #[test]

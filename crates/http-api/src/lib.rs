@@ -8,6 +8,7 @@
 mod admin_auth;
 mod client_address;
 mod csrf;
+mod device;
 mod envelope;
 mod errors;
 mod json;

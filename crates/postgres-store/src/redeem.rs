@@ -27,8 +27,10 @@ const REDEEM: &str = "
       AND s.revoked_at IS NULL AND EXISTS (SELECT 1 FROM consumed)
     RETURNING 1
 ), session AS (
-    INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at, expires_at)
-    SELECT p.session_id, p.identity_id, p.token_hash, p.method, p.at, p.session_expires_at
+    INSERT INTO sessions (id, identity_id, token_hash, method, authenticated_at, expires_at,
+                          device_ip_address, device_user_agent)
+    SELECT p.session_id, p.identity_id, p.token_hash, p.method, p.at, p.session_expires_at,
+           p.device_ip_address, p.device_user_agent
     FROM p WHERE EXISTS (SELECT 1 FROM consumed)
     RETURNING id
 ), settings AS (
@@ -48,6 +50,8 @@ struct Redeem<'a> {
     method: &'static str,
     settings_type: &'static str,
     settings_state: &'static str,
+    device_ip_address: Option<String>,
+    device_user_agent: Option<&'a str>,
 }
 
 impl QueryId for Redeem<'_> {
@@ -94,7 +98,11 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_bind_param::<Timestamptz, _>(&r.settings.expires_at)?;
         out.push_sql(" AS settings_expires_at, ");
         out.push_bind_param::<diesel::sql_types::Nullable<Text>, _>(&r.settings.return_to)?;
-        out.push_sql(" AS return_to");
+        out.push_sql(" AS return_to, ");
+        out.push_bind_param::<diesel::sql_types::Nullable<Text>, _>(&self.device_ip_address)?;
+        out.push_sql(" AS device_ip_address, ");
+        out.push_bind_param::<diesel::sql_types::Nullable<Text>, _>(&self.device_user_agent)?;
+        out.push_sql(" AS device_user_agent");
         out.push_sql(REDEEM);
         Ok(())
     }
@@ -114,6 +122,17 @@ pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result
         method: redemption.session.method.as_str(),
         settings_type: redemption.settings.flow_type.as_str(),
         settings_state: redemption.settings.state.as_str(),
+        device_ip_address: redemption
+            .session
+            .device
+            .ip_address
+            .map(|ip| ip.to_string()),
+        device_user_agent: redemption
+            .session
+            .device
+            .user_agent
+            .as_ref()
+            .map(|ua| ua.as_str()),
     };
     match statement.get_result::<Redeemed>(conn) {
         Ok(Redeemed { redeemed: 1 }) => Ok(()),

@@ -3,13 +3,14 @@
 use application::ports::StoreError;
 use diesel::{Insertable, Queryable};
 use domain::client::AddressGroup;
+use domain::client::ClientAddress;
 use domain::id::IdentityId;
 use domain::identity::{Identity, IdentityState, NewIdentity};
 use domain::lockout::Failures;
 use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow, StoredCode};
 use domain::secret::CodeHash;
 use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
-use domain::session::{AuthMethod, Session, TokenHash};
+use domain::session::{AuthMethod, Device, Session, TokenHash, UserAgent};
 
 use crate::schema::{
     identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
@@ -289,6 +290,8 @@ pub struct SessionInsert {
     method: &'static str,
     authenticated_at: DbInstant,
     expires_at: DbInstant,
+    device_ip_address: Option<String>,
+    device_user_agent: Option<String>,
 }
 
 impl From<Session> for SessionInsert {
@@ -300,6 +303,8 @@ impl From<Session> for SessionInsert {
             method: session.method.as_str(),
             authenticated_at: DbInstant(session.authenticated_at),
             expires_at: DbInstant(session.expires_at),
+            device_ip_address: session.device.ip_address.map(|ip| ip.to_string()),
+            device_user_agent: session.device.user_agent.map(|ua| ua.as_str().to_owned()),
         }
     }
 }
@@ -311,6 +316,8 @@ pub type SessionColumns = (
     sessions::method,
     sessions::authenticated_at,
     sessions::expires_at,
+    sessions::device_ip_address,
+    sessions::device_user_agent,
 );
 
 pub const SESSION_COLUMNS: SessionColumns = (
@@ -320,6 +327,8 @@ pub const SESSION_COLUMNS: SessionColumns = (
     sessions::method,
     sessions::authenticated_at,
     sessions::expires_at,
+    sessions::device_ip_address,
+    sessions::device_user_agent,
 );
 
 #[derive(Queryable)]
@@ -330,6 +339,8 @@ pub struct SessionRow {
     method: String,
     authenticated_at: DbInstant,
     expires_at: DbInstant,
+    device_ip_address: Option<String>,
+    device_user_agent: Option<String>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -344,6 +355,19 @@ impl TryFrom<SessionRow> for Session {
                 .ok_or_else(|| corrupt("session method", &row.method))?,
             authenticated_at: row.authenticated_at.0,
             expires_at: row.expires_at.0,
+            device: Device {
+                ip_address: row
+                    .device_ip_address
+                    .map(|ip| {
+                        ip.parse()
+                            .map(ClientAddress::new)
+                            .map_err(|_| corrupt("device address", &ip))
+                    })
+                    .transpose()?,
+                user_agent: row
+                    .device_user_agent
+                    .and_then(|ua| UserAgent::from_header(ua.as_bytes())),
+            },
         })
     }
 }

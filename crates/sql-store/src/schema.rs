@@ -64,6 +64,8 @@ diesel::table! {
         authenticated_at -> Instant,
         expires_at -> Instant,
         revoked_at -> Nullable<Instant>,
+        device_ip_address -> Nullable<Text>,
+        device_user_agent -> Nullable<Text>,
     }
 }
 

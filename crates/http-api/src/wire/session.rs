@@ -21,7 +21,35 @@ pub(crate) struct Session {
     pub(crate) expires_at: Time,
     pub(crate) authenticator_assurance_level: Aal,
     pub(crate) authentication_methods: Vec<AuthenticationMethod>,
+    /// The device that opened the session; empty for sessions opened before devices were
+    /// recorded.
+    pub(crate) devices: Vec<SessionDevice>,
     pub(crate) identity: Identity,
+}
+
+/// `sessionDevice`. One per session, so the session's id is its device's id too: stable
+/// across reads, with nothing more to store.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = sessionDevice)]
+pub(crate) struct SessionDevice {
+    pub(crate) id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub(crate) ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub(crate) user_agent: Option<String>,
+}
+
+impl SessionDevice {
+    fn of(session: &domain::session::Session) -> Option<Self> {
+        let device = &session.device;
+        (!device.is_unknown()).then(|| Self {
+            id: session.id.into(),
+            ip_address: device.ip_address.map(|ip| ip.to_string()),
+            user_agent: device.user_agent.as_ref().map(|ua| ua.as_str().to_owned()),
+        })
+    }
 }
 
 /// `authenticatorAssuranceLevel`: one factor is all there is here.
@@ -78,6 +106,7 @@ impl Session {
                 aal: Aal::Aal1,
                 completed_at: authenticated_at,
             }],
+            devices: SessionDevice::of(session).into_iter().collect(),
             identity: Identity::new(identity, public_base_url),
         }
     }

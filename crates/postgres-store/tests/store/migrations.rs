@@ -30,7 +30,7 @@ fn migrations_go_up_down_and_up_again() {
     assert_eq!(count(&mut conn, TABLES), 0);
 
     let applied = postgres_store::run_migrations(&db.url).unwrap();
-    assert_eq!(applied.len(), 5);
+    assert_eq!(applied.len(), 6);
     assert_eq!(count(&mut conn, TABLES), 3);
     assert!(postgres_store::run_migrations(&db.url).unwrap().is_empty());
 }

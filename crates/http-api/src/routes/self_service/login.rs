@@ -8,6 +8,7 @@ use application::ports::Store;
 use domain::client::ClientAddress;
 use domain::id::LoginFlowId;
 use domain::recovery::FlowType;
+use domain::session::UserAgent;
 use serde::Deserialize;
 
 use super::FORM_DONE;
@@ -15,6 +16,7 @@ use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREAD
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
 use crate::client_address::client_address;
+use crate::device::user_agent;
 use crate::envelope::no_store;
 use crate::errors::THROTTLED;
 use crate::json::{Submission, accepts_json};
@@ -231,13 +233,13 @@ async fn submit<S: Store>(
     body: Submission<UpdateLoginFlowWithPasswordMethod>,
 ) -> Result<HttpResponse, ApiError> {
     let flow_id: LoginFlowId = named_flow(&query)?.into();
-    let client = client_address(&req);
+    let from = (client_address(&req), user_agent(&req));
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => {
-            submit_json(service, settings, flow_id, client, credentials_of(body)).await
+            submit_json(service, settings, flow_id, from, credentials_of(body)).await
         }
         Reply::Page(body) => {
-            submit_form(service, settings, flow_id, client, credentials_of(body)).await
+            submit_form(service, settings, flow_id, from, credentials_of(body)).await
         }
     }
 }
@@ -246,7 +248,7 @@ async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: LoginFlowId,
-    client: ClientAddress,
+    (client, user_agent): (ClientAddress, Option<UserAgent>),
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let refuse = async |rejection: Rejection| {
@@ -266,6 +268,7 @@ async fn submit_json<S: Store>(
             &credentials.identifier,
             credentials.password,
             client,
+            user_agent,
         )
         .await;
     match outcome {
@@ -310,7 +313,7 @@ async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: LoginFlowId,
-    client: ClientAddress,
+    (client, user_agent): (ClientAddress, Option<UserAgent>),
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let action = action(&settings, flow_id);
@@ -333,7 +336,13 @@ async fn submit_form<S: Store>(
     };
     let identifier = credentials.identifier;
     match service
-        .log_in(flow_id, &identifier, credentials.password, client)
+        .log_in(
+            flow_id,
+            &identifier,
+            credentials.password,
+            client,
+            user_agent,
+        )
         .await
     {
         Ok(signed_in) => {

@@ -6,11 +6,13 @@ use application::ports::Store;
 use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
 use domain::id::RecoveryFlowId;
 use domain::recovery::{FlowState, FlowType};
+use domain::session::Device;
 
 use super::FORM_DONE;
 use super::{DISABLED_IDENTITY, EXPIRED_FLOW, NO_NAMED_FLOW, NO_SUCH_FLOW, UNREADABLE_ID};
 use super::{Rejection, Reply, Settings, Svc, check_method, named_flow, public_url, redirect};
 use super::{refused, required};
+use crate::device::device;
 use crate::envelope::no_store;
 use crate::errors::DISABLED;
 use crate::json::Submission;
@@ -134,9 +136,12 @@ async fn submit<S: Store>(
     body: Submission<UpdateRecoveryFlowWithCodeMethod>,
 ) -> Result<HttpResponse, ApiError> {
     let flow_id: RecoveryFlowId = named_flow(&query)?.into();
+    let device = device(&req);
     match super::reply(&req, &settings, body)? {
-        Reply::Json(body) => submit_json(service, settings, flow_id, code_of(body)).await,
-        Reply::Page(body) => Ok(submit_form(service, settings, flow_id, code_of(body)).await),
+        Reply::Json(body) => submit_json(service, settings, flow_id, device, code_of(body)).await,
+        Reply::Page(body) => {
+            Ok(submit_form(service, settings, flow_id, device, code_of(body)).await)
+        }
     }
 }
 
@@ -144,6 +149,7 @@ async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: RecoveryFlowId,
+    device: Device,
     code: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let code = match code {
@@ -156,7 +162,7 @@ async fn submit_json<S: Store>(
             ));
         }
     };
-    match service.submit_recovery_code(flow_id, &code).await {
+    match service.submit_recovery_code(flow_id, &code, device).await {
         Ok(recovered) => Ok(recovered_json(&service, &settings, &recovered)),
         // As Kratos: a wrong code answers the flow, saying so, for another try.
         Err(SubmitCodeError::InvalidCode(flow)) => Ok(HttpResponse::Ok()
@@ -218,6 +224,7 @@ async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: RecoveryFlowId,
+    device: Device,
     code: Result<String, Rejection>,
 ) -> HttpResponse {
     let action = action(&settings, flow_id);
@@ -240,7 +247,7 @@ async fn submit_form<S: Store>(
             };
         }
     };
-    match service.submit_recovery_code(flow_id, &code).await {
+    match service.submit_recovery_code(flow_id, &code, device).await {
         Ok(recovered) => {
             let cookie =
                 session_cookie(&recovered.token, recovered.session.expires_at, settings.dev);
