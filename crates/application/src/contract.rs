@@ -21,7 +21,9 @@ use domain::time::Timestamp;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::ports::{IdentityQuery, InsertIdentityError, RedeemError, Store, StoreCodeIssueError};
+use crate::ports::{
+    IdentityQuery, InsertIdentityError, RedeemError, SessionQuery, Store, StoreCodeIssueError,
+};
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
 /// test; `store` borrows the store from it.
@@ -53,6 +55,9 @@ macro_rules! store_contract {
             sessions_are_found_by_token_until_revoked_or_expired,
             an_inactive_identity_has_no_valid_session,
             a_session_keeps_the_device_that_opened_it,
+            an_identitys_sessions_are_listed_in_pages,
+            a_session_is_found_by_id_active_or_not,
+            an_identitys_sessions_are_revoked_but_one,
             a_password_is_set_with_its_settings_flow,
             a_new_password_ends_the_other_sessions_when_asked,
             login_flows_round_trip,
@@ -637,6 +642,164 @@ pub async fn a_session_keeps_the_device_that_opened_it<S: Store>(store: &S) {
             .unwrap();
         assert_eq!(found, session);
     }
+}
+
+/// Three sessions of ada (the second revoked, the third expired at `now() + 1h`), one of bob;
+/// their ids in ascending order.
+async fn sessions_of_ada<S: Store>(store: &S) -> (IdentityId, Vec<Session>) {
+    let ada = stored_identity(store, None).await;
+    let bob = stored_identity(store, None).await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let (_, session) = new_session(ada, now());
+        store.insert_session(session.clone(), false).await.unwrap();
+        sessions.push(session);
+    }
+    let (_, bobs) = new_session(bob, now());
+    store.insert_session(bobs, false).await.unwrap();
+    sessions.sort_by_key(|session| session.id);
+    assert!(store.revoke_session(sessions[1].id, now()).await.unwrap());
+    (ada, sessions)
+}
+
+fn sessions_query(identity_id: IdentityId) -> SessionQuery {
+    SessionQuery {
+        identity_id,
+        after: None,
+        limit: 10,
+        active: None,
+        now: now(),
+        except: None,
+    }
+}
+
+pub async fn an_identitys_sessions_are_listed_in_pages<S: Store>(store: &S) {
+    let (ada, sessions) = sessions_of_ada(store).await;
+    let ids = |listed: Vec<crate::ports::StoredSession>| {
+        listed.into_iter().map(|s| s.session.id).collect::<Vec<_>>()
+    };
+    let all = store.list_sessions(sessions_query(ada)).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].session, sessions[0]);
+    assert_eq!(all[1].revoked_at, Some(now()));
+    assert_eq!(ids(all), sessions.iter().map(|s| s.id).collect::<Vec<_>>());
+    let first = SessionQuery {
+        limit: 2,
+        ..sessions_query(ada)
+    };
+    assert_eq!(
+        ids(store.list_sessions(first).await.unwrap()),
+        [sessions[0].id, sessions[1].id]
+    );
+    let next = SessionQuery {
+        after: Some(sessions[1].id),
+        ..sessions_query(ada)
+    };
+    assert_eq!(
+        ids(store.list_sessions(next).await.unwrap()),
+        [sessions[2].id]
+    );
+    let active = SessionQuery {
+        active: Some(true),
+        ..sessions_query(ada)
+    };
+    assert_eq!(
+        ids(store.list_sessions(active.clone()).await.unwrap()),
+        [sessions[0].id, sessions[2].id]
+    );
+    let inactive = SessionQuery {
+        active: Some(false),
+        ..sessions_query(ada)
+    };
+    assert_eq!(
+        ids(store.list_sessions(inactive).await.unwrap()),
+        [sessions[1].id]
+    );
+    let others = SessionQuery {
+        except: Some(sessions[0].id),
+        ..active.clone()
+    };
+    assert_eq!(
+        ids(store.list_sessions(others).await.unwrap()),
+        [sessions[2].id]
+    );
+    // Expired from `expires_at` on, as `Expires::is_expired` says.
+    let later = SessionQuery {
+        now: sessions[0].expires_at,
+        ..active
+    };
+    assert!(store.list_sessions(later).await.unwrap().is_empty());
+    let expired = SessionQuery {
+        active: Some(false),
+        now: sessions[0].expires_at,
+        ..sessions_query(ada)
+    };
+    assert_eq!(store.list_sessions(expired).await.unwrap().len(), 3);
+}
+
+pub async fn a_session_is_found_by_id_active_or_not<S: Store>(store: &S) {
+    let (ada, sessions) = sessions_of_ada(store).await;
+    let (found, identity) = store
+        .find_session_by_id(sessions[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session, sessions[0]);
+    assert_eq!(found.revoked_at, None);
+    assert!(found.is_active(now()));
+    assert_eq!(identity.id, ada);
+    let (revoked, _) = store
+        .find_session_by_id(sessions[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(now()));
+    assert!(!revoked.is_active(now()));
+    assert!(
+        store
+            .find_session_by_id(Uuid::new_v4().into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn an_identitys_sessions_are_revoked_but_one<S: Store>(store: &S) {
+    let (ada, sessions) = sessions_of_ada(store).await;
+    let later = now() + TimeDelta::seconds(1);
+    assert_eq!(
+        store
+            .revoke_identity_sessions(ada, Some(sessions[2].id), later)
+            .await
+            .unwrap(),
+        1
+    );
+    let active = SessionQuery {
+        active: Some(true),
+        now: later,
+        ..sessions_query(ada)
+    };
+    let left = store.list_sessions(active.clone()).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].session.id, sessions[2].id);
+    assert_eq!(
+        store
+            .revoke_identity_sessions(ada, None, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.list_sessions(active).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .revoke_identity_sessions(ada, None, later)
+            .await
+            .unwrap(),
+        0
+    );
+    // Revoked sessions stay, listed as such.
+    let all = store.list_sessions(sessions_query(ada)).await.unwrap();
+    assert_eq!(all.len(), 3);
 }
 
 pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {

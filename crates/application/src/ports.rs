@@ -184,6 +184,36 @@ pub trait RecoveryRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), RedeemError>> + Send;
 }
 
+/// A stored session, with when it was revoked, if it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub session: Session,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl StoredSession {
+    /// Neither revoked nor expired at `now`.
+    #[must_use]
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && !domain::time::Expires::is_expired(&self.session, now)
+    }
+}
+
+/// One page of an identity's sessions, in ascending id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionQuery {
+    pub identity_id: IdentityId,
+    /// Only sessions whose id is greater than this.
+    pub after: Option<SessionId>,
+    /// At most this many.
+    pub limit: usize,
+    /// Only the active sessions at `now` (`Some(true)`), only the others (`Some(false)`).
+    pub active: Option<bool>,
+    pub now: Timestamp,
+    /// Not this session (the caller's own).
+    pub except: Option<SessionId>,
+}
+
 pub trait SessionRepository: Send + Sync + 'static {
     /// Stores `session`; when `revoke_others`, the identity's other sessions end at once.
     ///
@@ -215,6 +245,36 @@ pub trait SessionRepository: Send + Sync + 'static {
         id: SessionId,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The sessions matching `query`, revoked and expired ones included unless it says
+    /// otherwise.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn list_sessions(
+        &self,
+        query: SessionQuery,
+    ) -> impl Future<Output = Result<Vec<StoredSession>, StoreError>> + Send;
+
+    /// The session with `id`, active or not, with its identity.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; absence is `Ok(None)`.
+    fn find_session_by_id(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<(StoredSession, Identity)>, StoreError>> + Send;
+
+    /// Ends at `at` every active session of `identity_id` but `except`. Returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn revoke_identity_sessions(
+        &self,
+        identity_id: IdentityId,
+        except: Option<SessionId>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 pub trait SelfServiceRepository: Send + Sync + 'static {

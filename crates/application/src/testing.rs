@@ -20,7 +20,7 @@ use domain::time::{Expires, Timestamp};
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
-    SessionRepository, StoreCodeIssueError, StoreError, Submission,
+    SessionQuery, SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
@@ -55,7 +55,8 @@ impl State {
         identity_id: IdentityId,
         keep: Option<SessionId>,
         at: Timestamp,
-    ) {
+    ) -> usize {
+        let mut revoked = 0;
         for (session, revoked_at) in self.sessions.values_mut() {
             if session.identity_id == identity_id
                 && Some(session.id) != keep
@@ -63,8 +64,10 @@ impl State {
                 && revoked_at.is_none()
             {
                 *revoked_at = Some(at);
+                revoked += 1;
             }
         }
+        revoked
     }
 }
 
@@ -377,6 +380,58 @@ impl SessionRepository for InMemoryStore {
             }
             _ => false,
         })
+    }
+
+    async fn list_sessions(&self, query: SessionQuery) -> Result<Vec<StoredSession>, StoreError> {
+        let state = self.available()?;
+        Ok(state
+            .sessions
+            .values()
+            .map(|(session, revoked_at)| StoredSession {
+                session: session.clone(),
+                revoked_at: *revoked_at,
+            })
+            .filter(|stored| {
+                let id = stored.session.id;
+                stored.session.identity_id == query.identity_id
+                    && query.after.is_none_or(|after| id > after)
+                    && query.except != Some(id)
+                    && query
+                        .active
+                        .is_none_or(|active| stored.is_active(query.now) == active)
+            })
+            .take(query.limit)
+            .collect())
+    }
+
+    async fn find_session_by_id(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(StoredSession, Identity)>, StoreError> {
+        let state = self.available()?;
+        Ok(state.sessions.get(&id).and_then(|(session, revoked_at)| {
+            state
+                .identities
+                .get(&session.identity_id)
+                .map(|(identity, _, _)| {
+                    let stored = StoredSession {
+                        session: session.clone(),
+                        revoked_at: *revoked_at,
+                    };
+                    (stored, identity.clone())
+                })
+        }))
+    }
+
+    async fn revoke_identity_sessions(
+        &self,
+        identity_id: IdentityId,
+        except: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .available()?
+            .revoke_sessions_but(identity_id, except, at))
     }
 }
 

@@ -173,6 +173,71 @@ fn active_session(token_hash: String, now: DbInstant, active: &'static str) -> _
 }
 
 #[dsl::auto_type]
+fn sessions_of(identity_id: DbId, after: DbId, except: DbId, limit: i64) -> _ {
+    let session: SessionColumns = SESSION_COLUMNS;
+    sessions::table
+        .filter(sessions::identity_id.eq(identity_id))
+        .filter(sessions::id.gt(after))
+        .filter(sessions::id.ne(except))
+        .order(sessions::id)
+        .limit(limit)
+        .select((session, sessions::revoked_at))
+}
+
+#[dsl::auto_type]
+fn active_sessions_of(
+    identity_id: DbId,
+    after: DbId,
+    except: DbId,
+    now: DbInstant,
+    limit: i64,
+) -> _ {
+    let session: SessionColumns = SESSION_COLUMNS;
+    sessions::table
+        .filter(sessions::identity_id.eq(identity_id))
+        .filter(sessions::id.gt(after))
+        .filter(sessions::id.ne(except))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::id)
+        .limit(limit)
+        .select((session, sessions::revoked_at))
+}
+
+#[dsl::auto_type]
+fn inactive_sessions_of(
+    identity_id: DbId,
+    after: DbId,
+    except: DbId,
+    now: DbInstant,
+    limit: i64,
+) -> _ {
+    let session: SessionColumns = SESSION_COLUMNS;
+    sessions::table
+        .filter(sessions::identity_id.eq(identity_id))
+        .filter(sessions::id.gt(after))
+        .filter(sessions::id.ne(except))
+        .filter(
+            sessions::revoked_at
+                .is_not_null()
+                .or(sessions::expires_at.le(now)),
+        )
+        .order(sessions::id)
+        .limit(limit)
+        .select((session, sessions::revoked_at))
+}
+
+#[dsl::auto_type]
+fn session_by_id(id: DbId) -> _ {
+    let session: SessionColumns = SESSION_COLUMNS;
+    let identity: IdentityColumns = IDENTITY_COLUMNS;
+    sessions::table
+        .inner_join(identities::table)
+        .filter(sessions::id.eq(id))
+        .select(((session, sessions::revoked_at), identity))
+}
+
+#[dsl::auto_type]
 fn settings_flow_by_id(id: DbId) -> _ {
     settings_flows::table.find(id)
 }
@@ -291,6 +356,14 @@ fn cursor(after: Option<IdentityId>) -> DbId {
     DbId(after.map_or(Uuid::nil(), IdentityId::into_uuid))
 }
 
+/// Ids are never nil, so nil stands for "none" where a query takes a session id.
+fn session_or_nil(id: Option<SessionId>) -> DbId {
+    DbId(id.map_or(Uuid::nil(), SessionId::into_uuid))
+}
+
+/// A session row with when it was revoked.
+pub type StoredSessionRow = (SessionRow, Option<DbInstant>);
+
 type InsertRow<T, R> = InsertStatement<T, <R as Insertable<T>>::Values>;
 
 /// The queries of the store on one connection.
@@ -354,6 +427,21 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         token_hash: &str,
         now: Timestamp,
     ) -> QueryResult<Option<(SessionRow, IdentityRow)>>;
+    /// The identity's sessions after `after` in id order, at most `limit`, but `except`;
+    /// only the active (or inactive) ones at `now` when `active` says so.
+    fn list_sessions(
+        &mut self,
+        identity_id: IdentityId,
+        after: Option<SessionId>,
+        except: Option<SessionId>,
+        active: Option<(bool, Timestamp)>,
+        limit: usize,
+    ) -> QueryResult<Vec<StoredSessionRow>>;
+    /// The session with `id`, active or not, with its identity.
+    fn find_session_by_id(
+        &mut self,
+        id: SessionId,
+    ) -> QueryResult<Option<(StoredSessionRow, IdentityRow)>>;
     fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize>;
     fn find_settings_flow(&mut self, id: SettingsFlowId) -> QueryResult<Option<SettingsFlowRow>>;
     fn set_settings_state(&mut self, id: SettingsFlowId, state: &'static str)
@@ -435,6 +523,10 @@ where
     for<'a> identity_with_password: LoadQuery<'a, C, (IdentityRow, Option<String>)>,
     for<'a> count_flow_submission: LoadQuery<'a, C, FlowRow>,
     for<'a> active_session: LoadQuery<'a, C, (SessionRow, IdentityRow)>,
+    for<'a> sessions_of: LoadQuery<'a, C, StoredSessionRow>,
+    for<'a> active_sessions_of: LoadQuery<'a, C, StoredSessionRow>,
+    for<'a> inactive_sessions_of: LoadQuery<'a, C, StoredSessionRow>,
+    for<'a> session_by_id: LoadQuery<'a, C, (StoredSessionRow, IdentityRow)>,
     for<'a> dsl::Limit<settings_flow_by_id>: LoadQuery<'a, C, SettingsFlowRow>,
     for<'a> dsl::Limit<login_flow_by_id>: LoadQuery<'a, C, LoginFlowRow>,
     delete_identity_by_id: ExecuteDsl<C>,
@@ -575,6 +667,40 @@ where
         )
         .load(self)
         .map(|rows| rows.into_iter().next())
+    }
+
+    fn list_sessions(
+        &mut self,
+        identity_id: IdentityId,
+        after: Option<SessionId>,
+        except: Option<SessionId>,
+        active: Option<(bool, Timestamp)>,
+        limit: usize,
+    ) -> QueryResult<Vec<StoredSessionRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (identity_id, after, except) = (
+            DbId(identity_id.into()),
+            session_or_nil(after),
+            session_or_nil(except),
+        );
+        match active {
+            None => sessions_of(identity_id, after, except, limit).load(self),
+            Some((true, now)) => {
+                active_sessions_of(identity_id, after, except, DbInstant(now), limit).load(self)
+            }
+            Some((false, now)) => {
+                inactive_sessions_of(identity_id, after, except, DbInstant(now), limit).load(self)
+            }
+        }
+    }
+
+    fn find_session_by_id(
+        &mut self,
+        id: SessionId,
+    ) -> QueryResult<Option<(StoredSessionRow, IdentityRow)>> {
+        session_by_id(DbId(id.into()))
+            .load(self)
+            .map(|rows| rows.into_iter().next())
     }
 
     fn insert_settings_flow(&mut self, row: SettingsFlowRow) -> QueryResult<usize> {

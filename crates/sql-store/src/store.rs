@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use application::ports::{
     Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
-    Readiness, RecoveryRepository, RedeemError, SelfServiceRepository, SessionRepository,
-    StoreCodeIssueError, StoreError, Submission,
+    Readiness, RecoveryRepository, RedeemError, SelfServiceRepository, SessionQuery,
+    SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -24,7 +24,7 @@ use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
-use crate::queries::StoreConnection;
+use crate::queries::{StoreConnection, StoredSessionRow};
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
 use crate::types::DbInstant;
 use crate::{is_unique_violation, store_error};
@@ -388,6 +388,61 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         self.run(move |conn| Ok(conn.revoke_session(id, at).map_err(store_error)? > 0))
             .await
     }
+
+    async fn list_sessions(&self, query: SessionQuery) -> Result<Vec<StoredSession>, StoreError> {
+        self.run(move |conn| {
+            conn.list_sessions(
+                query.identity_id,
+                query.after,
+                query.except,
+                query.active.map(|active| (active, query.now)),
+                query.limit,
+            )
+            .map_err(store_error)?
+            .into_iter()
+            .map(stored_session)
+            .collect()
+        })
+        .await
+    }
+
+    async fn find_session_by_id(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(StoredSession, Identity)>, StoreError> {
+        self.run(move |conn| {
+            conn.find_session_by_id(id)
+                .map_err(store_error)?
+                .map(|(session, identity)| {
+                    Ok((stored_session(session)?, Identity::try_from(identity)?))
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_identity_sessions(
+        &self,
+        identity_id: IdentityId,
+        except: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            match except {
+                None => conn.revoke_sessions_of(identity_id, at),
+                Some(keep) => conn.revoke_sessions_but(identity_id, keep, at),
+            }
+            .map_err(store_error)
+        })
+        .await
+    }
+}
+
+fn stored_session((session, revoked_at): StoredSessionRow) -> Result<StoredSession, StoreError> {
+    Ok(StoredSession {
+        session: Session::try_from(session)?,
+        revoked_at: revoked_at.map(|at| at.0),
+    })
 }
 
 impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
