@@ -112,6 +112,11 @@ impl<S: Store> Service<S> {
         &self.store
     }
 
+    /// The current time, by the service's clock: what "active" and "expired" are judged at.
+    pub fn now(&self) -> domain::time::Timestamp {
+        self.clock.now()
+    }
+
     /// Whether recovery codes can be issued at all.
     pub fn recovery_enabled(&self) -> bool {
         self.recovery.enabled

@@ -7,7 +7,7 @@ use application::login::LoginError;
 use application::ports::StoreError;
 use application::recovery_codes::CreateRecoveryCodeError;
 use application::redemption::{FlowLookupError, SubmitCodeError};
-use application::sessions::SessionError;
+use application::sessions::{SessionError, SessionsError};
 use application::settings::SettingsError;
 use domain::duration::{DurationError, PATTERN};
 use domain::lifespan::LifespanError;
@@ -204,6 +204,26 @@ impl From<SessionError> for ApiError {
         match error {
             SessionError::Unauthorized => unauthorized(),
             SessionError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<SessionsError> for ApiError {
+    fn from(error: SessionsError) -> Self {
+        match error {
+            SessionsError::Unauthorized => unauthorized(),
+            SessionsError::IdentityNotFound(id) => identity_not_found(id),
+            SessionsError::SessionNotFound(id) => {
+                ApiError::not_found("Unable to locate the resource")
+                    .with_reason(format!("Could not find session {id}."))
+            }
+            SessionsError::CurrentSession => ApiError::bad_request(capitalize(&error.to_string()))
+                .with_id("session_cannot_delete_current")
+                .with_reason("Sign out with DELETE /self-service/logout/api to end this session."),
+            SessionsError::InvalidPageSize(_) | SessionsError::InvalidPageToken(_) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
+            SessionsError::Store(error) => error.into(),
         }
     }
 }

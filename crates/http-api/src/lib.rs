@@ -85,6 +85,7 @@ pub fn admin_server<S: Store>(
         openapi::configure(cfg, &openapi::ADMIN);
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
+        routes::sessions::configure::<S>(cfg);
     })
 }
 

@@ -1,8 +1,10 @@
 pub(crate) mod health;
 pub(crate) mod identities;
+pub(crate) mod paging;
 pub(crate) mod recovery_codes;
 pub(crate) mod schemas;
 pub(crate) mod self_service;
+pub(crate) mod sessions;
 
 use actix_web::HttpRequest;
 

@@ -1,6 +1,8 @@
 //! Kratos's `session` and what a sign-in answers.
 
+use application::ports::StoredSession;
 use domain::session::AuthMethod;
+use domain::time::Timestamp;
 use serde::Serialize;
 use url::Url;
 use utoipa::ToSchema;
@@ -88,6 +90,20 @@ impl From<AuthMethod> for Method {
 }
 
 impl Session {
+    /// A stored session, active or not at `now`.
+    pub(crate) fn stored(
+        stored: &StoredSession,
+        identity: &domain::identity::Identity,
+        now: Timestamp,
+        public_base_url: &Url,
+    ) -> Self {
+        Self {
+            active: stored.is_active(now),
+            ..Self::new(&stored.session, identity, public_base_url)
+        }
+    }
+
+    /// A session that is active now.
     pub(crate) fn new(
         session: &domain::session::Session,
         identity: &domain::identity::Identity,
@@ -110,6 +126,14 @@ impl Session {
             identity: Identity::new(identity, public_base_url),
         }
     }
+}
+
+/// `deleteMySessionsCount`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = deleteMySessionsCount)]
+pub(crate) struct DeleteMySessionsCount {
+    /// How many sessions were revoked.
+    pub(crate) count: u64,
 }
 
 /// `successfulNativeLogin`: the session, and for API flows its token.

@@ -92,4 +92,106 @@ on_every_store! {
             .unwrap();
         assert_eq!(again["devices"], signed_in["session"]["devices"]);
     }
+
+    async fn the_admin_lists_reads_and_revokes_an_identitys_sessions(kind) {
+        let app = spawn_app(kind).await;
+        let (recovered, _) = app.recover_with_password("ada@example.com").await;
+        let first = app.sign_in("ada@example.com", OLD_PASSWORD).await;
+        let second = app.sign_in("ada@example.com", OLD_PASSWORD).await;
+        let ada: Value = app.whoami(&first).await.json().await.unwrap();
+        let id = ada["identity"]["id"].as_str().unwrap().to_owned();
+        let get = |path: String| app.admin_client.get(format!("{}{path}", app.admin)).send();
+
+        let res = get(format!("/admin/identities/{id}/sessions?page_size=2")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let link = res.headers()["link"].to_str().unwrap().to_owned();
+        assert!(link.contains("rel=\"next\""), "{link}");
+        let page: Vec<Value> = res.json().await.unwrap();
+        assert_eq!(page.len(), 2);
+        let next = link.split(',').find(|l| l.contains("next")).unwrap();
+        let next = next.trim_start_matches('<').split('>').next().unwrap();
+        let rest: Vec<Value> = app.admin_client.get(next).send().await.unwrap().json().await.unwrap();
+        assert_eq!(rest.len(), 1);
+
+        let session_id = ada["id"].as_str().unwrap();
+        let res = get(format!("/iam/sessions/{session_id}")).await.unwrap();
+        let session: Value = res.json().await.unwrap();
+        assert_eq!(session["active"], true);
+        assert_eq!(session["identity"]["id"], id.as_str());
+
+        let res = app.admin_client
+            .delete(format!("{}/admin/sessions/{session_id}", app.admin))
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_envelope(app.whoami(&first).await, StatusCode::UNAUTHORIZED).await;
+        let session: Value = get(format!("/admin/sessions/{session_id}")).await.unwrap().json().await.unwrap();
+        assert_eq!(session["active"], false);
+        let active: Vec<Value> = get(format!("/admin/identities/{id}/sessions?active=true"))
+            .await.unwrap().json().await.unwrap();
+        assert_eq!(active.len(), 2);
+
+        let res = app.admin_client
+            .delete(format!("{}/iam/identities/{id}/sessions", app.admin))
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        for token in [&recovered, &second] {
+            assert_envelope(app.whoami(token).await, StatusCode::UNAUTHORIZED).await;
+        }
+
+        let unknown = uuid::Uuid::new_v4();
+        for res in [
+            get(format!("/admin/identities/{unknown}/sessions")).await.unwrap(),
+            get(format!("/admin/sessions/{unknown}")).await.unwrap(),
+            app.admin_client.delete(format!("{}/admin/identities/{unknown}/sessions", app.admin)).send().await.unwrap(),
+            app.admin_client.delete(format!("{}/admin/sessions/{unknown}", app.admin)).send().await.unwrap(),
+        ] {
+            assert_envelope(res, StatusCode::NOT_FOUND).await;
+        }
+        assert_envelope(get(format!("/admin/identities/{id}/sessions?page_size=501")).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        let res = app.client.get(format!("{}/admin/sessions/{unknown}", app.admin)).send().await.unwrap();
+        assert_envelope(res, StatusCode::UNAUTHORIZED).await;
+    }
+
+    async fn a_person_lists_and_ends_their_other_sessions(kind) {
+        let app = spawn_app(kind).await;
+        let (current, _) = app.recover_with_password("ada@example.com").await;
+        let other = app.sign_in("ada@example.com", OLD_PASSWORD).await;
+        let third = app.sign_in("ada@example.com", OLD_PASSWORD).await;
+        let (bobs, _) = app.recover_with_password("bob@example.com").await;
+        let me: Value = app.whoami(&current).await.json().await.unwrap();
+        let bob: Value = app.whoami(&bobs).await.json().await.unwrap();
+        let other_session: Value = app.whoami(&other).await.json().await.unwrap();
+        let with = |req: reqwest::RequestBuilder| req.header("x-session-token", &current).send();
+
+        let res = with(app.client.get(format!("{}/sessions", app.public))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().contains_key("link"));
+        let listed: Vec<Value> = res.json().await.unwrap();
+        assert_eq!(listed.len(), 2, "the other sessions, not the current one");
+        assert!(listed.iter().all(|s| s["id"] != me["id"] && s["active"] == true));
+
+        let path = |id: &Value| format!("{}/sessions/{}", app.public, id.as_str().unwrap());
+        let error = assert_envelope(with(app.client.delete(path(&me["id"]))).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert_eq!(error["id"], "session_cannot_delete_current");
+        assert_envelope(with(app.client.delete(path(&bob["id"]))).await.unwrap(), StatusCode::NOT_FOUND).await;
+        let res = with(app.client.delete(path(&other_session["id"]))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_envelope(app.whoami(&other).await, StatusCode::UNAUTHORIZED).await;
+
+        let res = with(app.client.delete(format!("{}/sessions", app.public))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let count: Value = res.json().await.unwrap();
+        assert_eq!(count, serde_json::json!({"count": 1}));
+        assert_envelope(app.whoami(&third).await, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(app.whoami(&current).await.status(), StatusCode::OK);
+        assert_eq!(app.whoami(&bobs).await.status(), StatusCode::OK);
+
+        for res in [
+            app.client.get(format!("{}/sessions", app.public)).send().await.unwrap(),
+            app.client.delete(format!("{}/sessions", app.public)).send().await.unwrap(),
+            app.client.delete(path(&bob["id"])).send().await.unwrap(),
+        ] {
+            assert_envelope(res, StatusCode::UNAUTHORIZED).await;
+        }
+    }
 }
