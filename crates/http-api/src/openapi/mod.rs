@@ -214,7 +214,7 @@ mod tests {
         let document = json(&admin());
         let paths = document["paths"].as_object().unwrap();
         let kratos = paths.keys().filter(|path| path.starts_with("/admin/"));
-        assert_eq!(kratos.clone().count(), 4);
+        assert_eq!(kratos.clone().count(), 6);
         for path in kratos {
             let alias = routes::iam_alias(path).unwrap();
             assert!(paths.contains_key(&alias), "{alias}");
