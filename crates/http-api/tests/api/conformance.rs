@@ -81,6 +81,11 @@ const ALIASES: &[(&str, &str)] = &[
         "/iam/identities/{id}/lockout",
         "/admin/identities/{id}/lockout",
     ),
+    (
+        "/iam/identities/{id}/sessions",
+        "/admin/identities/{id}/sessions",
+    ),
+    ("/iam/sessions/{id}", "/admin/sessions/{id}"),
 ];
 
 /// What we answer otherwise than Kratos's document, on purpose.
@@ -464,6 +469,51 @@ fn admin_operations() -> impl Iterator<Item = &'static Op> {
                 &routes.clear_lockout,
             ]
         }))
+        .chain(SESSION_ROUTES.iter().flat_map(|routes| {
+            [
+                &routes.list,
+                &routes.revoke_all,
+                &routes.get,
+                &routes.revoke,
+            ]
+        }))
+}
+
+/// The admin's session routes, under each prefix.
+struct SessionRoutes {
+    list: Op,
+    revoke_all: Op,
+    get: Op,
+    revoke: Op,
+}
+
+static SESSION_ROUTES: [SessionRoutes; 2] = [
+    SessionRoutes {
+        list: Op::get("/admin/identities/{id}/sessions"),
+        revoke_all: Op::delete("/admin/identities/{id}/sessions"),
+        get: Op::get("/admin/sessions/{id}"),
+        revoke: Op::delete("/admin/sessions/{id}"),
+    },
+    SessionRoutes {
+        list: Op::get("/iam/identities/{id}/sessions"),
+        revoke_all: Op::delete("/iam/identities/{id}/sessions"),
+        get: Op::get("/iam/sessions/{id}"),
+        revoke: Op::delete("/iam/sessions/{id}"),
+    },
+];
+
+/// A session of the identity with `email` (and [`PASSWORD`]): its token and id.
+async fn signed_in(app: &TestApp, email: &str) -> (String, String) {
+    let body: Value = app
+        .sign_in_through_flow(email, PASSWORD, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        body["session_token"].as_str().unwrap().to_owned(),
+        body["session"]["id"].as_str().unwrap().to_owned(),
+    )
 }
 
 const HEALTH: [Op; 2] = [Op::get("/health/alive"), Op::get("/health/ready")];
@@ -579,6 +629,73 @@ on_every_store! {
             let res = app.admin_request(Method::GET, &format!("{prefix}/not-a-uuid")).send().await.unwrap();
             check.admin(get, res, StatusCode::NOT_FOUND).await;
         }
+    }
+
+    async fn admin_sessions(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        let id = app.identity("ada@example.com", "active").await;
+        for SessionRoutes { list, revoke_all, get, revoke } in &SESSION_ROUTES {
+            let (_, first) = signed_in(&app, "ada@example.com").await;
+            signed_in(&app, "ada@example.com").await;
+            let request = |method: Method, path: String| app.admin_request(method, &path).send();
+            for query in ["", "?page_size=1", "?active=true"] {
+                let res = request(Method::GET, format!("{}{query}", concrete(list.path, id))).await.unwrap();
+                check.admin(list, res, StatusCode::OK).await;
+            }
+            let res = request(Method::GET, format!("{}?page_size=0", concrete(list.path, id))).await.unwrap();
+            check.admin(list, res, StatusCode::BAD_REQUEST).await;
+            let res = request(Method::GET, concrete(list.path, Uuid::new_v4())).await.unwrap();
+            check.admin(list, res, StatusCode::NOT_FOUND).await;
+            let session = get.path.replace("{id}", &first);
+            check.admin(get, request(Method::GET, session.clone()).await.unwrap(), StatusCode::OK).await;
+            check.admin(revoke, request(Method::DELETE, session.clone()).await.unwrap(), StatusCode::NO_CONTENT).await;
+            // A revoked session is still found, inactive.
+            check.admin(get, request(Method::GET, session).await.unwrap(), StatusCode::OK).await;
+            let nobody = concrete(get.path, Uuid::new_v4());
+            check.admin(get, request(Method::GET, nobody.clone()).await.unwrap(), StatusCode::NOT_FOUND).await;
+            check.admin(revoke, request(Method::DELETE, nobody).await.unwrap(), StatusCode::NOT_FOUND).await;
+            let res = request(Method::DELETE, concrete(revoke_all.path, id)).await.unwrap();
+            check.admin(revoke_all, res, StatusCode::NO_CONTENT).await;
+            let res = request(Method::DELETE, concrete(revoke_all.path, Uuid::new_v4())).await.unwrap();
+            check.admin(revoke_all, res, StatusCode::NOT_FOUND).await;
+            let res = app.admin_request(WRONG_METHOD, &concrete(list.path, id)).send().await.unwrap();
+            check.admin(list, res, StatusCode::METHOD_NOT_ALLOWED).await;
+        }
+    }
+
+    async fn my_sessions(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        app.identity("ada@example.com", "active").await;
+        let (token, current) = signed_in(&app, "ada@example.com").await;
+        let (_, other) = signed_in(&app, "ada@example.com").await;
+        signed_in(&app, "ada@example.com").await;
+        let list = Op::get("/sessions");
+        let revoke = Op::delete("/sessions/{id}");
+        let revoke_others = Op::delete("/sessions");
+        let as_ada = |method: Method, path: String| {
+            app.public_request(method, &path).header("x-session-token", &token).send()
+        };
+        check.public(&list, as_ada(Method::GET, "/sessions".into()).await.unwrap(), StatusCode::OK).await;
+        let res = as_ada(Method::GET, "/sessions?page_size=0".into()).await.unwrap();
+        check.public(&list, res, StatusCode::BAD_REQUEST).await;
+        let res = app.public_request(Method::GET, "/sessions").send().await.unwrap();
+        check.public(&list, res, StatusCode::UNAUTHORIZED).await;
+        let res = as_ada(Method::DELETE, format!("/sessions/{other}")).await.unwrap();
+        check.public(&revoke, res, StatusCode::NO_CONTENT).await;
+        let res = as_ada(Method::DELETE, format!("/sessions/{current}")).await.unwrap();
+        check.public(&revoke, res, StatusCode::BAD_REQUEST).await;
+        let res = as_ada(Method::DELETE, format!("/sessions/{}", Uuid::new_v4())).await.unwrap();
+        check.public(&revoke, res, StatusCode::NOT_FOUND).await;
+        let res = app.public_request(Method::DELETE, &format!("/sessions/{other}")).send().await.unwrap();
+        check.public(&revoke, res, StatusCode::UNAUTHORIZED).await;
+        let res = as_ada(Method::DELETE, "/sessions".into()).await.unwrap();
+        check.public(&revoke_others, res, StatusCode::OK).await;
+        let res = app.public_request(Method::DELETE, "/sessions").send().await.unwrap();
+        check.public(&revoke_others, res, StatusCode::UNAUTHORIZED).await;
+        let res = app.public_request(WRONG_METHOD, "/sessions").send().await.unwrap();
+        check.public(&list, res, StatusCode::METHOD_NOT_ALLOWED).await;
     }
 
     async fn lockout(kind) {
@@ -1176,9 +1293,20 @@ async fn every_route_that_reads_the_store_is_a_503_when_it_is_down() {
         ),
         (Op::get("/login"), String::new(), None, None),
         (Op::get("/"), String::new(), Some(cookie), None),
+        (Op::get("/sessions"), String::new(), Some(token), None),
+        (Op::delete("/sessions"), String::new(), Some(token), None),
+        (
+            Op::delete("/sessions/{id}"),
+            String::new(),
+            Some(token),
+            None,
+        ),
     ];
     for (op, query, header, body) in requests {
-        let mut req = app.public_request(op.method.clone(), &format!("{}{query}", op.path));
+        let mut req = app.public_request(
+            op.method.clone(),
+            &format!("{}{query}", concrete(op.path, id)),
+        );
         if let Some((name, value)) = header {
             req = req.header(name, value);
         }
