@@ -141,13 +141,17 @@ impl IdentityDraft {
     /// `updated_at` becomes `now`.
     ///
     /// # Errors
-    /// As [`IdentityDraft::validate`].
+    /// As [`IdentityDraft::validate`]; traits are required here, as in Kratos's update body:
+    /// absent or `null` they are [`IdentityError::TraitsNotObject`].
     pub fn validate_replacing(
         self,
         current: &Identity,
         password: Option<PasswordHash>,
         now: Timestamp,
     ) -> Result<NewIdentity, IdentityError> {
+        if !matches!(self.traits, Some(Value::Object(_))) {
+            return Err(IdentityError::TraitsNotObject);
+        }
         self.validate_as(current.id, password, current.created_at, now)
     }
 
@@ -371,6 +375,15 @@ mod tests {
         assert_eq!(replaced.identity.updated_at, later);
         assert_eq!(replaced.identity.state, IdentityState::Inactive);
         assert_eq!(replaced.identifier.as_deref(), Some("b@c.co"));
+        for traits in [None, Some(Value::Null)] {
+            let error = IdentityDraft {
+                traits,
+                ..IdentityDraft::default()
+            }
+            .validate_replacing(&created, None, later)
+            .unwrap_err();
+            assert_eq!(error, IdentityError::TraitsNotObject);
+        }
     }
 
     #[test]

@@ -179,6 +179,10 @@ on_every_store! {
         let body = assert_envelope(res, StatusCode::BAD_REQUEST).await;
         assert_eq!(fields(&body), ["metadata_admin.k"]);
 
+        let res = put(&app, &path, &json!({"state": "active", "traits": null})).await;
+        let body = assert_envelope(res, StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&body), ["traits"]);
+
         let res = put(&app, &path, &json!({"state": "banned", "traits": {}})).await;
         let body = assert_envelope(res, StatusCode::BAD_REQUEST).await;
         assert_eq!(fields(&body), ["state"]);
