@@ -22,7 +22,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::ports::{
-    IdentityQuery, InsertIdentityError, RedeemError, SessionQuery, Store, StoreCodeIssueError,
+    IdentityQuery, InsertIdentityError, RedeemError, ReplaceIdentityError, SessionQuery, Store,
+    StoreCodeIssueError,
 };
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
@@ -66,7 +67,11 @@ macro_rules! store_contract {
             failed_sign_ins_are_counted_per_address_and_over_all,
             failed_sign_ins_are_counted_atomically,
             failed_sign_ins_are_cleared_and_purged,
-            the_store_is_ready
+            the_store_is_ready,
+            identity_metadata_round_trips,
+            an_identity_is_replaced_whole,
+            a_replacement_onto_a_taken_identifier_changes_nothing,
+            concurrent_replacements_keep_the_identifier_with_its_traits
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -1139,4 +1144,127 @@ pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
 
 pub async fn the_store_is_ready<S: Store>(store: &S) {
     store.check_ready().await.unwrap();
+}
+
+/// `current` with new traits (an email or none), state and metadata, at `at`.
+fn replacement(current: &NewIdentity, email: Option<&str>, at: Timestamp) -> NewIdentity {
+    IdentityDraft {
+        state: Some("inactive".into()),
+        traits: Some(email.map_or_else(|| json!({"name": "Ada"}), |e| json!({ "email": e }))),
+        metadata_public: Some(json!({"plan": "pro"})),
+        metadata_admin: Some(json!(["note", 1.5, {"deep": [null, true]}])),
+        ..IdentityDraft::default()
+    }
+    .validate_replacing(&current.identity, None, at)
+    .unwrap()
+}
+
+pub async fn identity_metadata_round_trips<S: Store>(store: &S) {
+    let mut new = new_identity(Some("ada@example.com"));
+    new.identity.metadata_public = Some(json!({"plan": "free", "n": -1.25e-7}));
+    new.identity.metadata_admin = Some(json!("a string is a document too"));
+    store.insert_identity(new.clone()).await.unwrap();
+    let found = store.find_identity(new.identity.id).await.unwrap();
+    assert_eq!(found, Some(new.identity.clone()));
+    let (by_identifier, _) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_identifier, new.identity);
+}
+
+pub async fn an_identity_is_replaced_whole<S: Store>(store: &S) {
+    let mut new = new_identity(Some("ada@example.com"));
+    new.password =
+        Some(PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap());
+    store.insert_identity(new.clone()).await.unwrap();
+    let later = now() + TimeDelta::seconds(30);
+
+    let replaced = replacement(&new, Some("grace@example.com"), later);
+    let stored = store.replace_identity(replaced.clone()).await.unwrap();
+    assert_eq!(stored, replaced.identity);
+    assert_eq!(stored.created_at, now());
+    assert_eq!(stored.updated_at, later);
+    assert_eq!(
+        store.find_identity(new.identity.id).await.unwrap(),
+        Some(stored)
+    );
+    // The identifier follows the traits; the password stays when none is given.
+    assert!(
+        store
+            .find_by_identifier("ada@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, password) = store
+        .find_by_identifier("grace@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(password, new.password);
+
+    // Metadata goes when absent; a new password replaces the old one.
+    let hash = PasswordHash::create("another good password", cheap(), &mut rand::rng()).unwrap();
+    let mut bare = new.clone();
+    bare.identity.updated_at = later;
+    bare.password = Some(hash.clone());
+    let stored = store.replace_identity(bare).await.unwrap();
+    assert_eq!(
+        (stored.metadata_public, stored.metadata_admin),
+        (None, None)
+    );
+    let (_, password) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(password, Some(hash));
+
+    let unknown = new_identity(None);
+    assert!(matches!(
+        store.replace_identity(unknown).await,
+        Err(ReplaceIdentityError::NotFound)
+    ));
+}
+
+pub async fn a_replacement_onto_a_taken_identifier_changes_nothing<S: Store>(store: &S) {
+    stored_identity(store, Some("ada@example.com")).await;
+    let grace = new_identity(Some("grace@example.com"));
+    store.insert_identity(grace.clone()).await.unwrap();
+    let clash = replacement(
+        &grace,
+        Some("ada@example.com"),
+        now() + TimeDelta::seconds(1),
+    );
+    assert!(matches!(
+        store.replace_identity(clash).await,
+        Err(ReplaceIdentityError::DuplicateIdentifier)
+    ));
+    assert_eq!(
+        store.find_identity(grace.identity.id).await.unwrap(),
+        Some(grace.identity)
+    );
+}
+
+pub async fn concurrent_replacements_keep_the_identifier_with_its_traits<S: Store>(store: &S) {
+    let new = new_identity(Some("race@example.com"));
+    store.insert_identity(new.clone()).await.unwrap();
+    let emails: Vec<String> = (0..8).map(|n| format!("race{n}@example.com")).collect();
+    let writes = emails
+        .iter()
+        .map(|email| store.replace_identity(replacement(&new, Some(email), now())));
+    for result in futures_util::future::join_all(writes).await {
+        result.unwrap();
+    }
+    let stored = store.find_identity(new.identity.id).await.unwrap().unwrap();
+    let winner = stored.email().unwrap().to_owned();
+    for email in emails
+        .iter()
+        .chain(std::iter::once(&"race@example.com".to_owned()))
+    {
+        let found = store.find_by_identifier(email).await.unwrap();
+        assert_eq!(found.is_some(), *email == winner, "{email}");
+    }
 }

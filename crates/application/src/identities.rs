@@ -2,11 +2,12 @@
 
 use domain::id::IdentityId;
 use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, normalize_email};
-use domain::password::PasswordError;
+use domain::identity_patch::{IdentityPatch, PatchError};
+use domain::password::{PasswordError, PasswordHash};
 
 use crate::Service;
 use crate::hashing::HashingError;
-use crate::ports::{IdentityQuery, InsertIdentityError, Store, StoreError};
+use crate::ports::{IdentityQuery, InsertIdentityError, ReplaceIdentityError, Store, StoreError};
 
 /// A new identity as the operator sends it; the password is in clear until hashed here, and
 /// `Debug` does not print it.
@@ -29,6 +30,41 @@ impl std::fmt::Debug for CreateIdentityRequest {
 pub enum CreateIdentityError {
     #[error(transparent)]
     Invalid(#[from] IdentityError),
+    #[error(transparent)]
+    InvalidPassword(PasswordError),
+    #[error("an identity with this email address already exists")]
+    Duplicate,
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The new content of an identity: its traits, state and metadata are replaced; its password
+/// only when one is given (in clear until hashed here; `Debug` does not print it).
+#[derive(Clone, Default)]
+pub struct UpdateIdentityRequest {
+    pub draft: IdentityDraft,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UpdateIdentityRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateIdentityRequest")
+            .field("draft", &self.draft)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateIdentityError {
+    #[error("identity {0} was not found")]
+    NotFound(IdentityId),
+    #[error(transparent)]
+    Invalid(#[from] IdentityError),
+    #[error(transparent)]
+    InvalidPatch(#[from] PatchError),
     #[error(transparent)]
     InvalidPassword(PasswordError),
     #[error("an identity with this email address already exists")]
@@ -121,6 +157,99 @@ impl<S: Store> Service<S> {
             })
     }
 
+    /// Replaces the traits, state and metadata of identity `id` (and its password when one is
+    /// given); the identifier follows the traits.
+    ///
+    /// # Errors
+    /// [`UpdateIdentityError::NotFound`], [`UpdateIdentityError::Invalid`] /
+    /// [`UpdateIdentityError::InvalidPassword`] for bad input, [`UpdateIdentityError::Duplicate`]
+    /// when another identity has the new email, [`UpdateIdentityError::Hashing`] when the
+    /// hashing queue is full, [`UpdateIdentityError::Store`] when the store fails.
+    pub async fn update_identity(
+        &self,
+        id: IdentityId,
+        request: UpdateIdentityRequest,
+    ) -> Result<Identity, UpdateIdentityError> {
+        let current = self.current_identity(id).await?;
+        self.replace_identity(current, request.draft, request.password)
+            .await
+    }
+
+    /// Applies a JSON Patch to identity `id`, then stores the result as
+    /// [`Service::update_identity`] would.
+    ///
+    /// # Errors
+    /// [`UpdateIdentityError::InvalidPatch`] for an operation that fails, else as
+    /// [`Service::update_identity`].
+    pub async fn patch_identity(
+        &self,
+        id: IdentityId,
+        patch: &IdentityPatch,
+    ) -> Result<Identity, UpdateIdentityError> {
+        let current = self.current_identity(id).await?;
+        let draft = patch.apply(&current)?;
+        self.replace_identity(current, draft, None).await
+    }
+
+    async fn current_identity(&self, id: IdentityId) -> Result<Identity, UpdateIdentityError> {
+        self.store
+            .find_identity(id)
+            .await?
+            .ok_or(UpdateIdentityError::NotFound(id))
+    }
+
+    /// The one way an identity changes: validated as on creation, the password hashed through
+    /// the bounded hasher, stored whole, audited.
+    async fn replace_identity(
+        &self,
+        current: Identity,
+        draft: IdentityDraft,
+        password: Option<String>,
+    ) -> Result<Identity, UpdateIdentityError> {
+        // Validate before the deliberately slow hashing, so bad drafts answer at once.
+        let NewIdentity {
+            identity,
+            identifier,
+            ..
+        } = draft.validate_replacing(&current, None, self.clock.now())?;
+        let password = match password {
+            None => None,
+            Some(plain) => Some(self.hash_password(plain).await?),
+        };
+        let password_changed = password.is_some();
+        let stored = self
+            .store
+            .replace_identity(NewIdentity {
+                identity,
+                identifier,
+                password,
+            })
+            .await
+            .map_err(|error| match error {
+                ReplaceIdentityError::NotFound => UpdateIdentityError::NotFound(current.id),
+                ReplaceIdentityError::DuplicateIdentifier => UpdateIdentityError::Duplicate,
+                ReplaceIdentityError::Store(error) => UpdateIdentityError::Store(error),
+            })?;
+        let mut changed = changed_fields(&current, &stored);
+        if password_changed {
+            changed.push("credentials.password");
+        }
+        tracing::info!(
+            target: "audit",
+            identity_id = %stored.id,
+            changed = %changed.join(","),
+            "identity updated"
+        );
+        Ok(stored)
+    }
+
+    async fn hash_password(&self, plain: String) -> Result<PasswordHash, UpdateIdentityError> {
+        self.hasher
+            .hash(plain, None)
+            .await?
+            .map_err(UpdateIdentityError::InvalidPassword)
+    }
+
     /// # Errors
     /// [`IdentityLookupError::NotFound`] or [`IdentityLookupError::Store`].
     pub async fn get_identity(&self, id: IdentityId) -> Result<Identity, IdentityLookupError> {
@@ -198,4 +327,24 @@ impl<S: Store> Service<S> {
             next_page_token,
         })
     }
+}
+
+/// The top-level fields, named as on the wire, that differ between `before` and `after`.
+fn changed_fields(before: &Identity, after: &Identity) -> Vec<&'static str> {
+    [
+        ("schema_id", before.schema_id != after.schema_id),
+        ("state", before.state != after.state),
+        ("traits", before.traits != after.traits),
+        (
+            "metadata_public",
+            before.metadata_public != after.metadata_public,
+        ),
+        (
+            "metadata_admin",
+            before.metadata_admin != after.metadata_admin,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }

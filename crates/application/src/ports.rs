@@ -38,6 +38,18 @@ pub enum InsertIdentityError {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum ReplaceIdentityError {
+    /// No identity has this id (it may have been deleted meanwhile).
+    #[error("the identity does not exist")]
+    NotFound,
+    /// Another identity already has the new identifier (email); nothing was written.
+    #[error("an identity with this identifier already exists")]
+    DuplicateIdentifier,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum StoreCodeIssueError {
     /// The identity of the issue does not exist; nothing was written.
     #[error("the identity does not exist")]
@@ -127,6 +139,21 @@ pub trait IdentityRepository: Send + Sync + 'static {
         id: IdentityId,
         hash: PasswordHash,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces the schema, state, traits, metadata, identifier and `updated_at` of the
+    /// identity `replacement.identity.id`, and its password hash when `replacement.password` is
+    /// set (else the stored one stays), in one transaction; returns the identity as stored.
+    /// Of concurrent replacements the last one wins whole: the identifier always matches the
+    /// traits beside it.
+    ///
+    /// # Errors
+    /// [`ReplaceIdentityError::NotFound`] when there is no such identity;
+    /// [`ReplaceIdentityError::DuplicateIdentifier`] when another identity has the new
+    /// identifier; [`ReplaceIdentityError::Store`] otherwise. Nothing is written on error.
+    fn replace_identity(
+        &self,
+        replacement: NewIdentity,
+    ) -> impl Future<Output = Result<Identity, ReplaceIdentityError>> + Send;
 
     /// Deletes the identity with `id` and, with it, its recovery flows and codes. Returns
     /// whether it existed.

@@ -17,6 +17,7 @@ use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState
 use domain::session::{Session, TokenHash};
 use domain::time::{Expires, Timestamp};
 
+use crate::ports::ReplaceIdentityError;
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
@@ -194,6 +195,33 @@ impl IdentityRepository for InMemoryStore {
             .take(query.limit)
             .map(|(identity, _, _)| identity.clone())
             .collect())
+    }
+
+    async fn replace_identity(
+        &self,
+        replacement: NewIdentity,
+    ) -> Result<Identity, ReplaceIdentityError> {
+        let mut state = self.available()?;
+        let id = replacement.identity.id;
+        if replacement.identifier.is_some()
+            && state.identities.iter().any(|(other, (_, identifier, _))| {
+                *other != id && *identifier == replacement.identifier
+            })
+        {
+            return Err(ReplaceIdentityError::DuplicateIdentifier);
+        }
+        let Some((identity, identifier, password)) = state.identities.get_mut(&id) else {
+            return Err(ReplaceIdentityError::NotFound);
+        };
+        *identity = Identity {
+            created_at: identity.created_at,
+            ..replacement.identity
+        };
+        *identifier = replacement.identifier;
+        if let Some(new) = replacement.password {
+            *password = Some(new);
+        }
+        Ok(identity.clone())
     }
 
     async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {

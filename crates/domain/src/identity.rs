@@ -44,6 +44,10 @@ pub struct Identity {
     pub state: IdentityState,
     /// Always a JSON object.
     pub traits: Value,
+    /// What the identity itself may read (whoami, sessions); never JSON `null`.
+    pub metadata_public: Option<Value>,
+    /// What only the admin API shows; never JSON `null`.
+    pub metadata_admin: Option<Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -77,7 +81,7 @@ pub enum IdentityError {
     EmailNotString,
     #[error("\"traits.email\" value \"{0}\" is not a valid email address")]
     InvalidEmail(String),
-    /// The traits hold what no store can keep and give back equal.
+    /// The traits or the metadata hold what no store can keep and give back equal.
     #[error("{0}")]
     InvalidTraits(FieldErrors),
 }
@@ -106,12 +110,15 @@ impl IdentityError {
     }
 }
 
-/// What an operator supplies to create an identity.
+/// What an operator supplies to create an identity, or to replace one's traits, state and
+/// metadata.
 #[derive(Debug, Clone, Default)]
 pub struct IdentityDraft {
     pub schema_id: Option<String>,
     pub state: Option<String>,
     pub traits: Option<Value>,
+    pub metadata_public: Option<Value>,
+    pub metadata_admin: Option<Value>,
 }
 
 impl IdentityDraft {
@@ -119,11 +126,40 @@ impl IdentityDraft {
     ///
     /// # Errors
     /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object,
-    /// traits no store can keep ([`document::check`]) or an email trait that is not an address.
+    /// traits or metadata no store can keep ([`document::check`]) or an email trait that is
+    /// not an address.
     pub fn validate(
         self,
         id: IdentityId,
         password: Option<PasswordHash>,
+        now: Timestamp,
+    ) -> Result<NewIdentity, IdentityError> {
+        self.validate_as(id, password, now, now)
+    }
+
+    /// Checks the draft as the new content of `current`: its id and creation instant stay,
+    /// `updated_at` becomes `now`.
+    ///
+    /// # Errors
+    /// As [`IdentityDraft::validate`]; traits are required here, as in Kratos's update body:
+    /// absent or `null` they are [`IdentityError::TraitsNotObject`].
+    pub fn validate_replacing(
+        self,
+        current: &Identity,
+        password: Option<PasswordHash>,
+        now: Timestamp,
+    ) -> Result<NewIdentity, IdentityError> {
+        if !matches!(self.traits, Some(Value::Object(_))) {
+            return Err(IdentityError::TraitsNotObject);
+        }
+        self.validate_as(current.id, password, current.created_at, now)
+    }
+
+    fn validate_as(
+        self,
+        id: IdentityId,
+        password: Option<PasswordHash>,
+        created_at: Timestamp,
         now: Timestamp,
     ) -> Result<NewIdentity, IdentityError> {
         let schema_id = self
@@ -141,7 +177,19 @@ impl IdentityDraft {
             Some(Value::Object(map)) => Value::Object(map),
             Some(_) => return Err(IdentityError::TraitsNotObject),
         };
-        if let Some(errors) = FieldErrors::from_vec(document::check("traits", &traits)) {
+        let metadata_public = self.metadata_public.filter(|value| !value.is_null());
+        let metadata_admin = self.metadata_admin.filter(|value| !value.is_null());
+        let mut errors = document::check("traits", &traits);
+        for (field, metadata) in [
+            ("metadata_public", &metadata_public),
+            ("metadata_admin", &metadata_admin),
+        ] {
+            if let Some(metadata) = metadata {
+                errors.extend(document::check(field, metadata));
+            }
+        }
+        errors.truncate(document::MAX_REPORTED);
+        if let Some(errors) = FieldErrors::from_vec(errors) {
             return Err(IdentityError::InvalidTraits(errors));
         }
         let identifier = match traits.get("email") {
@@ -155,7 +203,9 @@ impl IdentityDraft {
                 schema_id,
                 state,
                 traits,
-                created_at: now,
+                metadata_public,
+                metadata_admin,
+                created_at,
                 updated_at: now,
             },
             identifier,
@@ -274,6 +324,66 @@ mod tests {
                 .to_string()
                 .starts_with("\"traits.address.lines[2]\" must not")
         );
+    }
+
+    #[test]
+    fn metadata_is_kept_and_null_means_absent() {
+        let new = IdentityDraft {
+            metadata_public: Some(json!({"plan": "pro"})),
+            metadata_admin: Some(Value::Null),
+            ..IdentityDraft::default()
+        }
+        .validate(NIL, None, now())
+        .unwrap();
+        assert_eq!(new.identity.metadata_public, Some(json!({"plan": "pro"})));
+        assert_eq!(new.identity.metadata_admin, None);
+    }
+
+    #[test]
+    fn metadata_no_store_can_keep_is_refused_with_each_field() {
+        let error = IdentityDraft {
+            traits: Some(json!({"name": "a\u{0}"})),
+            metadata_public: Some(json!(["\u{0}"])),
+            metadata_admin: Some(json!({"note": "\u{0}"})),
+            ..IdentityDraft::default()
+        }
+        .validate(NIL, None, now())
+        .unwrap_err();
+        let fields: Vec<String> = error.fields().into_iter().map(|f| f.field).collect();
+        assert_eq!(
+            fields,
+            ["traits.name", "metadata_public[0]", "metadata_admin.note"]
+        );
+    }
+
+    #[test]
+    fn a_replacement_keeps_the_id_and_creation_and_moves_updated_at() {
+        let created = draft(json!({"email": "a@b.co"}))
+            .validate(NIL, None, now())
+            .unwrap()
+            .identity;
+        let later = now() + chrono::Duration::seconds(5);
+        let replaced = IdentityDraft {
+            state: Some("inactive".into()),
+            traits: Some(json!({"email": "B@c.co"})),
+            ..IdentityDraft::default()
+        }
+        .validate_replacing(&created, None, later)
+        .unwrap();
+        assert_eq!(replaced.identity.id, created.id);
+        assert_eq!(replaced.identity.created_at, now());
+        assert_eq!(replaced.identity.updated_at, later);
+        assert_eq!(replaced.identity.state, IdentityState::Inactive);
+        assert_eq!(replaced.identifier.as_deref(), Some("b@c.co"));
+        for traits in [None, Some(Value::Null)] {
+            let error = IdentityDraft {
+                traits,
+                ..IdentityDraft::default()
+            }
+            .validate_replacing(&created, None, later)
+            .unwrap_err();
+            assert_eq!(error, IdentityError::TraitsNotObject);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod document;
 pub mod duration;
 pub mod id;
 pub mod identity;
+pub mod identity_patch;
 pub mod lifespan;
 pub mod lockout;
 pub mod password;

@@ -2,7 +2,9 @@
 
 use actix_web::http::StatusCode;
 use application::hashing::{self, HashingError};
-use application::identities::{CreateIdentityError, IdentityLookupError, ListIdentitiesError};
+use application::identities::{
+    CreateIdentityError, IdentityLookupError, ListIdentitiesError, UpdateIdentityError,
+};
 use application::login::LoginError;
 use application::ports::StoreError;
 use application::recovery_codes::CreateRecoveryCodeError;
@@ -10,6 +12,8 @@ use application::redemption::{FlowLookupError, SubmitCodeError};
 use application::sessions::{SessionError, SessionsError};
 use application::settings::SettingsError;
 use domain::duration::{DurationError, PATTERN};
+use domain::identity::IdentityError;
+use domain::identity_patch::PatchError;
 use domain::lifespan::LifespanError;
 
 use crate::ApiError;
@@ -97,23 +101,57 @@ impl From<CreateRecoveryCodeError> for ApiError {
 impl From<CreateIdentityError> for ApiError {
     fn from(error: CreateIdentityError) -> Self {
         match error {
-            CreateIdentityError::Invalid(error) => {
-                ApiError::bad_request(capitalize(&error.to_string()))
-                    .with_reason(FIELDS_REASON)
-                    .with_fields(error.fields())
-            }
+            CreateIdentityError::Invalid(error) => invalid_identity(&error),
             CreateIdentityError::InvalidPassword(error) => {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
-            CreateIdentityError::Duplicate => ApiError::new(
-                StatusCode::CONFLICT,
-                "An identity with this email address already exists",
-            )
-            .with_reason("\"traits.email\" must be unique across identities."),
+            CreateIdentityError::Duplicate => duplicate_identifier(),
             CreateIdentityError::Hashing(error) => error.into(),
             CreateIdentityError::Store(error) => error.into(),
         }
     }
+}
+
+impl From<UpdateIdentityError> for ApiError {
+    fn from(error: UpdateIdentityError) -> Self {
+        match error {
+            UpdateIdentityError::NotFound(id) => identity_not_found(id),
+            UpdateIdentityError::Invalid(error) => invalid_identity(&error),
+            UpdateIdentityError::InvalidPatch(error) => error.into(),
+            UpdateIdentityError::InvalidPassword(error) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
+            UpdateIdentityError::Duplicate => duplicate_identifier(),
+            UpdateIdentityError::Hashing(error) => error.into(),
+            UpdateIdentityError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<PatchError> for ApiError {
+    fn from(error: PatchError) -> Self {
+        let fields = error.fields();
+        let refused = ApiError::bad_request(capitalize(&error.to_string()));
+        if fields.is_empty() {
+            refused
+        } else {
+            refused.with_reason(FIELDS_REASON).with_fields(fields)
+        }
+    }
+}
+
+fn invalid_identity(error: &IdentityError) -> ApiError {
+    ApiError::bad_request(capitalize(&error.to_string()))
+        .with_reason(FIELDS_REASON)
+        .with_fields(error.fields())
+}
+
+fn duplicate_identifier() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "An identity with this email address already exists",
+    )
+    .with_reason("\"traits.email\" must be unique across identities.")
 }
 
 impl From<IdentityLookupError> for ApiError {

@@ -24,7 +24,8 @@ const BEGIN_SUBMISSION: &str = "
 )
 SELECT f.id, f.identity_id, f.flow_type, f.state, f.issued_at, f.expires_at, f.request_url,
        f.return_to, f.submit_count,
-       i.id, i.schema_id, i.state, i.traits, i.created_at, i.updated_at,
+       i.id, i.schema_id, i.state, i.traits, i.created_at, i.updated_at, i.metadata_public,
+       i.metadata_admin,
        c.id, c.flow_id, c.identity_id, c.code_hash, c.code_type, c.issued_at, c.expires_at
 FROM counted f
 JOIN identities i ON i.id = f.identity_id

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::rows::{
     CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FailureCounted, FailureInsert,
-    FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityColumns,
-    IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS, SessionColumns, SessionInsert,
-    SessionRow, SettingsFlowRow,
+    FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityChanges,
+    IdentityColumns, IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS, SessionColumns,
+    SessionInsert, SessionRow, SettingsFlowRow,
 };
 use crate::schema::{
     identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
@@ -51,6 +51,11 @@ fn identities_by_identifier(after: DbId, identifier: String, limit: i64) -> _ {
         .order(identities::id)
         .limit(limit)
         .select(columns)
+}
+
+#[dsl::auto_type]
+fn replace_identity_by_id(id: DbId, changes: IdentityChanges) -> _ {
+    dsl::update(identities::table.find(id)).set(changes)
 }
 
 #[dsl::auto_type]
@@ -378,6 +383,7 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         identifier: Option<String>,
     ) -> QueryResult<Vec<IdentityRow>>;
     fn delete_identity(&mut self, id: IdentityId) -> QueryResult<usize>;
+    fn replace_identity(&mut self, id: IdentityId, changes: IdentityChanges) -> QueryResult<usize>;
     fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize>;
     fn insert_code(&mut self, row: CodeInsert) -> QueryResult<usize>;
     /// Marks the identity's unused, unrevoked codes of `code_type` revoked at `at`.
@@ -530,6 +536,7 @@ where
     for<'a> dsl::Limit<settings_flow_by_id>: LoadQuery<'a, C, SettingsFlowRow>,
     for<'a> dsl::Limit<login_flow_by_id>: LoadQuery<'a, C, LoginFlowRow>,
     delete_identity_by_id: ExecuteDsl<C>,
+    replace_identity_by_id: ExecuteDsl<C>,
     revoke_unused_codes: ExecuteDsl<C>,
     for<'a> dsl::Limit<identity_by_id>: LoadQuery<'a, C, IdentityRow>,
     for<'a> identities_after: LoadQuery<'a, C, IdentityRow>,
@@ -564,6 +571,10 @@ where
 
     fn delete_identity(&mut self, id: IdentityId) -> QueryResult<usize> {
         delete_identity_by_id(DbId(id.into())).execute(self)
+    }
+
+    fn replace_identity(&mut self, id: IdentityId, changes: IdentityChanges) -> QueryResult<usize> {
+        replace_identity_by_id(DbId(id.into()), changes).execute(self)
     }
 
     fn insert_flow(&mut self, row: FlowInsert) -> QueryResult<usize> {

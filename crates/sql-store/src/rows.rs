@@ -1,7 +1,7 @@
 //! Rows as the tables hold them, and their translation to and from the domain.
 
 use application::ports::StoreError;
-use diesel::{Insertable, Queryable};
+use diesel::{AsChangeset, Insertable, Queryable};
 use domain::client::AddressGroup;
 use domain::client::ClientAddress;
 use domain::id::IdentityId;
@@ -35,6 +35,8 @@ pub struct IdentityInsert {
     password_hash: Option<String>,
     created_at: DbInstant,
     updated_at: DbInstant,
+    metadata_public: Option<DbDocument>,
+    metadata_admin: Option<DbDocument>,
 }
 
 impl From<NewIdentity> for IdentityInsert {
@@ -49,6 +51,42 @@ impl From<NewIdentity> for IdentityInsert {
             password_hash: new.password.map(|p| p.as_str().to_owned()),
             created_at: DbInstant(identity.created_at),
             updated_at: DbInstant(identity.updated_at),
+            metadata_public: identity.metadata_public.map(DbDocument),
+            metadata_admin: identity.metadata_admin.map(DbDocument),
+        }
+    }
+}
+
+/// What replacing an identity writes: everything but the id and the creation instant; the
+/// password hash only when a new one is given.
+#[derive(AsChangeset)]
+#[diesel(table_name = identities)]
+pub struct IdentityChanges {
+    schema_id: String,
+    state: &'static str,
+    traits: DbDocument,
+    #[diesel(treat_none_as_null = true)]
+    identifier: Option<String>,
+    password_hash: Option<String>,
+    updated_at: DbInstant,
+    #[diesel(treat_none_as_null = true)]
+    metadata_public: Option<DbDocument>,
+    #[diesel(treat_none_as_null = true)]
+    metadata_admin: Option<DbDocument>,
+}
+
+impl From<NewIdentity> for IdentityChanges {
+    fn from(new: NewIdentity) -> Self {
+        let identity = new.identity;
+        Self {
+            schema_id: identity.schema_id,
+            state: identity.state.as_str(),
+            traits: DbDocument(identity.traits),
+            identifier: new.identifier,
+            password_hash: new.password.map(|p| p.as_str().to_owned()),
+            updated_at: DbInstant(identity.updated_at),
+            metadata_public: identity.metadata_public.map(DbDocument),
+            metadata_admin: identity.metadata_admin.map(DbDocument),
         }
     }
 }
@@ -61,6 +99,8 @@ pub type IdentityColumns = (
     identities::traits,
     identities::created_at,
     identities::updated_at,
+    identities::metadata_public,
+    identities::metadata_admin,
 );
 
 pub const IDENTITY_COLUMNS: IdentityColumns = (
@@ -70,6 +110,8 @@ pub const IDENTITY_COLUMNS: IdentityColumns = (
     identities::traits,
     identities::created_at,
     identities::updated_at,
+    identities::metadata_public,
+    identities::metadata_admin,
 );
 
 #[derive(Queryable)]
@@ -80,6 +122,8 @@ pub struct IdentityRow {
     traits: DbDocumentText,
     created_at: DbInstant,
     updated_at: DbInstant,
+    metadata_public: Option<DbDocumentText>,
+    metadata_admin: Option<DbDocumentText>,
 }
 
 impl IdentityRow {
@@ -95,20 +139,35 @@ impl TryFrom<IdentityRow> for Identity {
 
     fn try_from(row: IdentityRow) -> Result<Self, StoreError> {
         // The parser's message names a line and column, never the content.
-        let traits = serde_json::from_str(&row.traits.0).map_err(|error| {
-            StoreError::Unexpected(
-                format!(
-                    "the traits of identity {} are not readable: {error}",
-                    row.id.0
+        let parse = |what: &str, text: &str| {
+            serde_json::from_str::<serde_json::Value>(text).map_err(|error| {
+                StoreError::Unexpected(
+                    format!(
+                        "the {what} of identity {} are not readable: {error}",
+                        row.id.0
+                    )
+                    .into(),
                 )
-                .into(),
-            )
-        })?;
+            })
+        };
+        let traits = parse("traits", &row.traits.0)?;
+        let metadata_public = row
+            .metadata_public
+            .as_ref()
+            .map(|text| parse("public metadata", &text.0))
+            .transpose()?;
+        let metadata_admin = row
+            .metadata_admin
+            .as_ref()
+            .map(|text| parse("admin metadata", &text.0))
+            .transpose()?;
         Ok(Self {
             id: row.id.0.into(),
             schema_id: row.schema_id,
             state: IdentityState::parse(&row.state).map_err(|_| corrupt("state", &row.state))?,
             traits,
+            metadata_public,
+            metadata_admin,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
         })

@@ -13,6 +13,8 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         created_at -> Instant,
         updated_at -> Instant,
+        metadata_public -> Nullable<Document>,
+        metadata_admin -> Nullable<Document>,
     }
 }
 

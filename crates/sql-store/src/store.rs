@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use application::ports::{
     Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
-    Readiness, RecoveryRepository, RedeemError, SelfServiceRepository, SessionQuery,
-    SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
+    Readiness, RecoveryRepository, RedeemError, ReplaceIdentityError, SelfServiceRepository,
+    SessionQuery, SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -304,6 +304,30 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
             conn.replace_password_hash(id, hash.as_str().to_owned())
                 .map(drop)
                 .map_err(store_error)
+        })
+        .await
+    }
+
+    async fn replace_identity(
+        &self,
+        replacement: NewIdentity,
+    ) -> Result<Identity, ReplaceIdentityError> {
+        let id = replacement.identity.id;
+        self.run(move |conn| {
+            let outcome = conn.transaction(|conn| {
+                if conn.replace_identity(id, replacement.into())? == 0 {
+                    return Ok(None);
+                }
+                conn.find_identity(id)
+            });
+            match outcome {
+                Ok(Some(row)) => Ok(Identity::try_from(row)?),
+                Ok(None) => Err(ReplaceIdentityError::NotFound),
+                Err(error) if is_unique_violation(&error, "identities", "identifier") => {
+                    Err(ReplaceIdentityError::DuplicateIdentifier)
+                }
+                Err(error) => Err(store_error(error).into()),
+            }
         })
         .await
     }

@@ -50,6 +50,8 @@ when sane, or a new UUID), echoed in the envelope's `error.request`.";
         routes::identities::list,
         routes::identities::create,
         routes::identities::get,
+        routes::identities::update,
+        routes::identities::patch,
         routes::identities::delete,
         routes::identities::get_lockout,
         routes::identities::clear_lockout,

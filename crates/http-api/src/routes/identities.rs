@@ -3,9 +3,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::Service;
-use application::identities::{CreateIdentityRequest, ListIdentitiesRequest};
+use application::identities::{
+    CreateIdentityRequest, ListIdentitiesRequest, UpdateIdentityRequest,
+};
 use application::ports::Store;
-use domain::identity::IdentityDraft;
+use domain::identity_patch::IdentityPatch;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -15,7 +17,9 @@ use crate::json::JsonObject;
 use crate::openapi::Unavailable;
 use crate::routes::external_url;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::identity::{CreateIdentityBody, Identity};
+use crate::wire::identity::{
+    AdminIdentity as Identity, CreateIdentityBody, JsonPatchDocument, UpdateIdentityBody,
+};
 use crate::wire::lockout::Lockout;
 use crate::{ApiError, HttpSettings};
 
@@ -32,6 +36,8 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource(format!("{prefix}/{{id}}"))
                 .route(web::get().to(get::<S>))
+                .route(web::put().to(update::<S>))
+                .route(web::patch().to(patch::<S>))
                 .route(web::delete().to(delete::<S>)),
         )
         .service(
@@ -87,17 +93,10 @@ async fn create<S: Store>(
     req: HttpRequest,
     body: JsonObject<CreateIdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonObject(mut body) = body;
-    let password = body.password();
+    let JsonObject(body) = body;
+    let (draft, password) = body.into_parts();
     let identity = service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft {
-                schema_id: body.schema_id,
-                state: body.state,
-                traits: body.traits,
-            },
-            password,
-        })
+        .create_identity(CreateIdentityRequest { draft, password })
         .await?;
     let location = format!("{}/{}", req.path(), identity.id);
     Ok(HttpResponse::Created()
@@ -125,6 +124,94 @@ async fn get<S: Store>(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let identity = service.get_identity(id.into_inner().into()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(Identity::new(&identity, &settings.public_base_url)))
+}
+
+#[utoipa::path(
+    put,
+    path = "/admin/identities/{id}",
+    operation_id = "updateIdentity",
+    tag = "identity",
+    summary = "Update an Identity",
+    description = "Replaces the identity's schema, state, traits and metadata (metadata left out \
+        is removed); a password in `credentials.password.config.password` replaces the old one. \
+        The email address people sign in with follows `traits.email`. Unknown fields are \
+        ignored.",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    request_body = UpdateIdentityBody,
+    responses(
+        (status = 200, description = "The identity as stored.", body = Identity),
+        (
+            status = 400,
+            description = "The body is not a JSON object of this shape, or a field is refused \
+                (traits or metadata that cannot be stored, an invalid email address or state, \
+                a password outside the policy); `details.fields` names the fields at fault \
+                where it can.",
+            body = ErrorGeneric,
+        ),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 409, description = "Another identity has this email address; nothing changed.", body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
+async fn update<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    id: web::Path<Uuid>,
+    body: JsonObject<UpdateIdentityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonObject(body) = body;
+    let (draft, password) = body.into_parts();
+    let identity = service
+        .update_identity(
+            id.into_inner().into(),
+            UpdateIdentityRequest { draft, password },
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(no_store())
+        .json(Identity::new(&identity, &settings.public_base_url)))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/admin/identities/{id}",
+    operation_id = "patchIdentity",
+    tag = "identity",
+    summary = "Patch an Identity",
+    description = "Applies a JSON Patch (RFC 6902) to the identity as `identity` shows it, then \
+        checks and stores the result as an update does. Only `/schema_id`, `/state`, \
+        `/traits`, `/metadata_public` and `/metadata_admin` can be patched: not `id`, the \
+        instants or `credentials`.",
+    params(("id" = Uuid, Path, description = "The identity's id.")),
+    request_body = JsonPatchDocument,
+    responses(
+        (status = 200, description = "The identity as stored.", body = Identity),
+        (
+            status = 400,
+            description = "The body is not an array of operations, holds too many, one touches \
+                a field that cannot be patched or fails (a `test` that does not match, a path \
+                that does not exist), or the result is refused as an update's body would be; \
+                `details.fields` names the operation (`[2]`) or the field at fault.",
+            body = ErrorGeneric,
+        ),
+        (status = 404, description = NO_SUCH_IDENTITY, body = ErrorGeneric),
+        (status = 409, description = "Another identity has this email address; nothing changed.", body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
+async fn patch<S: Store>(
+    service: web::Data<Service<S>>,
+    settings: web::Data<HttpSettings>,
+    id: web::Path<Uuid>,
+    body: web::Json<JsonPatchDocument>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = IdentityPatch::new(body.into_inner().0)?;
+    let identity = service
+        .patch_identity(id.into_inner().into(), &patch)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
         .json(Identity::new(&identity, &settings.public_base_url)))

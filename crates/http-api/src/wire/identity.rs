@@ -1,6 +1,10 @@
-//! Kratos's `identity`, and the bodies that create one.
+//! Kratos's `identity`, and the bodies that create and change one.
+//!
+//! Two types serve `identity`: [`Identity`] on the public listener (whoami, sessions, flows)
+//! has no field for the admin metadata, so no public answer can carry it; [`AdminIdentity`],
+//! on the admin listener, adds it. Each listener's document names its own as `identity`.
 
-use domain::identity::IdentityState;
+use domain::identity::{IdentityDraft, IdentityState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -10,7 +14,7 @@ use uuid::Uuid;
 use crate::wire::Time;
 use crate::wire::schema;
 
-/// `identity`: what Kratos's clients read, never credentials.
+/// `identity` as the public listener shows it: never credentials, never the admin metadata.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = identity)]
 pub(crate) struct Identity {
@@ -22,8 +26,35 @@ pub(crate) struct Identity {
     /// The identity's traits, as its schema describes them.
     #[schema(value_type = Object)]
     pub(crate) traits: Value,
+    /// What the identity itself may read; omitted when there is none, never `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Value>, nullable = false)]
+    pub(crate) metadata_public: Option<Value>,
     pub(crate) created_at: Time,
     pub(crate) updated_at: Time,
+}
+
+/// `identity` as the admin listener shows it: the public shape and the admin metadata.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = identity)]
+pub(crate) struct AdminIdentity {
+    #[serde(flatten)]
+    #[schema(inline)]
+    identity: Identity,
+    /// What only the admin API shows; omitted when there is none, never `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Value>, nullable = false)]
+    metadata_admin: Option<Value>,
+}
+
+impl AdminIdentity {
+    /// `identity` with links to the public listener at `public_base_url`.
+    pub(crate) fn new(identity: &domain::identity::Identity, public_base_url: &Url) -> Self {
+        Self {
+            identity: Identity::new(identity, public_base_url),
+            metadata_admin: identity.metadata_admin.clone(),
+        }
+    }
 }
 
 /// `identity.state`.
@@ -53,6 +84,7 @@ impl Identity {
             schema_url: format!("{public_base_url}{}", schema::path_of(&identity.schema_id)),
             state: identity.state.into(),
             traits: identity.traits.clone(),
+            metadata_public: identity.metadata_public.clone(),
             created_at: identity.created_at.into(),
             updated_at: identity.updated_at.into(),
         }
@@ -70,7 +102,99 @@ pub(crate) struct CreateIdentityBody {
     /// `{}` when absent.
     #[schema(value_type = Option<Object>)]
     pub(crate) traits: Option<Value>,
+    /// What the identity itself may read (whoami, sessions). Do not store secrets here.
+    #[schema(value_type = Option<Value>)]
+    pub(crate) metadata_public: Option<Value>,
+    /// What only the admin API shows.
+    #[schema(value_type = Option<Value>)]
+    pub(crate) metadata_admin: Option<Value>,
     pub(crate) credentials: Option<CredentialsBody>,
+}
+
+/// `updateIdentityBody`: the identity's new traits, state and metadata, replacing the old
+/// (metadata left out is removed); a password, when given, replaces the old one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = updateIdentityBody)]
+pub(crate) struct UpdateIdentityBody {
+    /// "default", the only schema configured, when absent.
+    pub(crate) schema_id: Option<String>,
+    #[schema(value_type = State)]
+    pub(crate) state: String,
+    #[schema(value_type = Object)]
+    pub(crate) traits: Value,
+    /// What the identity itself may read (whoami, sessions). Do not store secrets here.
+    #[schema(value_type = Option<Value>)]
+    pub(crate) metadata_public: Option<Value>,
+    /// What only the admin API shows.
+    #[schema(value_type = Option<Value>)]
+    pub(crate) metadata_admin: Option<Value>,
+    pub(crate) credentials: Option<CredentialsBody>,
+}
+
+impl UpdateIdentityBody {
+    /// The draft and the password in clear, when one is given.
+    pub(crate) fn into_parts(self) -> (IdentityDraft, Option<String>) {
+        let password = password_of(self.credentials);
+        let draft = IdentityDraft {
+            schema_id: self.schema_id,
+            state: Some(self.state),
+            traits: Some(self.traits),
+            metadata_public: self.metadata_public,
+            metadata_admin: self.metadata_admin,
+        };
+        (draft, password)
+    }
+}
+
+/// `jsonPatchDocument`: RFC 6902 operations on the identity as `identity` shows it, limited to
+/// `/schema_id`, `/state`, `/traits`, `/metadata_public` and `/metadata_admin`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct JsonPatchDocument(pub(crate) json_patch::Patch);
+
+impl utoipa::PartialSchema for JsonPatchDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        let operation = ObjectBuilder::new()
+            .description(Some("A JSON Patch operation (RFC 6902)."))
+            .property(
+                "op",
+                text("The operation.")
+                    .enum_values(Some(["add", "remove", "replace", "move", "copy", "test"])),
+            )
+            .required("op")
+            .property("path", text("Where it applies: a JSON Pointer (RFC 6901)."))
+            .required("path")
+            .property(
+                "from",
+                text("Where `move` and `copy` read: a JSON Pointer."),
+            )
+            .property(
+                "value",
+                ObjectBuilder::new().description(Some(
+                    "The value that `add`, `replace` and `test` use; any JSON.",
+                )),
+            );
+        ArrayBuilder::new()
+            .items(operation)
+            .max_items(Some(domain::identity_patch::MAX_OPERATIONS))
+            .description(Some(
+                "Applied in order, all or none. Only /schema_id, /state, /traits, \
+                 /metadata_public and /metadata_admin can be patched.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for JsonPatchDocument {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "jsonPatchDocument".into()
+    }
 }
 
 /// `identityWithCredentials`: a password only.
@@ -97,10 +221,22 @@ pub(crate) struct PasswordConfigBody {
 }
 
 impl CreateIdentityBody {
-    pub(crate) fn password(&mut self) -> Option<String> {
-        self.credentials
-            .take()
-            .and_then(|credentials| credentials.password)
-            .and_then(|password| password.config.password)
+    /// The draft and the password in clear, when one is given.
+    pub(crate) fn into_parts(self) -> (IdentityDraft, Option<String>) {
+        let password = password_of(self.credentials);
+        let draft = IdentityDraft {
+            schema_id: self.schema_id,
+            state: self.state,
+            traits: self.traits,
+            metadata_public: self.metadata_public,
+            metadata_admin: self.metadata_admin,
+        };
+        (draft, password)
     }
+}
+
+fn password_of(credentials: Option<CredentialsBody>) -> Option<String> {
+    credentials
+        .and_then(|credentials| credentials.password)
+        .and_then(|password| password.config.password)
 }

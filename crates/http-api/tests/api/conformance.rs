@@ -18,6 +18,8 @@
 //! | `POST /admin/identities`, `/iam/identities` | `POST /admin/identities` | 201, 400, 401, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}`, `/iam/…` | `GET /admin/identities/{id}` | 200, 401, 404, 405, 503 | 421 |
 //! | `DELETE /admin/identities/{id}`, `/iam/…` | `DELETE /admin/identities/{id}` | 204, 401, 404, 405, 503 | 421 |
+//! | `PUT /admin/identities/{id}`, `/iam/…` | `PUT /admin/identities/{id}` | 200, 400, 401, 404, 405, 409, 413, 503 | 421 |
+//! | `PATCH /admin/identities/{id}`, `/iam/…` | `PATCH /admin/identities/{id}` | 200, 400, 401, 404, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}/lockout`, `/iam/…` | none | | 200, 401, 404, 405, 421, 503 |
 //! | `DELETE /admin/identities/{id}/lockout`, `/iam/…` | none | | 204, 401, 404, 405, 421, 503 |
 //! | `GET /schemas/{id}` | the same | 200, 404, 405 | |
@@ -324,7 +326,7 @@ fn concrete(path: &str, id: Uuid) -> String {
 }
 
 /// A method no route of ours takes: every path answers it 405.
-const WRONG_METHOD: Method = Method::PUT;
+const WRONG_METHOD: Method = Method::TRACE;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -433,6 +435,8 @@ struct IdentityRoutes {
     delete: Op,
     lockout: Op,
     clear_lockout: Op,
+    update: Op,
+    patch: Op,
 }
 
 /// The identity routes under Kratos's prefix and under ours.
@@ -444,6 +448,8 @@ static IDENTITY_ROUTES: [IdentityRoutes; 2] = [
         delete: Op::delete("/admin/identities/{id}"),
         lockout: Op::get("/admin/identities/{id}/lockout"),
         clear_lockout: Op::delete("/admin/identities/{id}/lockout"),
+        update: Op::put("/admin/identities/{id}"),
+        patch: Op::patch("/admin/identities/{id}"),
     },
     IdentityRoutes {
         list: Op::get("/iam/identities"),
@@ -452,6 +458,8 @@ static IDENTITY_ROUTES: [IdentityRoutes; 2] = [
         delete: Op::delete("/iam/identities/{id}"),
         lockout: Op::get("/iam/identities/{id}/lockout"),
         clear_lockout: Op::delete("/iam/identities/{id}/lockout"),
+        update: Op::put("/iam/identities/{id}"),
+        patch: Op::patch("/iam/identities/{id}"),
     },
 ];
 
@@ -467,6 +475,8 @@ fn admin_operations() -> impl Iterator<Item = &'static Op> {
                 &routes.delete,
                 &routes.lockout,
                 &routes.clear_lockout,
+                &routes.update,
+                &routes.patch,
             ]
         }))
         .chain(SESSION_ROUTES.iter().flat_map(|routes| {
@@ -696,6 +706,49 @@ on_every_store! {
         check.public(&revoke_others, res, StatusCode::UNAUTHORIZED).await;
         let res = app.public_request(WRONG_METHOD, "/sessions").send().await.unwrap();
         check.public(&list, res, StatusCode::METHOD_NOT_ALLOWED).await;
+    }
+
+    async fn identity_updates(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        app.identity("grace@example.com", "active").await;
+        for (n, IdentityRoutes { update, patch, .. }) in IDENTITY_ROUTES.iter().enumerate() {
+            let email = format!("ada{n}@example.com");
+            let id = app.identity(&email, "active").await;
+            let path = concrete(update.path, id);
+            let put = |body: Value| app.admin_request(Method::PUT, &path).json(&body).send();
+            let res = put(json!({"state": "active", "traits": {"email": email, "name": "Ada"},
+                                 "metadata_public": {"plan": "pro"}, "metadata_admin": {"tier": 2},
+                                 "credentials": {"password": {"config": {"password": PASSWORD}}}}))
+                .await
+                .unwrap();
+            check.admin(update, res, StatusCode::OK).await;
+            let res = put(json!({"state": "active", "traits": {"email": "grace@example.com"}})).await.unwrap();
+            check.admin(update, res, StatusCode::CONFLICT).await;
+            let res = put(json!({"state": "banned", "traits": {}})).await.unwrap();
+            check.admin(update, res, StatusCode::BAD_REQUEST).await;
+            let res = put(json!({"traits": {}})).await.unwrap();
+            check.admin(update, res, StatusCode::BAD_REQUEST).await;
+            check.admin(update, put(oversized()).await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE).await;
+            let nobody = concrete(update.path, Uuid::new_v4());
+            let res = app.admin_request(Method::PUT, &nobody).json(&json!({"state": "active", "traits": {}})).send().await.unwrap();
+            check.admin(update, res, StatusCode::NOT_FOUND).await;
+
+            let send = |body: Value| app.admin_request(Method::PATCH, &path).json(&body).send();
+            let res = send(json!([{"op": "replace", "path": "/metadata_public", "value": {"plan": "free"}}])).await.unwrap();
+            check.admin(patch, res, StatusCode::OK).await;
+            let res = send(json!([{"op": "replace", "path": "/traits/email", "value": "grace@example.com"}])).await.unwrap();
+            check.admin(patch, res, StatusCode::CONFLICT).await;
+            let res = send(json!([{"op": "test", "path": "/state", "value": "inactive"}])).await.unwrap();
+            check.admin(patch, res, StatusCode::BAD_REQUEST).await;
+            let res = send(json!([{"op": "replace", "path": "/id", "value": "x"}])).await.unwrap();
+            check.admin(patch, res, StatusCode::BAD_REQUEST).await;
+            check.admin(patch, send(json!({})).await.unwrap(), StatusCode::BAD_REQUEST).await;
+            let res = app.admin_request(Method::PATCH, &path).json(&vec![oversized()]).send().await.unwrap();
+            check.admin(patch, res, StatusCode::PAYLOAD_TOO_LARGE).await;
+            let res = app.admin_request(Method::PATCH, &nobody).json(&json!([])).send().await.unwrap();
+            check.admin(patch, res, StatusCode::NOT_FOUND).await;
+        }
     }
 
     async fn lockout(kind) {
@@ -1208,6 +1261,10 @@ async fn every_route_that_reads_the_store_is_a_503_when_it_is_down() {
     for op in admin_operations() {
         let body = if op.path.ends_with("/code") {
             json!({"identity_id": id})
+        } else if op.method == Method::PUT {
+            json!({"state": "active", "traits": {}})
+        } else if op.method == Method::PATCH {
+            json!([])
         } else {
             json!({"traits": {"email": "ada@example.com"}})
         };

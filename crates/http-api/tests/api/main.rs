@@ -31,6 +31,7 @@ mod documents;
 mod envelope;
 mod headers;
 mod identities;
+mod identity_updates;
 mod lockout;
 mod new_password;
 mod openapi;

@@ -42,6 +42,20 @@ impl Op {
         }
     }
 
+    pub const fn put(path: &'static str) -> Self {
+        Self {
+            method: Method::PUT,
+            path,
+        }
+    }
+
+    pub const fn patch(path: &'static str) -> Self {
+        Self {
+            method: Method::PATCH,
+            path,
+        }
+    }
+
     /// The same method on another path.
     pub fn at(&self, path: &'static str) -> Self {
         Self {

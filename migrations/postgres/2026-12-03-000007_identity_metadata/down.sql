@@ -1,0 +1,1 @@
+ALTER TABLE identities DROP COLUMN metadata_public, DROP COLUMN metadata_admin;

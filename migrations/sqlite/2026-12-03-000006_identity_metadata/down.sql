@@ -1,0 +1,2 @@
+ALTER TABLE identities DROP COLUMN metadata_admin;
+ALTER TABLE identities DROP COLUMN metadata_public;
