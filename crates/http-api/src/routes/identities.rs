@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
-use crate::routes::external_url;
+use crate::routes::paging;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::identity::{
     AdminIdentity as Identity, CreateIdentityBody, JsonPatchDocument, UpdateIdentityBody,
@@ -294,29 +294,19 @@ async fn list<S: Store>(
             credentials_identifier: identifier.clone(),
         })
         .await?;
-    // As Kratos: the first and next pages as absolute links, keeping the filter.
-    let page_link = |token: Option<&str>, rel: &str| {
-        let mut link = url::Url::parse(&external_url(&settings.admin_base_url, &req))
-            .unwrap_or_else(|_| settings.admin_base_url.clone());
-        link.set_query(None);
-        {
-            let mut query = link.query_pairs_mut();
-            query.append_pair("page_size", &page.page_size.to_string());
-            if let Some(identifier) = &identifier {
-                query.append_pair("credentials_identifier", identifier);
-            }
-            if let Some(token) = token {
-                query.append_pair("page_token", token);
-            }
-        }
-        format!("<{link}>; rel=\"{rel}\"")
-    };
-    let mut links = vec![page_link(None, "first")];
-    if let Some(next) = &page.next_page_token {
-        links.push(page_link(Some(next), "next"));
-    }
+    let filters: Vec<(&str, String)> = identifier
+        .map(|identifier| ("credentials_identifier", identifier))
+        .into_iter()
+        .collect();
+    let links = paging::links(
+        &settings.admin_base_url,
+        &req,
+        page.page_size,
+        page.next_page_token.as_deref(),
+        &filters,
+    );
     let mut response = HttpResponse::Ok();
-    response.insert_header((header::LINK, links.join(",")));
+    response.insert_header((header::LINK, links));
     response.insert_header(no_store());
     let body: Vec<Identity> = page
         .identities
