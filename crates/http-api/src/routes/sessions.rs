@@ -15,7 +15,7 @@ use crate::envelope::no_store;
 use crate::openapi::Unavailable;
 use crate::routes::paging;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::session::Session;
+use crate::wire::session::AdminSession as Session;
 use crate::{ApiError, HttpSettings};
 
 const NO_SUCH_IDENTITY: &str = "No identity has this id (or it is not a UUID).";

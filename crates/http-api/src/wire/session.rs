@@ -10,23 +10,42 @@ use uuid::Uuid;
 
 use crate::wire::Time;
 use crate::wire::continue_with::ContinueWith;
-use crate::wire::identity::Identity;
+use crate::wire::identity::{AdminIdentity, Identity};
 
-/// `session`, with its identity.
+/// `session` as the public listener shows it, with the public identity.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = session)]
 pub(crate) struct Session {
-    pub(crate) id: Uuid,
-    pub(crate) active: bool,
-    pub(crate) issued_at: Time,
-    pub(crate) authenticated_at: Time,
-    pub(crate) expires_at: Time,
-    pub(crate) authenticator_assurance_level: Aal,
-    pub(crate) authentication_methods: Vec<AuthenticationMethod>,
+    #[serde(flatten)]
+    #[schema(inline)]
+    fields: SessionFields,
+    pub(crate) identity: Identity,
+}
+
+/// `session` as the admin listener shows it, with the admin identity (and its admin metadata).
+/// Each listener's document names its own as `session`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = session)]
+pub(crate) struct AdminSession {
+    #[serde(flatten)]
+    #[schema(inline)]
+    fields: SessionFields,
+    identity: AdminIdentity,
+}
+
+/// What a `session` shows besides its identity.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct SessionFields {
+    id: Uuid,
+    active: bool,
+    issued_at: Time,
+    authenticated_at: Time,
+    expires_at: Time,
+    authenticator_assurance_level: Aal,
+    authentication_methods: Vec<AuthenticationMethod>,
     /// The device that opened the session; empty for sessions opened before devices were
     /// recorded.
-    pub(crate) devices: Vec<SessionDevice>,
-    pub(crate) identity: Identity,
+    devices: Vec<SessionDevice>,
 }
 
 /// `sessionDevice`. One per session, so the session's id is its device's id too: stable
@@ -89,30 +108,13 @@ impl From<AuthMethod> for Method {
     }
 }
 
-impl Session {
-    /// A stored session, active or not at `now`.
-    pub(crate) fn stored(
-        stored: &StoredSession,
-        identity: &domain::identity::Identity,
-        now: Timestamp,
-        public_base_url: &Url,
-    ) -> Self {
-        Self {
-            active: stored.is_active(now),
-            ..Self::new(&stored.session, identity, public_base_url)
-        }
-    }
-
-    /// A session that is active now.
-    pub(crate) fn new(
-        session: &domain::session::Session,
-        identity: &domain::identity::Identity,
-        public_base_url: &Url,
-    ) -> Self {
+impl SessionFields {
+    /// `session`, active or not at `now` when it is a stored one.
+    fn new(session: &domain::session::Session, active: bool) -> Self {
         let authenticated_at = Time(session.authenticated_at);
         Self {
             id: session.id.into(),
-            active: true,
+            active,
             issued_at: authenticated_at,
             authenticated_at,
             expires_at: session.expires_at.into(),
@@ -123,7 +125,48 @@ impl Session {
                 completed_at: authenticated_at,
             }],
             devices: SessionDevice::of(session).into_iter().collect(),
+        }
+    }
+}
+
+impl Session {
+    /// A stored session, active or not at `now`.
+    pub(crate) fn stored(
+        stored: &StoredSession,
+        identity: &domain::identity::Identity,
+        now: Timestamp,
+        public_base_url: &Url,
+    ) -> Self {
+        Self {
+            fields: SessionFields::new(&stored.session, stored.is_active(now)),
             identity: Identity::new(identity, public_base_url),
+        }
+    }
+
+    /// A session that is active now.
+    pub(crate) fn new(
+        session: &domain::session::Session,
+        identity: &domain::identity::Identity,
+        public_base_url: &Url,
+    ) -> Self {
+        Self {
+            fields: SessionFields::new(session, true),
+            identity: Identity::new(identity, public_base_url),
+        }
+    }
+}
+
+impl AdminSession {
+    /// A stored session, active or not at `now`, as the admin sees it.
+    pub(crate) fn stored(
+        stored: &StoredSession,
+        identity: &domain::identity::Identity,
+        now: Timestamp,
+        public_base_url: &Url,
+    ) -> Self {
+        Self {
+            fields: SessionFields::new(&stored.session, stored.is_active(now)),
+            identity: AdminIdentity::new(identity, public_base_url),
         }
     }
 }

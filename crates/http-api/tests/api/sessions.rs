@@ -114,10 +114,22 @@ on_every_store! {
         assert_eq!(rest.len(), 1);
 
         let session_id = ada["id"].as_str().unwrap();
+        // The admin sees the admin metadata in the session's identity; the person never does.
+        let res = app
+            .admin_client
+            .patch(format!("{}/admin/identities/{id}", app.admin))
+            .json(&serde_json::json!([{"op": "add", "path": "/metadata_admin", "value": {"tier": 2}}]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
         let res = get(format!("/iam/sessions/{session_id}")).await.unwrap();
         let session: Value = res.json().await.unwrap();
         assert_eq!(session["active"], true);
         assert_eq!(session["identity"]["id"], id.as_str());
+        assert_eq!(session["identity"]["metadata_admin"]["tier"], 2);
+        let mine: Value = app.whoami(&first).await.json().await.unwrap();
+        assert!(mine["identity"].get("metadata_admin").is_none(), "{mine}");
 
         let res = app.admin_client
             .delete(format!("{}/admin/sessions/{session_id}", app.admin))
