@@ -298,22 +298,21 @@ async fn list<S: Store>(
         .map(|identifier| ("credentials_identifier", identifier))
         .into_iter()
         .collect();
-    let links = paging::links(
-        &settings.admin_base_url,
-        &req,
-        page.page_size,
-        page.next_page_token.as_deref(),
-        &filters,
-    );
-    let mut response = HttpResponse::Ok();
-    response.insert_header((header::LINK, links));
-    response.insert_header(no_store());
     let body: Vec<Identity> = page
         .identities
         .iter()
         .map(|identity| Identity::new(identity, &settings.public_base_url))
         .collect();
-    Ok(response.json(body))
+    Ok(paging::respond(
+        &settings.admin_base_url,
+        &req,
+        &paging::Page {
+            page_size: page.page_size,
+            next_page_token: page.next_page_token.as_deref(),
+            filters: &filters,
+        },
+        &body,
+    ))
 }
 
 #[utoipa::path(

@@ -2,7 +2,6 @@
 //! (`/admin/identities/{id}/sessions`) and one session (`/admin/sessions/{id}`), each also
 //! under `/iam/...`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::Service;
 use application::ports::Store;
@@ -107,19 +106,16 @@ async fn list_identity_sessions<S: Store>(
         .iter()
         .map(|stored| Session::stored(stored, &identity, now, &settings.public_base_url))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::LINK,
-            paging::links(
-                &settings.admin_base_url,
-                &req,
-                page.page_size,
-                page.next_page_token.as_deref(),
-                &filters,
-            ),
-        ))
-        .insert_header(no_store())
-        .json(body))
+    Ok(paging::respond(
+        &settings.admin_base_url,
+        &req,
+        &paging::Page {
+            page_size: page.page_size,
+            next_page_token: page.next_page_token.as_deref(),
+            filters: &filters,
+        },
+        &body,
+    ))
 }
 
 /// Signs the identity out everywhere.

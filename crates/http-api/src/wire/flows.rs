@@ -42,6 +42,30 @@ impl From<Type> for FlowType {
     }
 }
 
+/// A flow with a form: a message can be put on one of its fields, or on the whole form.
+pub(crate) trait WithForm: Sized {
+    fn ui_mut(&mut self) -> &mut UiContainer;
+
+    /// The flow with `message` on the field `field` names, or on the whole form.
+    #[must_use]
+    fn with_message(mut self, field: Option<&str>, message: UiText) -> Self {
+        self.ui_mut().add_message(field, message);
+        self
+    }
+}
+
+macro_rules! with_form {
+    ($($flow:ty),*) => {$(
+        impl WithForm for $flow {
+            fn ui_mut(&mut self) -> &mut UiContainer {
+                &mut self.ui
+            }
+        }
+    )*};
+}
+
+with_form!(RecoveryFlow, SettingsFlow, LoginFlow);
+
 /// The URL of `path` on the public listener, for the flow `id`.
 fn flow_url(public_base_url: &Url, path: &str, id: impl std::fmt::Display) -> String {
     format!("{public_base_url}{path}?flow={id}")
@@ -122,13 +146,6 @@ impl RecoveryFlow {
             continue_with: Vec::new(),
         }
     }
-
-    /// The flow with `message` on the field `field` names, or on the whole form.
-    #[must_use]
-    pub(crate) fn with_message(mut self, field: Option<&str>, message: UiText) -> Self {
-        self.ui.add_message(field, message);
-        self
-    }
 }
 
 /// `settingsFlow.state`.
@@ -197,13 +214,6 @@ impl SettingsFlow {
             continue_with: Vec::new(),
         }
     }
-
-    /// The flow with `message` on the field `field` names, or on the whole form.
-    #[must_use]
-    pub(crate) fn with_message(mut self, field: Option<&str>, message: UiText) -> Self {
-        self.ui.add_message(field, message);
-        self
-    }
 }
 
 /// `loginFlow.state`: a login flow here always waits for a method to be chosen.
@@ -267,12 +277,5 @@ impl LoginFlow {
                 ],
             ),
         }
-    }
-
-    /// The flow with `message` on the field `field` names, or on the whole form.
-    #[must_use]
-    pub(crate) fn with_message(mut self, field: Option<&str>, message: UiText) -> Self {
-        self.ui.add_message(field, message);
-        self
     }
 }

@@ -24,7 +24,7 @@ use crate::openapi::Unavailable;
 use crate::session_auth::session_cookie;
 use crate::wait::Wait;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::flows::LoginFlow;
+use crate::wire::flows::{LoginFlow, WithForm};
 use crate::wire::session::{Session, SuccessfulNativeLogin};
 use crate::wire::submissions::{
     FlowQuery, IdQuery, ReturnToQuery, UpdateLoginFlowWithPasswordMethod,

@@ -20,7 +20,7 @@ use crate::openapi::Unavailable;
 use crate::session_auth::session_cookie;
 use crate::wire::continue_with::{ContinueWith, SettingsUiFlow};
 use crate::wire::error::ErrorGeneric;
-use crate::wire::flows::RecoveryFlow;
+use crate::wire::flows::{RecoveryFlow, WithForm};
 use crate::wire::submissions::{FlowQuery, IdQuery, UpdateRecoveryFlowWithCodeMethod};
 use crate::wire::texts;
 use crate::{ApiError, HttpSettings, pages};

@@ -1,7 +1,6 @@
 //! Sessions: `whoami`, the caller's other sessions, signing out (API and browser), and the
 //! landing page.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::ports::Store;
 use application::sessions::{SessionError, SessionPageRequest, SessionsError};
@@ -133,19 +132,16 @@ async fn list_mine<S: Store>(
         .iter()
         .map(|stored| Session::stored(stored, &identity, now, &settings.public_base_url))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::LINK,
-            paging::links(
-                &settings.public_base_url,
-                &req,
-                page.page_size,
-                page.next_page_token.as_deref(),
-                &[],
-            ),
-        ))
-        .insert_header(no_store())
-        .json(body))
+    Ok(paging::respond(
+        &settings.public_base_url,
+        &req,
+        &paging::Page {
+            page_size: page.page_size,
+            next_page_token: page.next_page_token.as_deref(),
+            filters: &[],
+        },
+        &body,
+    ))
 }
 
 #[utoipa::path(

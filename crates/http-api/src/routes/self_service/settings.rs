@@ -18,7 +18,7 @@ use crate::openapi::Unavailable;
 use crate::session_auth::session_token;
 use crate::wire::continue_with::ContinueWith;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::flows::SettingsFlow;
+use crate::wire::flows::{SettingsFlow, WithForm};
 use crate::wire::submissions::{FlowQuery, IdQuery, UpdateSettingsFlowWithPasswordMethod};
 use crate::wire::texts;
 use crate::{ApiError, HttpSettings, pages};
