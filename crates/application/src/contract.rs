@@ -5,14 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::address::{VerifiableAddress, Via};
 use domain::client::{AddressGroup, ClientAddress};
 use domain::code::{CodeLength, PlainCode};
 use domain::id::{IdentityId, RecoveryFlowId};
 use domain::identity::{IdentityDraft, IdentityState, NewIdentity};
+use domain::identity_schema::IdentitySchemas;
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::{HashCost, PasswordHash};
 use domain::recovery::{
-    CodeIssue, CodeType, FlowState, FlowType, RecoveryFlow, Redemption, StoredCode,
+    CodeIssue, CodeType, FlowState, FlowType, ProvenAddresses, RecoveryFlow, Redemption, StoredCode,
 };
 use domain::secret::Secrets;
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
@@ -71,7 +73,9 @@ macro_rules! store_contract {
             identity_metadata_round_trips,
             an_identity_is_replaced_whole,
             a_replacement_onto_a_taken_identifier_changes_nothing,
-            concurrent_replacements_keep_the_identifier_with_its_traits
+            concurrent_replacements_keep_the_identifier_with_its_traits,
+            addresses_round_trip_on_every_read,
+            a_redemption_proves_addresses_of_an_unchanged_identity
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -94,7 +98,12 @@ fn new_identity(email: Option<&str>) -> NewIdentity {
         traits: Some(email.map_or_else(|| json!({"name": "Ada"}), |e| json!({ "email": e }))),
         ..IdentityDraft::default()
     }
-    .validate(Uuid::new_v4().into(), None, now())
+    .validate(
+        &IdentitySchemas::built_in(),
+        Uuid::new_v4().into(),
+        None,
+        now(),
+    )
     .unwrap()
 }
 
@@ -114,6 +123,7 @@ fn issue(identity_id: IdentityId, issued_at: Timestamp) -> CodeIssue {
             request_url: "http://127.0.0.1:4434/iam/recovery/code?x=1".into(),
             return_to: Some("https://app.example.com/welcome".into()),
             submissions: 0,
+            verifies_addresses: true,
         },
         code: StoredCode {
             id: Uuid::new_v4().into(),
@@ -394,6 +404,7 @@ fn redemption(issued: &CodeIssue, at: Timestamp) -> (SessionToken, Redemption) {
         session,
         revoke_other_sessions: true,
         settings,
+        proven_addresses: None,
     };
     (token, redemption)
 }
@@ -1115,7 +1126,9 @@ pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
         if [2, 5].contains(&n) {
             write_unreadable(id);
         } else {
-            let new = IdentityDraft::default().validate(id, None, now()).unwrap();
+            let new = IdentityDraft::default()
+                .validate(&IdentitySchemas::built_in(), id, None, now())
+                .unwrap();
             store.insert_identity(new).await.unwrap();
             readable.push(id);
         }
@@ -1155,7 +1168,7 @@ fn replacement(current: &NewIdentity, email: Option<&str>, at: Timestamp) -> New
         metadata_admin: Some(json!(["note", 1.5, {"deep": [null, true]}])),
         ..IdentityDraft::default()
     }
-    .validate_replacing(&current.identity, None, at)
+    .validate_replacing(&IdentitySchemas::built_in(), &current.identity, None, at)
     .unwrap()
 }
 
@@ -1259,7 +1272,7 @@ pub async fn concurrent_replacements_keep_the_identifier_with_its_traits<S: Stor
         result.unwrap();
     }
     let stored = store.find_identity(new.identity.id).await.unwrap().unwrap();
-    let winner = stored.email().unwrap().to_owned();
+    let winner = stored.identifier.unwrap();
     for email in emails
         .iter()
         .chain(std::iter::once(&"race@example.com".to_owned()))
@@ -1267,4 +1280,93 @@ pub async fn concurrent_replacements_keep_the_identifier_with_its_traits<S: Stor
         let found = store.find_by_identifier(email).await.unwrap();
         assert_eq!(found.is_some(), *email == winner, "{email}");
     }
+}
+
+pub async fn addresses_round_trip_on_every_read<S: Store>(store: &S) {
+    let mut new = new_identity(Some("Ada@Example.com"));
+    assert_eq!(new.identity.identifier.as_deref(), Some("ada@example.com"));
+    assert_eq!(new.identity.addresses.recovery.len(), 1);
+    new.identity.addresses.verifiable = vec![
+        VerifiableAddress {
+            via: Via::Email,
+            value: "ada@example.com".into(),
+            verified_at: Some(now()),
+        },
+        VerifiableAddress {
+            via: Via::Sms,
+            value: "+15550100".into(),
+            verified_at: None,
+        },
+    ];
+    store.insert_identity(new.clone()).await.unwrap();
+    let expected = new.identity.clone();
+    assert_eq!(
+        store.find_identity(expected.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    let (found, _) = store
+        .find_by_identifier("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, expected);
+    let (token, session) = new_session(expected.id, now());
+    store.insert_session(session, false).await.unwrap();
+    let (_, identity) = store
+        .find_session(&token.hash(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(identity, expected);
+    let issued = issue(expected.id, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let submission = store
+        .begin_submission(issued.flow.id, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(submission.identity, expected);
+    assert!(submission.flow.verifies_addresses);
+    // A name as identifier, and no addresses at all.
+    let mut named = new_identity(None);
+    named.identity.identifier = Some("ada.l".into());
+    store.insert_identity(named.clone()).await.unwrap();
+    let (found, _) = store.find_by_identifier("ada.l").await.unwrap().unwrap();
+    assert_eq!(found, named.identity);
+}
+
+pub async fn a_redemption_proves_addresses_of_an_unchanged_identity<S: Store>(store: &S) {
+    let new = new_identity(Some("ada@example.com"));
+    let ada = store.insert_identity(new).await.unwrap();
+    let proven = ada.addresses.verified_by_recovery(now()).unwrap();
+    let issued = issue(ada.id, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let (_, mut redeem) = redemption(&issued, now());
+    redeem.proven_addresses = Some(ProvenAddresses {
+        identity_id: ada.id,
+        unchanged_since: ada.updated_at,
+        verifiable: proven.clone(),
+    });
+    store.redeem(redeem).await.unwrap();
+    let stored = store.find_identity(ada.id).await.unwrap().unwrap();
+    assert_eq!(stored.addresses.verifiable, proven);
+    assert!(stored.addresses.verifiable[0].is_verified());
+
+    // Changed since it was read: the redemption goes through, the proof is not written.
+    let other = store
+        .insert_identity(new_identity(Some("grace@example.com")))
+        .await
+        .unwrap();
+    let issued = issue(other.id, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let (_, mut redeem) = redemption(&issued, now());
+    redeem.proven_addresses = Some(ProvenAddresses {
+        identity_id: other.id,
+        unchanged_since: other.updated_at - TimeDelta::milliseconds(1),
+        verifiable: other.addresses.verified_by_recovery(now()).unwrap(),
+    });
+    store.redeem(redeem).await.unwrap();
+    let stored = store.find_identity(other.id).await.unwrap().unwrap();
+    assert_eq!(stored.addresses, other.addresses);
+    assert!(!stored.addresses.verifiable[0].is_verified());
 }

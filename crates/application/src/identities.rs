@@ -1,7 +1,7 @@
 //! Managing identities through the admin API.
 
 use domain::id::IdentityId;
-use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, normalize_email};
+use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, typed_identifier};
 use domain::identity_patch::{IdentityPatch, PatchError};
 use domain::password::{PasswordError, PasswordHash};
 
@@ -32,7 +32,7 @@ pub enum CreateIdentityError {
     Invalid(#[from] IdentityError),
     #[error(transparent)]
     InvalidPassword(PasswordError),
-    #[error("an identity with this email address already exists")]
+    #[error("an identity with this identifier already exists")]
     Duplicate,
     #[error(transparent)]
     Hashing(#[from] HashingError),
@@ -67,7 +67,7 @@ pub enum UpdateIdentityError {
     InvalidPatch(#[from] PatchError),
     #[error(transparent)]
     InvalidPassword(PasswordError),
-    #[error("an identity with this email address already exists")]
+    #[error("an identity with this identifier already exists")]
     Duplicate,
     #[error(transparent)]
     Hashing(#[from] HashingError),
@@ -92,7 +92,7 @@ pub struct ListIdentitiesRequest {
     pub page_size: Option<usize>,
     /// The token of the previous page's `next`, as returned by this use case.
     pub page_token: Option<String>,
-    /// An email address: only the identity that signs in with it.
+    /// An identifier (email address or name): only the identity that signs in with it.
     pub credentials_identifier: Option<String>,
 }
 
@@ -119,7 +119,7 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`CreateIdentityError::Invalid`] / [`CreateIdentityError::InvalidPassword`] for bad
-    /// input, [`CreateIdentityError::Duplicate`] when the email is taken,
+    /// input, [`CreateIdentityError::Duplicate`] when the identifier is taken,
     /// [`CreateIdentityError::Store`] when the store fails.
     pub async fn create_identity(
         &self,
@@ -127,13 +127,12 @@ impl<S: Store> Service<S> {
     ) -> Result<Identity, CreateIdentityError> {
         let now = self.clock.now();
         // Validate before the deliberately slow hashing, so bad drafts answer at once.
-        let NewIdentity {
-            identity,
-            identifier,
-            ..
-        } = request
-            .draft
-            .validate(IdentityId::new_v7(now, &mut rand::rng()), None, now)?;
+        let NewIdentity { identity, .. } = request.draft.validate(
+            &self.schemas,
+            IdentityId::new_v7(now, &mut rand::rng()),
+            None,
+            now,
+        )?;
         let password = match request.password {
             None => None,
             Some(plain) => Some(
@@ -143,11 +142,7 @@ impl<S: Store> Service<S> {
                     .map_err(CreateIdentityError::InvalidPassword)?,
             ),
         };
-        let new = NewIdentity {
-            identity,
-            identifier,
-            password,
-        };
+        let new = NewIdentity { identity, password };
         self.store
             .insert_identity(new)
             .await
@@ -163,7 +158,7 @@ impl<S: Store> Service<S> {
     /// # Errors
     /// [`UpdateIdentityError::NotFound`], [`UpdateIdentityError::Invalid`] /
     /// [`UpdateIdentityError::InvalidPassword`] for bad input, [`UpdateIdentityError::Duplicate`]
-    /// when another identity has the new email, [`UpdateIdentityError::Hashing`] when the
+    /// when another identity has the new identifier, [`UpdateIdentityError::Hashing`] when the
     /// hashing queue is full, [`UpdateIdentityError::Store`] when the store fails.
     pub async fn update_identity(
         &self,
@@ -207,11 +202,8 @@ impl<S: Store> Service<S> {
         password: Option<String>,
     ) -> Result<Identity, UpdateIdentityError> {
         // Validate before the deliberately slow hashing, so bad drafts answer at once.
-        let NewIdentity {
-            identity,
-            identifier,
-            ..
-        } = draft.validate_replacing(&current, None, self.clock.now())?;
+        let NewIdentity { identity, .. } =
+            draft.validate_replacing(&self.schemas, &current, None, self.clock.now())?;
         let password = match password {
             None => None,
             Some(plain) => Some(self.hash_password(plain).await?),
@@ -219,11 +211,7 @@ impl<S: Store> Service<S> {
         let password_changed = password.is_some();
         let stored = self
             .store
-            .replace_identity(NewIdentity {
-                identity,
-                identifier,
-                password,
-            })
+            .replace_identity(NewIdentity { identity, password })
             .await
             .map_err(|error| match error {
                 ReplaceIdentityError::NotFound => UpdateIdentityError::NotFound(current.id),
@@ -292,20 +280,10 @@ impl<S: Store> Service<S> {
                     .map_err(|_| ListIdentitiesError::InvalidPageToken(token))
             })
             .transpose()?;
-        // An identifier that is not an address cannot match anything stored.
-        let identifier = match request.credentials_identifier {
-            None => None,
-            Some(raw) => match normalize_email(&raw) {
-                Ok(email) => Some(email),
-                Err(_) => {
-                    return Ok(IdentityPage {
-                        identities: Vec::new(),
-                        page_size,
-                        next_page_token: None,
-                    });
-                }
-            },
-        };
+        let identifier = request
+            .credentials_identifier
+            .as_deref()
+            .map(typed_identifier);
         // One more than asked tells whether another page follows.
         let mut identities = self
             .store

@@ -11,6 +11,7 @@ pub mod login;
 pub mod ports;
 pub mod recovery_codes;
 pub mod redemption;
+pub mod schemas;
 mod service;
 pub mod sessions;
 pub mod settings;

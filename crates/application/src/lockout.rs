@@ -2,7 +2,7 @@
 
 use domain::id::IdentityId;
 use domain::identity::Identity;
-use domain::lockout::{IdentifierKey, LockoutEntry, normalize_identifier};
+use domain::lockout::{IdentifierKey, LockoutEntry};
 
 use crate::Service;
 use crate::identities::IdentityLookupError;
@@ -20,8 +20,9 @@ impl<S: Store> Service<S> {
     /// The key failed sign-ins on `identity` are counted under, when it has an identifier.
     pub(crate) fn identifier_key_of(&self, identity: &Identity) -> Option<IdentifierKey> {
         identity
-            .email()
-            .map(|email| self.secrets.identifier_key(&normalize_identifier(email)))
+            .identifier
+            .as_deref()
+            .map(|identifier| self.secrets.identifier_key(identifier))
     }
 
     /// The failed sign-ins on identity `id`'s identifier, with what they hold back now.

@@ -2,8 +2,8 @@
 
 use domain::client::ClientAddress;
 use domain::id::LoginFlowId;
-use domain::identity::{Identity, IdentityState, normalize_email};
-use domain::lockout::{IdentifierKey, normalize_identifier};
+use domain::identity::{Identity, IdentityState, typed_identifier};
+use domain::lockout::IdentifierKey;
 use domain::recovery::FlowType;
 use domain::selfservice::{LoginFlow, ReturnToError, check_return_to};
 use domain::session::{AuthMethod, Device, Session, SessionToken, UserAgent};
@@ -103,9 +103,7 @@ impl<S: Store> Service<S> {
         user_agent: Option<UserAgent>,
     ) -> Result<SignedIn, LoginError> {
         let flow = self.login_flow(flow_id).await?;
-        let key = self
-            .secrets
-            .identifier_key(&normalize_identifier(identifier));
+        let key = self.secrets.identifier_key(identifier);
         // A place to check the password in is taken first: a sign-in refused for want of one
         // (503) is not counted as a failure.
         let slot = self.hasher.reserve()?;
@@ -119,11 +117,11 @@ impl<S: Store> Service<S> {
             let wait = (until - now).to_std().unwrap_or_default();
             return Err(LoginError::Throttled { wait });
         }
-        // Looked up as it is counted: trimmed, then compared as an email address.
-        let found = match normalize_email(identifier.trim()) {
-            Ok(identifier) => self.store.find_by_identifier(&identifier).await?,
-            Err(_) => None,
-        };
+        // Looked up as it is counted: trimmed and lower-cased, as identifiers are stored.
+        let found = self
+            .store
+            .find_by_identifier(&typed_identifier(identifier))
+            .await?;
         let (identity, stored) =
             found.map_or((None, None), |(identity, hash)| (Some(identity), hash));
         let without_password = identity.is_some() && stored.is_none();

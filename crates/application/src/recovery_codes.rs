@@ -27,6 +27,9 @@ pub struct RecoveryCodeRequest {
     pub request_id: String,
     /// Where the browser goes once the new password is set; must be allowed.
     pub return_to: Option<String>,
+    /// Whether redeeming the code verifies the identity's recovery addresses; `None` means
+    /// the configured default.
+    pub mark_address_verified: Option<bool>,
 }
 
 /// What the operator gets back, once: the only place the plain code exists.
@@ -94,6 +97,9 @@ impl<S: Store> Service<S> {
                 request_url: flow_request_url(&request.public_base_url, flow_id),
                 return_to,
                 submissions: 0,
+                verifies_addresses: request
+                    .mark_address_verified
+                    .unwrap_or(self.recovery.mark_address_verified),
             },
             code: StoredCode {
                 id: RecoveryCodeId::new_v7(issued_at, &mut rand::rng()),

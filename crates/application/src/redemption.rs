@@ -3,7 +3,7 @@
 
 use domain::id::{RecoveryFlowId, SettingsFlowId};
 use domain::identity::{Identity, IdentityState};
-use domain::recovery::{FlowState, RecoveryFlow, Redemption};
+use domain::recovery::{FlowState, ProvenAddresses, RecoveryFlow, Redemption};
 use domain::selfservice::{SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Device, Session, SessionToken};
 use domain::time::Expires;
@@ -134,6 +134,15 @@ impl<S: Store> Service<S> {
             expires_at: now + self.selfservice.privileged_session_max_age,
             return_to: flow.return_to.clone(),
         };
+        let proven_addresses = flow
+            .verifies_addresses
+            .then(|| identity.addresses.verified_by_recovery(now))
+            .flatten()
+            .map(|verifiable| ProvenAddresses {
+                identity_id: identity.id,
+                unchanged_since: identity.updated_at,
+                verifiable,
+            });
         let redemption = Redemption {
             flow_id,
             code_id: matched.id,
@@ -141,6 +150,7 @@ impl<S: Store> Service<S> {
             session: session.clone(),
             revoke_other_sessions: self.selfservice.revoke_active_sessions,
             settings: settings.clone(),
+            proven_addresses: proven_addresses.clone(),
         };
         match self.store.redeem(redemption).await {
             Ok(()) => {}
@@ -154,8 +164,13 @@ impl<S: Store> Service<S> {
             identity_id = %identity.id,
             flow_id = %flow_id,
             session_id = %session.id,
+            addresses_verified = proven_addresses.is_some(),
             "recovery code redeemed"
         );
+        let mut identity = identity;
+        if let Some(proven) = proven_addresses {
+            identity.addresses.verifiable = proven.verifiable;
+        }
         // Whoever guessed at the old password lost the race: the lockout starts over. The code
         // is used already, so a failure here must not lose the session: it is logged only.
         if let Some(key) = self.identifier_key_of(&identity)

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use domain::code::CodeLength;
+use domain::identity_schema::IdentitySchemas;
 use domain::lifespan::LifespanPolicy;
 use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
@@ -20,6 +21,10 @@ pub struct RecoverySettings {
     pub invalidate_previous: bool,
     /// The recovery page that `recovery_link` points to.
     pub ui_url: Url,
+    /// Whether redeeming an admin code verifies the identity's recovery addresses when the
+    /// request does not say (`selfservice.flows.recovery.mark_address_verified`): true only
+    /// where codes are delivered to those addresses.
+    pub mark_address_verified: bool,
 }
 
 /// What follows a code: attempts, sessions, and where browsers may be sent (Kratos's
@@ -69,6 +74,7 @@ pub struct Service<S> {
     pub(crate) selfservice: SelfServiceSettings,
     pub(crate) secrets: Secrets,
     pub(crate) hasher: PasswordHasher,
+    pub(crate) schemas: Arc<IdentitySchemas>,
 }
 
 impl<S: Store> Service<S> {
@@ -85,7 +91,20 @@ impl<S: Store> Service<S> {
             selfservice: SelfServiceSettings::default(),
             secrets,
             hasher: PasswordHasher::start(HashingOptions::default()),
+            schemas: Arc::new(IdentitySchemas::built_in()),
         }
+    }
+
+    /// The same service validating identities against `schemas` instead of the built-in one.
+    #[must_use]
+    pub fn with_schemas(mut self, schemas: IdentitySchemas) -> Self {
+        self.schemas = Arc::new(schemas);
+        self
+    }
+
+    /// The identity schemas, as configured.
+    pub fn schemas(&self) -> &IdentitySchemas {
+        &self.schemas
     }
 
     /// The same service hashing passwords as `options` says instead of by default.

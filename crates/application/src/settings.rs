@@ -94,7 +94,7 @@ impl<S: Store> Service<S> {
         if !session.is_privileged(self.selfservice.privileged_session_max_age, now) {
             return Err(SettingsError::PrivilegeExpired);
         }
-        let identifier = identity.email().map(str::to_lowercase);
+        let identifier = identity.identifier.clone();
         let hash = self
             .hasher
             .hash(password, identifier)

@@ -34,7 +34,7 @@ pub struct CodeRecord {
 
 #[derive(Debug, Default)]
 struct State {
-    identities: BTreeMap<IdentityId, (Identity, Option<String>, Option<PasswordHash>)>,
+    identities: BTreeMap<IdentityId, (Identity, Option<PasswordHash>)>,
     flows: BTreeMap<RecoveryFlowId, RecoveryFlow>,
     codes: BTreeMap<RecoveryCodeId, CodeRecord>,
     /// Sessions with the instant they were revoked, if they were.
@@ -131,10 +131,7 @@ impl InMemoryStore {
 
     /// The stored password hash of an identity, for assertions.
     pub fn password_of(&self, id: IdentityId) -> Option<PasswordHash> {
-        self.lock()
-            .identities
-            .get(&id)
-            .and_then(|(_, _, p)| p.clone())
+        self.lock().identities.get(&id).and_then(|(_, p)| p.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -157,21 +154,20 @@ impl InMemoryStore {
 impl IdentityRepository for InMemoryStore {
     async fn insert_identity(&self, new: NewIdentity) -> Result<Identity, InsertIdentityError> {
         let mut state = self.available()?;
-        if new.identifier.is_some()
+        if new.identity.identifier.is_some()
             && state
                 .identities
                 .values()
-                .any(|(_, identifier, _)| *identifier == new.identifier)
+                .any(|(identity, _)| identity.identifier == new.identity.identifier)
         {
             return Err(InsertIdentityError::DuplicateIdentifier);
         }
         if state.identities.contains_key(&new.identity.id) {
             return Err(StoreError::Unexpected("duplicate identity id".into()).into());
         }
-        state.identities.insert(
-            new.identity.id,
-            (new.identity.clone(), new.identifier, new.password),
-        );
+        state
+            .identities
+            .insert(new.identity.id, (new.identity.clone(), new.password));
         Ok(new.identity)
     }
 
@@ -180,7 +176,7 @@ impl IdentityRepository for InMemoryStore {
             .available()?
             .identities
             .get(&id)
-            .map(|(i, _, _)| i.clone()))
+            .map(|(i, _)| i.clone()))
     }
 
     async fn list_identities(&self, query: IdentityQuery) -> Result<Vec<Identity>, StoreError> {
@@ -188,12 +184,13 @@ impl IdentityRepository for InMemoryStore {
         Ok(state
             .identities
             .values()
-            .filter(|(identity, _, _)| query.after.is_none_or(|after| identity.id > after))
-            .filter(|(_, identifier, _)| {
-                query.identifier.is_none() || *identifier == query.identifier
+            .map(|(identity, _)| identity)
+            .filter(|identity| query.after.is_none_or(|after| identity.id > after))
+            .filter(|identity| {
+                query.identifier.is_none() || identity.identifier == query.identifier
             })
             .take(query.limit)
-            .map(|(identity, _, _)| identity.clone())
+            .cloned()
             .collect())
     }
 
@@ -203,21 +200,20 @@ impl IdentityRepository for InMemoryStore {
     ) -> Result<Identity, ReplaceIdentityError> {
         let mut state = self.available()?;
         let id = replacement.identity.id;
-        if replacement.identifier.is_some()
-            && state.identities.iter().any(|(other, (_, identifier, _))| {
-                *other != id && *identifier == replacement.identifier
+        if replacement.identity.identifier.is_some()
+            && state.identities.iter().any(|(other, (identity, _))| {
+                *other != id && identity.identifier == replacement.identity.identifier
             })
         {
             return Err(ReplaceIdentityError::DuplicateIdentifier);
         }
-        let Some((identity, identifier, password)) = state.identities.get_mut(&id) else {
+        let Some((identity, password)) = state.identities.get_mut(&id) else {
             return Err(ReplaceIdentityError::NotFound);
         };
         *identity = Identity {
             created_at: identity.created_at,
             ..replacement.identity
         };
-        *identifier = replacement.identifier;
         if let Some(new) = replacement.password {
             *password = Some(new);
         }
@@ -245,7 +241,7 @@ impl IdentityRepository for InMemoryStore {
         id: IdentityId,
         hash: PasswordHash,
     ) -> Result<(), StoreError> {
-        if let Some((_, _, stored)) = self.available()?.identities.get_mut(&id) {
+        if let Some((_, stored)) = self.available()?.identities.get_mut(&id) {
             *stored = Some(hash);
         }
         Ok(())
@@ -259,8 +255,8 @@ impl IdentityRepository for InMemoryStore {
             .available()?
             .identities
             .values()
-            .find(|(_, id, _)| id.as_deref() == Some(identifier))
-            .map(|(identity, _, password)| (identity.clone(), password.clone())))
+            .find(|(identity, _)| identity.identifier.as_deref() == Some(identifier))
+            .map(|(identity, password)| (identity.clone(), password.clone())))
     }
 }
 
@@ -323,7 +319,7 @@ impl RecoveryRepository for InMemoryStore {
         };
         flow.submissions += 1;
         let flow = flow.clone();
-        let Some((identity, _, _)) = state.identities.get(&flow.identity_id) else {
+        let Some((identity, _)) = state.identities.get(&flow.identity_id) else {
             return Ok(None);
         };
         Ok(Some(Submission {
@@ -358,6 +354,12 @@ impl RecoveryRepository for InMemoryStore {
         state
             .settings_flows
             .insert(redemption.settings.id, redemption.settings);
+        if let Some(proven) = redemption.proven_addresses
+            && let Some((identity, _)) = state.identities.get_mut(&proven.identity_id)
+            && identity.updated_at == proven.unchanged_since
+        {
+            identity.addresses.verifiable = proven.verifiable;
+        }
         Ok(())
     }
 }
@@ -394,8 +396,8 @@ impl SessionRepository for InMemoryStore {
                 state
                     .identities
                     .get(&session.identity_id)
-                    .filter(|(identity, _, _)| identity.state == IdentityState::Active)
-                    .map(|(identity, _, _)| (session.clone(), identity.clone()))
+                    .filter(|(identity, _)| identity.state == IdentityState::Active)
+                    .map(|(identity, _)| (session.clone(), identity.clone()))
             }))
     }
 
@@ -441,7 +443,7 @@ impl SessionRepository for InMemoryStore {
             state
                 .identities
                 .get(&session.identity_id)
-                .map(|(identity, _, _)| {
+                .map(|(identity, _)| {
                     let stored = StoredSession {
                         session: session.clone(),
                         revoked_at: *revoked_at,
@@ -473,7 +475,7 @@ impl SelfServiceRepository for InMemoryStore {
 
     async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
         let mut state = self.available()?;
-        if let Some((identity, _, stored)) = state.identities.get_mut(&change.identity_id) {
+        if let Some((identity, stored)) = state.identities.get_mut(&change.identity_id) {
             *stored = Some(change.password);
             identity.updated_at = change.at;
         }

@@ -83,6 +83,7 @@ impl Fixture {
                 code_length: CodeLength::default(),
                 invalidate_previous: true,
                 ui_url: Url::parse("http://127.0.0.1:4433/recovery").unwrap(),
+                mark_address_verified: false,
             },
             Secrets::new(vec!["a-test-secret-that-is-long-enough-for-prod".into()]).unwrap(),
         )
@@ -171,6 +172,7 @@ impl Fixture {
                 public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
                 request_id: "req".into(),
                 return_to: Some("https://app.example.com/welcome".into()),
+                mark_address_verified: None,
             })
             .await
             .unwrap();
@@ -431,6 +433,7 @@ async fn an_off_list_return_to_is_refused_when_issuing() {
             public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
             request_id: String::new(),
             return_to: Some("https://evil.example.net/".into()),
+            mark_address_verified: None,
         })
         .await
         .unwrap_err();

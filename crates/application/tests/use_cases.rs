@@ -40,6 +40,7 @@ fn settings() -> RecoverySettings {
         code_length: CodeLength::default(),
         invalidate_previous: true,
         ui_url: Url::parse("http://127.0.0.1:4433/recovery").unwrap(),
+        mark_address_verified: false,
     }
 }
 
@@ -78,6 +79,7 @@ fn code_request(identity_id: IdentityId, expires_in: Option<&str>) -> RecoveryCo
         public_base_url: Url::parse("https://id.example.com/").unwrap(),
         request_id: "req-test-1".into(),
         return_to: None,
+        mark_address_verified: None,
     }
 }
 
@@ -375,7 +377,7 @@ async fn refuses_invalid_identities_short_passwords_and_duplicates() {
         .unwrap_err();
     assert!(matches!(
         error,
-        CreateIdentityError::Invalid(IdentityError::InvalidEmail(_))
+        CreateIdentityError::Invalid(IdentityError::InvalidTraits(_))
     ));
 
     let error = service

@@ -2,13 +2,13 @@
 
 use serde_json::{Map, Value};
 
+use crate::address::Addresses;
 use crate::document::{self, FieldError, FieldErrors};
 use crate::id::IdentityId;
+pub use crate::identity_schema::DEFAULT_SCHEMA_ID;
+use crate::identity_schema::IdentitySchemas;
 use crate::password::PasswordHash;
 use crate::time::Timestamp;
-
-/// The only identity schema this service knows; its one optional trait is `email`.
-pub const DEFAULT_SCHEMA_ID: &str = "default";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityState {
@@ -42,8 +42,13 @@ pub struct Identity {
     pub id: IdentityId,
     pub schema_id: String,
     pub state: IdentityState,
-    /// Always a JSON object.
+    /// Always a JSON object, valid against the identity's schema when it was written.
     pub traits: Value,
+    /// What people sign in with, as compared: the trait the schema marks as identifier,
+    /// lower-cased.
+    pub identifier: Option<String>,
+    /// The addresses the schema marks in the traits, with their proofs.
+    pub addresses: Addresses,
     /// What the identity itself may read (whoami, sessions); never JSON `null`.
     pub metadata_public: Option<Value>,
     /// What only the admin API shows; never JSON `null`.
@@ -52,20 +57,10 @@ pub struct Identity {
     pub updated_at: Timestamp,
 }
 
-impl Identity {
-    /// The `traits.email`, as stored.
-    #[must_use]
-    pub fn email(&self) -> Option<&str> {
-        self.traits.get("email").and_then(Value::as_str)
-    }
-}
-
-/// A validated identity about to be stored.
+/// A validated identity about to be stored; its identifier is unique among identities.
 #[derive(Debug, Clone)]
 pub struct NewIdentity {
     pub identity: Identity,
-    /// The lower-cased `traits.email`: the identifier people sign in with, unique.
-    pub identifier: Option<String>,
     pub password: Option<PasswordHash>,
 }
 
@@ -73,15 +68,12 @@ pub struct NewIdentity {
 pub enum IdentityError {
     #[error("\"traits\" must be a JSON object")]
     TraitsNotObject,
-    #[error("unknown identity schema \"{0}\": only \"default\" is configured")]
-    UnknownSchema(String),
+    #[error("unknown identity schema \"{id}\": the configured ones are {known}")]
+    UnknownSchema { id: String, known: String },
     #[error("\"state\" must be \"active\" or \"inactive\", not \"{0}\"")]
     InvalidState(String),
-    #[error("\"traits.email\" must be a string")]
-    EmailNotString,
-    #[error("\"traits.email\" value \"{0}\" is not a valid email address")]
-    InvalidEmail(String),
-    /// The traits or the metadata hold what no store can keep and give back equal.
+    /// The traits do not match the schema, or they or the metadata hold what no store can keep
+    /// and give back equal.
     #[error("{0}")]
     InvalidTraits(FieldErrors),
 }
@@ -92,18 +84,13 @@ impl IdentityError {
     pub fn fields(&self) -> Vec<FieldError> {
         match self {
             Self::TraitsNotObject => vec![FieldError::new("traits", "must be a JSON object")],
-            Self::UnknownSchema(_) => vec![FieldError::new(
+            Self::UnknownSchema { known, .. } => vec![FieldError::new(
                 "schema_id",
-                format!("must be \"{DEFAULT_SCHEMA_ID}\", the only schema configured"),
+                format!("must be one of the configured identity schemas: {known}"),
             )],
             Self::InvalidState(_) => vec![FieldError::new(
                 "state",
                 "must be \"active\" or \"inactive\"",
-            )],
-            Self::EmailNotString => vec![FieldError::new("traits.email", "must be a string")],
-            Self::InvalidEmail(_) => vec![FieldError::new(
-                "traits.email",
-                "must be an email address, such as ada@example.com",
             )],
             Self::InvalidTraits(errors) => errors.as_slice().to_vec(),
         }
@@ -122,29 +109,37 @@ pub struct IdentityDraft {
 }
 
 impl IdentityDraft {
-    /// Checks the draft and stamps it with `id` and `now`.
+    /// Checks the draft against its schema among `schemas` and stamps it with `id` and `now`.
     ///
     /// # Errors
-    /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object,
-    /// traits or metadata no store can keep ([`document::check`]) or an email trait that is
-    /// not an address.
+    /// [`IdentityError`] for an unknown schema, a bad state, traits that are not an object, and
+    /// ([`IdentityError::InvalidTraits`], every field named) traits that do not match the
+    /// schema or whose marked traits cannot be what they are marked as, and traits or metadata
+    /// no store can keep ([`document::check`]).
     pub fn validate(
         self,
+        schemas: &IdentitySchemas,
         id: IdentityId,
         password: Option<PasswordHash>,
         now: Timestamp,
     ) -> Result<NewIdentity, IdentityError> {
-        self.validate_as(id, password, now, now)
+        let stamps = Stamps {
+            id,
+            created_at: now,
+            updated_at: now,
+        };
+        self.validate_as(schemas, stamps, &Addresses::default(), password)
     }
 
     /// Checks the draft as the new content of `current`: its id and creation instant stay,
-    /// `updated_at` becomes `now`.
+    /// `updated_at` becomes `now`, and its addresses that stay keep their proofs.
     ///
     /// # Errors
     /// As [`IdentityDraft::validate`]; traits are required here, as in Kratos's update body:
     /// absent or `null` they are [`IdentityError::TraitsNotObject`].
     pub fn validate_replacing(
         self,
+        schemas: &IdentitySchemas,
         current: &Identity,
         password: Option<PasswordHash>,
         now: Timestamp,
@@ -152,22 +147,28 @@ impl IdentityDraft {
         if !matches!(self.traits, Some(Value::Object(_))) {
             return Err(IdentityError::TraitsNotObject);
         }
-        self.validate_as(current.id, password, current.created_at, now)
+        let stamps = Stamps {
+            id: current.id,
+            created_at: current.created_at,
+            updated_at: now,
+        };
+        self.validate_as(schemas, stamps, &current.addresses, password)
     }
 
     fn validate_as(
         self,
-        id: IdentityId,
+        schemas: &IdentitySchemas,
+        stamps: Stamps,
+        before: &Addresses,
         password: Option<PasswordHash>,
-        created_at: Timestamp,
-        now: Timestamp,
     ) -> Result<NewIdentity, IdentityError> {
-        let schema_id = self
-            .schema_id
-            .unwrap_or_else(|| DEFAULT_SCHEMA_ID.to_owned());
-        if schema_id != DEFAULT_SCHEMA_ID {
-            return Err(IdentityError::UnknownSchema(schema_id));
-        }
+        let schema =
+            schemas
+                .get(self.schema_id.as_deref())
+                .ok_or_else(|| IdentityError::UnknownSchema {
+                    id: self.schema_id.clone().unwrap_or_default(),
+                    known: schemas.known_ids(),
+                })?;
         let state = self
             .state
             .as_deref()
@@ -179,6 +180,8 @@ impl IdentityDraft {
         };
         let metadata_public = self.metadata_public.filter(|value| !value.is_null());
         let metadata_admin = self.metadata_admin.filter(|value| !value.is_null());
+        // One list of every problem: what no store can keep first, then what the schema and
+        // its marks refuse.
         let mut errors = document::check("traits", &traits);
         for (field, metadata) in [
             ("metadata_public", &metadata_public),
@@ -188,41 +191,49 @@ impl IdentityDraft {
                 errors.extend(document::check(field, metadata));
             }
         }
-        errors.truncate(document::MAX_REPORTED);
-        if let Some(errors) = FieldErrors::from_vec(errors) {
-            return Err(IdentityError::InvalidTraits(errors));
-        }
-        let identifier = match traits.get("email") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(email)) => Some(normalize_email(email)?),
-            Some(_) => return Err(IdentityError::EmailNotString),
-        };
+        refuse(errors)?;
+        refuse(schema.check(&traits))?;
+        let marks = schema
+            .marks(&traits)
+            .map_err(IdentityError::InvalidTraits)?;
         Ok(NewIdentity {
             identity: Identity {
-                id,
-                schema_id,
+                id: stamps.id,
+                schema_id: schema.id().to_owned(),
                 state,
                 traits,
+                identifier: marks.identifier,
+                addresses: marks.addresses.keeping_proofs_of(&before.verifiable),
                 metadata_public,
                 metadata_admin,
-                created_at,
-                updated_at: now,
+                created_at: stamps.created_at,
+                updated_at: stamps.updated_at,
             },
-            identifier,
             password,
         })
     }
 }
 
-/// The canonical form of an email address used as an identifier: lower-cased.
-///
-/// # Errors
-/// [`IdentityError::InvalidEmail`] unless `email` has one `@`, a non-empty local part, a domain
-/// with a dot and no empty labels, no whitespace or control characters, and at most 254 bytes.
-pub fn normalize_email(email: &str) -> Result<String, IdentityError> {
-    let invalid = || IdentityError::InvalidEmail(email.to_owned());
+/// `Ok` when there are no problems, else all of them (as many as are reported).
+fn refuse(mut errors: Vec<FieldError>) -> Result<(), IdentityError> {
+    errors.truncate(document::MAX_REPORTED);
+    FieldErrors::from_vec(errors).map_or(Ok(()), |errors| Err(IdentityError::InvalidTraits(errors)))
+}
+
+/// The id and instants a validated identity is stamped with.
+struct Stamps {
+    id: IdentityId,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+/// The canonical form of an email address: lower-cased. `None` unless `email` has one `@`, a
+/// non-empty local part, a domain with a dot and no empty labels, no whitespace or control
+/// characters, and at most 254 bytes.
+#[must_use]
+pub fn normalize_email(email: &str) -> Option<String> {
     let candidate = email.to_lowercase();
-    let (local, domain) = candidate.split_once('@').ok_or_else(invalid)?;
+    let (local, domain) = candidate.split_once('@')?;
     let well_formed = candidate.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
@@ -232,11 +243,14 @@ pub fn normalize_email(email: &str) -> Result<String, IdentityError> {
         && !candidate
             .chars()
             .any(|c| c.is_whitespace() || c.is_control());
-    if well_formed {
-        Ok(candidate)
-    } else {
-        Err(invalid())
-    }
+    well_formed.then_some(candidate)
+}
+
+/// What a person typed as identifier, in the form identifiers are stored and compared in: an
+/// email address or a name, trimmed and lower-cased.
+#[must_use]
+pub fn typed_identifier(typed: &str) -> String {
+    typed.trim().to_lowercase()
 }
 
 #[cfg(test)]
@@ -252,6 +266,10 @@ mod tests {
         Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
     }
 
+    fn schemas() -> IdentitySchemas {
+        IdentitySchemas::built_in()
+    }
+
     fn draft(traits: Value) -> IdentityDraft {
         IdentityDraft {
             traits: Some(traits),
@@ -262,41 +280,41 @@ mod tests {
     #[test]
     fn defaults_to_the_default_schema_and_active_state() {
         let new = draft(json!({"email": "Ada@Example.COM"}))
-            .validate(NIL, None, now())
+            .validate(&schemas(), NIL, None, now())
             .unwrap();
         assert_eq!(new.identity.schema_id, "default");
         assert_eq!(new.identity.state, IdentityState::Active);
-        assert_eq!(new.identifier.as_deref(), Some("ada@example.com"));
+        assert_eq!(new.identity.identifier.as_deref(), Some("ada@example.com"));
         assert_eq!(new.identity.created_at, now());
         assert_eq!(new.identity.updated_at, now());
     }
 
     #[test]
     fn traits_may_be_absent_or_without_email() {
-        let new = IdentityDraft::default().validate(NIL, None, now()).unwrap();
-        assert_eq!(new.identity.traits, json!({}));
-        assert_eq!(new.identifier, None);
-        let new = draft(json!({"name": "Ada"}))
-            .validate(NIL, None, now())
+        let new = IdentityDraft::default()
+            .validate(&schemas(), NIL, None, now())
             .unwrap();
-        assert_eq!(new.identifier, None);
+        assert_eq!(new.identity.traits, json!({}));
+        assert_eq!(new.identity.identifier, None);
+        let new = draft(json!({"name": "Ada"}))
+            .validate(&schemas(), NIL, None, now())
+            .unwrap();
+        assert_eq!(new.identity.identifier, None);
     }
 
     #[test]
     fn refuses_bad_drafts_with_a_reason() {
         let cases = [
             (draft(json!([1])), IdentityError::TraitsNotObject),
-            (draft(json!({"email": 5})), IdentityError::EmailNotString),
-            (
-                draft(json!({"email": "not-an-address"})),
-                IdentityError::InvalidEmail("not-an-address".into()),
-            ),
             (
                 IdentityDraft {
                     schema_id: Some("customer".into()),
                     ..IdentityDraft::default()
                 },
-                IdentityError::UnknownSchema("customer".into()),
+                IdentityError::UnknownSchema {
+                    id: "customer".into(),
+                    known: "\"default\"".into(),
+                },
             ),
             (
                 IdentityDraft {
@@ -307,14 +325,17 @@ mod tests {
             ),
         ];
         for (draft, expected) in cases {
-            assert_eq!(draft.validate(NIL, None, now()).unwrap_err(), expected);
+            assert_eq!(
+                draft.validate(&schemas(), NIL, None, now()).unwrap_err(),
+                expected
+            );
         }
     }
 
     #[test]
     fn traits_no_store_can_keep_are_refused_with_their_fields() {
         let error = draft(json!({"address": {"lines": ["a", "b", "\u{0}"]}, "email": "a@b.co"}))
-            .validate(NIL, None, now())
+            .validate(&schemas(), NIL, None, now())
             .unwrap_err();
         let fields = error.fields();
         assert_eq!(fields.len(), 1);
@@ -333,7 +354,7 @@ mod tests {
             metadata_admin: Some(Value::Null),
             ..IdentityDraft::default()
         }
-        .validate(NIL, None, now())
+        .validate(&schemas(), NIL, None, now())
         .unwrap();
         assert_eq!(new.identity.metadata_public, Some(json!({"plan": "pro"})));
         assert_eq!(new.identity.metadata_admin, None);
@@ -347,7 +368,7 @@ mod tests {
             metadata_admin: Some(json!({"note": "\u{0}"})),
             ..IdentityDraft::default()
         }
-        .validate(NIL, None, now())
+        .validate(&schemas(), NIL, None, now())
         .unwrap_err();
         let fields: Vec<String> = error.fields().into_iter().map(|f| f.field).collect();
         assert_eq!(
@@ -359,7 +380,7 @@ mod tests {
     #[test]
     fn a_replacement_keeps_the_id_and_creation_and_moves_updated_at() {
         let created = draft(json!({"email": "a@b.co"}))
-            .validate(NIL, None, now())
+            .validate(&schemas(), NIL, None, now())
             .unwrap()
             .identity;
         let later = now() + chrono::Duration::seconds(5);
@@ -368,19 +389,19 @@ mod tests {
             traits: Some(json!({"email": "B@c.co"})),
             ..IdentityDraft::default()
         }
-        .validate_replacing(&created, None, later)
+        .validate_replacing(&schemas(), &created, None, later)
         .unwrap();
         assert_eq!(replaced.identity.id, created.id);
         assert_eq!(replaced.identity.created_at, now());
         assert_eq!(replaced.identity.updated_at, later);
         assert_eq!(replaced.identity.state, IdentityState::Inactive);
-        assert_eq!(replaced.identifier.as_deref(), Some("b@c.co"));
+        assert_eq!(replaced.identity.identifier.as_deref(), Some("b@c.co"));
         for traits in [None, Some(Value::Null)] {
             let error = IdentityDraft {
                 traits,
                 ..IdentityDraft::default()
             }
-            .validate_replacing(&created, None, later)
+            .validate_replacing(&schemas(), &created, None, later)
             .unwrap_err();
             assert_eq!(error, IdentityError::TraitsNotObject);
         }
@@ -393,7 +414,7 @@ mod tests {
             (draft(json!({"email": 5})), "traits.email"),
             (draft(json!({"email": "x"})), "traits.email"),
         ] {
-            let error = draft.validate(NIL, None, now()).unwrap_err();
+            let error = draft.validate(&schemas(), NIL, None, now()).unwrap_err();
             assert_eq!(error.fields()[0].field, field);
         }
     }
@@ -401,14 +422,14 @@ mod tests {
     #[test]
     fn email_rules() {
         for good in ["a@b.co", "first.last+tag@sub.example.org", "ÄDA@exämple.de"] {
-            assert!(normalize_email(good).is_ok(), "{good}");
+            assert!(normalize_email(good).is_some(), "{good}");
         }
         for bad in [
             "", "@b.co", "a@", "a@b", "a@@b.co", "a@b..co", "a b@c.de", "a@b.co\n", " a@b.co",
             "a@.co",
         ] {
-            assert!(normalize_email(bad).is_err(), "{bad:?}");
+            assert!(normalize_email(bad).is_none(), "{bad:?}");
         }
-        assert!(normalize_email(&format!("{}@b.co", "a".repeat(65))).is_err());
+        assert!(normalize_email(&format!("{}@b.co", "a".repeat(65))).is_none());
     }
 }

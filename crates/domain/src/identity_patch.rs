@@ -158,6 +158,8 @@ mod tests {
             schema_id: "default".into(),
             state: IdentityState::Active,
             traits: json!({"email": "ada@example.com", "name": "Ada"}),
+            identifier: Some("ada@example.com".into()),
+            addresses: crate::address::Addresses::default(),
             metadata_public: None,
             metadata_admin: Some(json!({"tier": 1})),
             created_at: now,

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O or reads the clock: callers pass the current time and a random number
 //! generator in, which keeps every rule testable at its exact boundaries.
 
+pub mod address;
 pub mod client;
 pub mod code;
 pub mod document;
@@ -10,6 +11,7 @@ pub mod duration;
 pub mod id;
 pub mod identity;
 pub mod identity_patch;
+pub mod identity_schema;
 pub mod lifespan;
 pub mod lockout;
 pub mod password;

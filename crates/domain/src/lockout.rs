@@ -13,7 +13,6 @@ use std::fmt;
 use chrono::TimeDelta;
 
 use crate::client::AddressGroup;
-use crate::identity::normalize_email;
 use crate::time::Timestamp;
 
 /// A keyed hash of a sign-in identifier (see [`crate::secret::Secrets::identifier_key`]).
@@ -44,14 +43,6 @@ impl fmt::Debug for IdentifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IdentifierKey({})", self.short())
     }
-}
-
-/// The form of what a person typed as identifier that failures are counted under: an email
-/// address as it is compared when signing in, anything else trimmed and lower-cased, so that
-/// case and spaces do not open fresh counts.
-#[must_use]
-pub fn normalize_identifier(typed: &str) -> String {
-    normalize_email(typed.trim()).unwrap_or_else(|_| typed.trim().to_lowercase())
 }
 
 /// Failures in a row recorded under one count.
@@ -233,9 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn identifiers_are_counted_as_compared() {
-        assert_eq!(normalize_identifier(" Ada@Example.COM "), "ada@example.com");
-        assert_eq!(normalize_identifier(" Not An Email "), "not an email");
+    fn a_key_shows_only_its_prefix() {
         let key = IdentifierKey::from_stored("0123456789abcdef0123".into());
         assert_eq!(key.short(), "0123456789abcdef");
         assert_eq!(format!("{key:?}"), "IdentifierKey(0123456789abcdef)");

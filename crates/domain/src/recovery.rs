@@ -74,6 +74,9 @@ pub struct RecoveryFlow {
     pub return_to: Option<String>,
     /// Codes submitted so far.
     pub submissions: u32,
+    /// Redeeming the flow's code proves the identity's recovery addresses: the operator says
+    /// the code was delivered there (`mark_address_verified`).
+    pub verifies_addresses: bool,
 }
 
 impl RecoveryFlow {
@@ -168,6 +171,18 @@ pub struct Redemption {
     pub session: crate::session::Session,
     pub revoke_other_sessions: bool,
     pub settings: crate::selfservice::SettingsFlow,
+    /// The identity's verifiable addresses, newly proven, when the flow verifies addresses.
+    pub proven_addresses: Option<ProvenAddresses>,
+}
+
+/// Verifiable addresses that a redemption proves, written only if the identity is still as it
+/// was read: an update in between may have changed its addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenAddresses {
+    pub identity_id: IdentityId,
+    /// The identity's `updated_at` when it was read.
+    pub unchanged_since: Timestamp,
+    pub verifiable: Vec<crate::address::VerifiableAddress>,
 }
 
 /// The link that opens the recovery page for `flow_id`: `ui_url` with `flow=<id>` added to its
@@ -213,6 +228,7 @@ mod tests {
             request_url: String::new(),
             return_to: None,
             submissions,
+            verifies_addresses: false,
         }
     }
 

@@ -81,10 +81,10 @@ impl Secrets {
         CodeHash(hex::encode(mac.finalize().into_bytes()))
     }
 
-    /// The key failed sign-ins on `identifier` (normalised, see
-    /// [`crate::lockout::normalize_identifier`]) are counted under: keyed with the first secret,
-    /// so the store never holds the identifier itself, and unknown identifiers are counted like
-    /// known ones.
+    /// The key failed sign-ins on `identifier` are counted under, taken as identifiers are
+    /// compared ([`crate::identity::typed_identifier`]), so that case and spaces do not open
+    /// fresh counts. Keyed with the first secret, so the store never holds the identifier
+    /// itself, and unknown identifiers are counted like known ones.
     #[must_use]
     pub fn identifier_key(&self, identifier: &str) -> IdentifierKey {
         // A prefix of its own, so that no identifier hashes to what some code hashes to.
@@ -92,7 +92,7 @@ impl Secrets {
             .signing
             .clone()
             .chain_update(b"login-identifier\0")
-            .chain_update(identifier);
+            .chain_update(crate::identity::typed_identifier(identifier));
         IdentifierKey::from_stored(hex::encode(mac.finalize().into_bytes()))
     }
 

@@ -9,6 +9,7 @@ use application::login::LoginError;
 use application::ports::StoreError;
 use application::recovery_codes::CreateRecoveryCodeError;
 use application::redemption::{FlowLookupError, SubmitCodeError};
+use application::schemas::ListSchemasError;
 use application::sessions::{SessionError, SessionsError};
 use application::settings::SettingsError;
 use domain::duration::{DurationError, PATTERN};
@@ -149,9 +150,12 @@ fn invalid_identity(error: &IdentityError) -> ApiError {
 fn duplicate_identifier() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
-        "An identity with this email address already exists",
+        "An identity with the same identifier (email address or username) exists already",
     )
-    .with_reason("\"traits.email\" must be unique across identities.")
+    .with_reason(
+        "The trait the identity schema marks as password identifier must be unique across \
+         identities: choose another value, or update the identity that has it.",
+    )
 }
 
 impl From<IdentityLookupError> for ApiError {
@@ -173,6 +177,16 @@ impl From<ListIdentitiesError> for ApiError {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
             ListIdentitiesError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ListSchemasError> for ApiError {
+    fn from(error: ListSchemasError) -> Self {
+        match error {
+            ListSchemasError::InvalidPageSize(_) | ListSchemasError::InvalidPageToken(_) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
         }
     }
 }

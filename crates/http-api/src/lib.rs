@@ -106,7 +106,7 @@ pub fn public_server<S: Store>(
     server(service, settings, listener_kind, listener, options, |cfg| {
         routes::health::configure::<S>(cfg);
         openapi::configure(cfg, &openapi::PUBLIC);
-        routes::schemas::configure(cfg);
+        routes::schemas::configure::<S>(cfg);
         routes::self_service::configure::<S>(cfg);
     })
 }

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use askama::Template;
 
 use crate::wait::Wait;
+use crate::wire::identifier::IdentifierField;
 use form::{Aria, Notice};
 
 /// `template` rendered, with the headers of every page.
@@ -90,7 +91,10 @@ pub(crate) fn recovery_dead_end(
 #[template(path = "settings_form.html")]
 struct SettingsForm<'a> {
     action: &'a str,
-    email: Option<&'a str>,
+    /// What the person signs in with, when they have an identifier.
+    identifier: Option<&'a str>,
+    /// What the identifier is called, lower-cased: the password must not be it.
+    identifier_label: String,
     notice: Option<Notice<'a>>,
     password: Aria,
 }
@@ -98,7 +102,8 @@ struct SettingsForm<'a> {
 /// The new-password page of a settings flow.
 pub(crate) fn settings_form(
     action: &str,
-    email: Option<&str>,
+    identifier: Option<&str>,
+    field: &IdentifierField,
     message: Option<(&str, bool)>,
 ) -> HttpResponse {
     let notice = message.map(Notice::new);
@@ -107,7 +112,8 @@ pub(crate) fn settings_form(
         StatusCode::OK,
         &SettingsForm {
             action,
-            email,
+            identifier,
+            identifier_label: field.label().to_lowercase(),
             notice,
             password,
         },
@@ -118,6 +124,8 @@ pub(crate) fn settings_form(
 #[template(path = "login_form.html")]
 struct LoginForm<'a> {
     action: &'a str,
+    /// The label and kind of the identifier input.
+    field: &'a IdentifierField,
     identifier: &'a str,
     notice: Option<Notice<'a>>,
     /// Both fields: neither has a hint, and an error is about the pair.
@@ -127,6 +135,7 @@ struct LoginForm<'a> {
 /// The sign-in page of a login flow.
 pub(crate) fn login_form(
     action: &str,
+    field: &IdentifierField,
     identifier: &str,
     message: Option<(&str, bool)>,
 ) -> HttpResponse {
@@ -136,6 +145,7 @@ pub(crate) fn login_form(
         StatusCode::OK,
         &LoginForm {
             action,
+            field,
             identifier,
             notice,
             fields,
@@ -166,17 +176,18 @@ pub(crate) fn too_many_requests(wait: Wait) -> HttpResponse {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
-    email: Option<&'a str>,
+    /// What the signed-in person signs in with; `None` when nobody is signed in.
+    identifier: Option<&'a str>,
     logout_action: &'a str,
     login_url: &'a str,
 }
 
 /// The landing page: who is signed in, and the way out.
-pub(crate) fn home(email: Option<&str>, logout_action: &str, login_url: &str) -> HttpResponse {
+pub(crate) fn home(identifier: Option<&str>, logout_action: &str, login_url: &str) -> HttpResponse {
     respond(
         StatusCode::OK,
         &Home {
-            email,
+            identifier,
             logout_action,
             login_url,
         },
@@ -298,7 +309,7 @@ mod tests {
     #[test]
     fn settings_form_escapes_its_values() {
         let html = assert_escaped(
-            settings_form(HOSTILE, Some(HOSTILE), Some((HOSTILE, true))),
+            settings_form(HOSTILE, Some(HOSTILE), &email(), Some((HOSTILE, true))),
             3,
         );
         assert!(
@@ -309,7 +320,12 @@ mod tests {
 
     #[test]
     fn settings_form_in_error_announces_it_and_marks_the_password_invalid() {
-        let html = html(settings_form("/s", None, Some(("Too short.", true))));
+        let html = html(settings_form(
+            "/s",
+            None,
+            &email(),
+            Some(("Too short.", true)),
+        ));
         assert!(
             html.contains("<p id=\"form-error\" class=\"error\" role=\"alert\">Too short.</p>"),
             "{html}"
@@ -329,6 +345,7 @@ mod tests {
         let html = html(settings_form(
             "/s",
             Some("ada@example.com"),
+            &email(),
             Some(("Saved.", false)),
         ));
         assert!(
@@ -347,15 +364,52 @@ mod tests {
         );
     }
 
+    /// The built-in schema's identifier: an email address.
+    fn email() -> IdentifierField {
+        IdentifierField::of(&domain::identity_schema::IdentitySchemas::built_in())
+    }
+
+    #[test]
+    fn the_identifier_input_follows_the_schema() {
+        let page = html(login_form("/l", &email(), "", None));
+        assert!(
+            page.contains("<label for=\"identifier\">Email address</label>"),
+            "{page}"
+        );
+        assert!(page.contains("type=\"email\""), "{page}");
+        let username = r#"{"properties": {"traits": {"properties": {"handle": {
+            "type": "string", "title": "Handle",
+            "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}}"#;
+        let schema = domain::identity_schema::IdentitySchema::parse("x", username).unwrap();
+        let schemas = domain::identity_schema::IdentitySchemas::new(vec![schema], "x").unwrap();
+        let field = IdentifierField::of(&schemas);
+        let page = html(login_form("/l", &field, "", None));
+        assert!(
+            page.contains("<label for=\"identifier\">Handle</label>"),
+            "{page}"
+        );
+        assert!(page.contains("name=\"identifier\" type=\"text\""), "{page}");
+        let page = html(settings_form("/s", Some("ada"), &field, None));
+        assert!(page.contains("not your handle."), "{page}");
+    }
+
     #[test]
     fn login_form_escapes_its_values() {
-        let html = assert_escaped(login_form(HOSTILE, HOSTILE, Some((HOSTILE, false))), 3);
+        let html = assert_escaped(
+            login_form(HOSTILE, &email(), HOSTILE, Some((HOSTILE, false))),
+            3,
+        );
         assert!(html.contains(&format!("value=\"{ESCAPED}\"")), "{html}");
     }
 
     #[test]
     fn login_form_in_error_announces_it_and_marks_both_fields_invalid() {
-        let html = html(login_form("/l", "ada@example.com", Some(("Wrong.", true))));
+        let html = html(login_form(
+            "/l",
+            &email(),
+            "ada@example.com",
+            Some(("Wrong.", true)),
+        ));
         assert!(
             html.contains("<p id=\"form-error\" class=\"error\" role=\"alert\">Wrong.</p>"),
             "{html}"
@@ -377,7 +431,7 @@ mod tests {
 
     #[test]
     fn login_form_without_message_describes_nothing() {
-        let html = html(login_form("/l", "", None));
+        let html = html(login_form("/l", &email(), "", None));
         assert!(!html.contains("aria-invalid=\""), "{html}");
         assert!(!html.contains("aria-describedby"), "{html}");
         assert!(!html.contains("role="), "{html}");

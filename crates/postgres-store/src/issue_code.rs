@@ -26,9 +26,9 @@ const ISSUE_CODE: &str = "
 ), flow AS (
     INSERT INTO recovery_flows
         (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at,
-         return_to)
+         return_to, verifies_addresses)
     SELECT p.flow_id, identity.id, p.flow_type, p.state, p.active_method, p.request_url,
-           p.issued_at, p.expires_at, p.return_to
+           p.issued_at, p.expires_at, p.return_to, p.verifies_addresses
     FROM identity, p
     RETURNING id, identity_id
 ), revoked AS (
@@ -95,6 +95,8 @@ impl QueryFragment<Pg> for IssueCode<'_> {
         out.push_sql(" AS expires_at, ");
         out.push_bind_param::<Nullable<Text>, _>(&flow.return_to)?;
         out.push_sql(" AS return_to, ");
+        out.push_bind_param::<Bool, _>(&flow.verifies_addresses)?;
+        out.push_sql(" AS verifies_addresses, ");
         out.push_bind_param::<SqlUuid, _>(code.id.as_uuid())?;
         out.push_sql(" AS code_id, ");
         out.push_bind_param::<Text, _>(code.hash.as_str())?;

@@ -4,14 +4,18 @@ use application::ports::RedeemError;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Untyped, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid};
 use domain::recovery::{FlowState, Redemption};
+use domain::time::Timestamp;
+use sql_store::rows::verifiable_document;
 use sql_store::store_error;
+use sql_store::types::{DbDocument, sql::Document};
 
 /// The code is consumed only if still unused and unrevoked; everything else happens only if it
 /// was (`EXISTS (SELECT 1 FROM consumed)`), so a lost race writes nothing. Of concurrent
 /// redemptions of one code, the row lock lets one consume it; the others find it used. Only
-/// unexpired sessions are revoked: `s.expires_at > p.at` mirrors `Expires::is_expired`.
+/// unexpired sessions are revoked: `s.expires_at > p.at` mirrors `Expires::is_expired`. Proven
+/// addresses are written only if the identity is unchanged since it was read.
 const REDEEM: &str = "
 ), consumed AS (
     UPDATE recovery_codes c SET used_at = p.at FROM p
@@ -20,6 +24,11 @@ const REDEEM: &str = "
 ), passed AS (
     UPDATE recovery_flows f SET state = p.passed FROM p
     WHERE f.id = p.flow_id AND EXISTS (SELECT 1 FROM consumed)
+    RETURNING 1
+), proven AS (
+    UPDATE identities i SET verifiable_addresses = p.proven_addresses FROM p
+    WHERE p.proven_addresses IS NOT NULL AND i.id = p.identity_id
+      AND i.updated_at = p.unchanged_since AND EXISTS (SELECT 1 FROM consumed)
     RETURNING 1
 ), revoked AS (
     UPDATE sessions s SET revoked_at = p.at FROM p
@@ -52,6 +61,8 @@ struct Redeem<'a> {
     settings_state: &'static str,
     device_ip_address: Option<String>,
     device_user_agent: Option<&'a str>,
+    proven_addresses: Option<DbDocument>,
+    unchanged_since: Option<Timestamp>,
 }
 
 impl QueryId for Redeem<'_> {
@@ -102,7 +113,11 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_bind_param::<diesel::sql_types::Nullable<Text>, _>(&self.device_ip_address)?;
         out.push_sql(" AS device_ip_address, ");
         out.push_bind_param::<diesel::sql_types::Nullable<Text>, _>(&self.device_user_agent)?;
-        out.push_sql(" AS device_user_agent");
+        out.push_sql(" AS device_user_agent, ");
+        out.push_bind_param::<Nullable<Document>, _>(&self.proven_addresses)?;
+        out.push_sql(" AS proven_addresses, ");
+        out.push_bind_param::<Nullable<Timestamptz>, _>(&self.unchanged_since)?;
+        out.push_sql(" AS unchanged_since");
         out.push_sql(REDEEM);
         Ok(())
     }
@@ -133,6 +148,14 @@ pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result
             .user_agent
             .as_ref()
             .map(|ua| ua.as_str()),
+        proven_addresses: redemption
+            .proven_addresses
+            .as_ref()
+            .map(|proven| verifiable_document(&proven.verifiable)),
+        unchanged_since: redemption
+            .proven_addresses
+            .as_ref()
+            .map(|proven| proven.unchanged_since),
     };
     match statement.get_result::<Redeemed>(conn) {
         Ok(Redeemed { redeemed: 1 }) => Ok(()),

@@ -20,12 +20,12 @@ const BEGIN_SUBMISSION: &str = "
 ), counted AS (
     UPDATE recovery_flows SET submit_count = submit_count + 1 FROM p WHERE id = p.flow_id
     RETURNING id, identity_id, flow_type, state, issued_at, expires_at, request_url, return_to,
-              submit_count
+              submit_count, verifies_addresses
 )
 SELECT f.id, f.identity_id, f.flow_type, f.state, f.issued_at, f.expires_at, f.request_url,
-       f.return_to, f.submit_count,
+       f.return_to, f.submit_count, f.verifies_addresses,
        i.id, i.schema_id, i.state, i.traits, i.created_at, i.updated_at, i.metadata_public,
-       i.metadata_admin,
+       i.metadata_admin, i.identifier, i.recovery_addresses, i.verifiable_addresses,
        c.id, c.flow_id, c.identity_id, c.code_hash, c.code_type, c.issued_at, c.expires_at
 FROM counted f
 JOIN identities i ON i.id = f.identity_id

@@ -2,6 +2,7 @@
 //! anything starts. Every error names the key at fault.
 
 mod client_limits;
+mod identity;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,10 +22,11 @@ use url::Url;
 mod admin;
 
 pub use admin::{AdminAuth, MIN_API_KEY_LEN, check_exposure, is_loopback};
+pub use identity::{IdentitySettings, SchemaSource};
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 41] = [
+pub const KEYS: [&str; 44] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -55,10 +57,13 @@ pub const KEYS: [&str; 41] = [
     "selfservice.flows.recovery.enabled",
     "selfservice.flows.recovery.ui_url",
     "selfservice.flows.recovery.revoke_active_sessions",
+    "selfservice.flows.recovery.mark_address_verified",
     "selfservice.flows.settings.privileged_session_max_age",
     "selfservice.flows.settings.revoke_active_sessions",
     "selfservice.allowed_return_urls",
     "session.lifespan",
+    "identity.default_schema_id",
+    "identity.schemas",
     "hashers.argon2.memory",
     "hashers.argon2.iterations",
     "hashers.argon2.parallelism",
@@ -109,6 +114,8 @@ struct RawConfig {
     session: RawSession,
     #[serde(default)]
     hashers: RawHashers,
+    #[serde(default)]
+    identity: identity::RawIdentity,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -263,6 +270,7 @@ struct RawRecoveryFlow {
     enabled: Option<bool>,
     ui_url: Option<String>,
     revoke_active_sessions: Option<bool>,
+    mark_address_verified: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -369,6 +377,11 @@ pub struct Settings {
     pub recovery_ui_url: Option<Url>,
     pub max_submissions: u32,
     pub revoke_active_sessions: bool,
+    /// Redeeming an admin code verifies the identity's recovery addresses unless the request
+    /// says otherwise.
+    pub mark_address_verified: bool,
+    /// The identity schemas and the default one.
+    pub identity: IdentitySettings,
     pub privileged_session_max_age: Duration,
     /// A new password ends the identity's other sessions.
     pub revoke_sessions_on_password_change: bool,
@@ -526,6 +539,7 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let hashing = hashing(raw.hashers)?;
+    let identity = identity::identity(raw.identity)?;
 
     let log_level = raw.log.level.unwrap_or_else(|| "info".to_owned());
     tracing_subscriber::EnvFilter::try_new(&log_level)
@@ -548,6 +562,8 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         recovery_ui_url,
         max_submissions,
         revoke_active_sessions: recovery.revoke_active_sessions.unwrap_or(true),
+        mark_address_verified: recovery.mark_address_verified.unwrap_or(false),
+        identity,
         privileged_session_max_age,
         revoke_sessions_on_password_change: raw
             .selfservice
@@ -964,7 +980,14 @@ mod tests {
                 "SELFSERVICE_ALLOWED_RETURN_URLS",
                 "https://app.example.com/, https://admin.example.com/portal/",
             ),
+            ("SELFSERVICE_FLOWS_RECOVERY_MARK_ADDRESS_VERIFIED", "true"),
             ("SESSION_LIFESPAN", "8h"),
+            ("IDENTITY_DEFAULT_SCHEMA_ID", "customer"),
+            (
+                "IDENTITY_SCHEMAS",
+                r#"[{"id": "customer", "url": "file:///etc/iam/customer.json"},
+                    {"id": "default", "url": "base64://e30"}]"#,
+            ),
             ("HASHERS_ARGON2_MEMORY", "64MB"),
             ("HASHERS_ARGON2_ITERATIONS", "3"),
             ("HASHERS_ARGON2_PARALLELISM", "2"),
@@ -1062,7 +1085,64 @@ mod tests {
         );
         assert_eq!(settings.hashing.max_concurrent, 1);
         assert_eq!(settings.hashing.queue, 4);
-        assert_eq!(KEYS.len(), 41);
+        assert!(settings.mark_address_verified);
+        assert_eq!(settings.identity.default_schema_id, "customer");
+        let schemas: Vec<(&str, &str)> = settings
+            .identity
+            .schemas
+            .iter()
+            .map(|schema| (schema.id.as_str(), schema.url.as_str()))
+            .collect();
+        assert_eq!(
+            schemas,
+            [
+                ("customer", "file:///etc/iam/customer.json"),
+                ("default", "base64://e30")
+            ]
+        );
+        assert_eq!(KEYS.len(), 44);
+    }
+
+    #[test]
+    fn identity_schemas_are_read_from_a_file_and_checked() {
+        let file = yaml(
+            "identity:\n  default_schema_id: customer\n  schemas:\n\
+             \x20   - {id: customer, url: \"https://schemas.example.com/customer.json\"}\n",
+        );
+        let settings = load(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(settings.identity.schemas[0].id, "customer");
+        assert!(!settings.mark_address_verified);
+        let defaults = load_env(&[]).unwrap();
+        assert!(defaults.identity.schemas.is_empty());
+        assert_eq!(defaults.identity.default_schema_id, "default");
+
+        for (pairs, says) in [
+            (
+                vec![("IDENTITY_DEFAULT_SCHEMA_ID", "customer")],
+                "identity.default_schema_id: \"customer\" is not among the identity schemas (default)",
+            ),
+            (
+                vec![(
+                    "IDENTITY_SCHEMAS",
+                    r#"[{"id": "a", "url": "ftp://x/a.json"}]"#,
+                )],
+                "identity.schemas: the url of \"a\" must start with file://",
+            ),
+            (
+                vec![(
+                    "IDENTITY_SCHEMAS",
+                    r#"[{"id": "a", "url": "base64://e30"}, {"id": "a", "url": "base64://e30"}]"#,
+                )],
+                "identity.schemas: the id \"a\" is given twice",
+            ),
+            (
+                vec![("IDENTITY_SCHEMAS", "not json")],
+                "identity.schemas: must be a JSON list",
+            ),
+        ] {
+            let error = error_of(load_env(&pairs));
+            assert!(error.starts_with(says), "{error}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use application::ports::{Store, SystemClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::TimeDelta;
+use domain::identity_schema::IdentitySchemas;
 use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
 use http_api::{ClientPolicy, HttpSettings, RateLimits, ServerOptions, TrustedProxies};
@@ -15,6 +16,7 @@ use sqlite_store::{Location, SqliteStore};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{Settings, StoreConfig};
+use crate::identity_schemas::{self, LoadError};
 use crate::secret_file::{self, SecretFileError, SecretSource};
 
 /// Both listeners, bound and ready to run.
@@ -39,6 +41,8 @@ pub enum StartupError {
     Secret(#[from] SecretFileError),
     #[error("no URL can be built for {0}")]
     Url(SocketAddr),
+    #[error(transparent)]
+    Schemas(#[from] LoadError),
 }
 
 /// The store, opened and migrated.
@@ -87,12 +91,18 @@ impl Application {
     /// # Errors
     /// [`StartupError`] naming what could not be prepared.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        // Schemas first: one that cannot be read stops start-up before any database work.
+        let schemas = identity_schemas::load(&settings.identity)?;
         let store = open_store(settings)?;
         let (secrets, secret_source) = secret_file::resolve(settings)?;
         match store {
             #[cfg(feature = "postgres")]
-            OpenStore::Postgres(store) => Self::wire(store, secrets, secret_source, settings),
-            OpenStore::Sqlite(store) => Self::wire(store, secrets, secret_source, settings),
+            OpenStore::Postgres(store) => {
+                Self::wire(store, secrets, secret_source, schemas, settings)
+            }
+            OpenStore::Sqlite(store) => {
+                Self::wire(store, secrets, secret_source, schemas, settings)
+            }
         }
     }
 
@@ -100,6 +110,7 @@ impl Application {
         store: S,
         secrets: Secrets,
         secret_source: SecretSource,
+        schemas: IdentitySchemas,
         settings: &Settings,
     ) -> Result<Self, StartupError> {
         let (admin_listener, admin_addr) = bind(&settings.admin.host, settings.admin.port)?;
@@ -128,6 +139,7 @@ impl Application {
                     code_length: settings.code_length,
                     invalidate_previous: settings.invalidate_previous,
                     ui_url,
+                    mark_address_verified: settings.mark_address_verified,
                 },
                 secrets,
             )
@@ -141,7 +153,8 @@ impl Application {
                 allowed_return_urls: settings.allowed_return_urls.clone(),
                 lockout: LockoutPolicy::default(),
             })
-            .with_hashing(settings.hashing),
+            .with_hashing(settings.hashing)
+            .with_schemas(schemas),
         );
         let http = HttpSettings {
             dev: settings.dev,

@@ -11,6 +11,7 @@ use domain::id::{
     IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
 };
 use domain::identity::IdentityState;
+use domain::recovery::ProvenAddresses;
 use domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -18,13 +19,13 @@ use crate::rows::{
     CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FailureCounted, FailureInsert,
     FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityChanges,
     IdentityColumns, IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS, SessionColumns,
-    SessionInsert, SessionRow, SettingsFlowRow,
+    SessionInsert, SessionRow, SettingsFlowRow, verifiable_document,
 };
 use crate::schema::{
     identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
     settings_flows,
 };
-use crate::types::{DbId, DbInstant};
+use crate::types::{DbDocument, DbId, DbInstant};
 
 #[dsl::auto_type]
 fn identity_by_id(id: DbId) -> _ {
@@ -125,6 +126,16 @@ fn consume_unused_code(code_id: DbId, flow_id: DbId, at: DbInstant) -> _ {
 #[dsl::auto_type]
 fn set_flow_state(id: DbId, state: &'static str) -> _ {
     dsl::update(recovery_flows::table.find(id)).set(recovery_flows::state.eq(state))
+}
+
+#[dsl::auto_type]
+fn prove_addresses(identity_id: DbId, unchanged_since: DbInstant, verifiable: DbDocument) -> _ {
+    dsl::update(
+        identities::table
+            .filter(identities::id.eq(identity_id))
+            .filter(identities::updated_at.eq(unchanged_since)),
+    )
+    .set(identities::verifiable_addresses.eq(verifiable))
 }
 
 #[dsl::auto_type]
@@ -416,6 +427,8 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         flow_id: RecoveryFlowId,
         state: &'static str,
     ) -> QueryResult<usize>;
+    /// Writes newly proven addresses, if the identity is unchanged since they were read.
+    fn prove_addresses(&mut self, proven: &ProvenAddresses) -> QueryResult<usize>;
     fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize>;
     /// Ends the identity's active sessions, except `keep`.
     fn revoke_sessions_but(
@@ -520,6 +533,7 @@ where
     expired_settings_flows: ExecuteDsl<C>,
     expired_login_flows: ExecuteDsl<C>,
     set_flow_state: ExecuteDsl<C>,
+    prove_addresses: ExecuteDsl<C>,
     revoke_active_sessions: ExecuteDsl<C>,
     revoke_other_active_sessions: ExecuteDsl<C>,
     revoke_active_session: ExecuteDsl<C>,
@@ -640,6 +654,15 @@ where
         state: &'static str,
     ) -> QueryResult<usize> {
         set_flow_state(DbId(flow_id.into()), state).execute(self)
+    }
+
+    fn prove_addresses(&mut self, proven: &ProvenAddresses) -> QueryResult<usize> {
+        prove_addresses(
+            DbId(proven.identity_id.into()),
+            DbInstant(proven.unchanged_since),
+            verifiable_document(&proven.verifiable),
+        )
+        .execute(self)
     }
 
     fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize> {

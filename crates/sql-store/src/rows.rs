@@ -2,6 +2,7 @@
 
 use application::ports::StoreError;
 use diesel::{AsChangeset, Insertable, Queryable};
+use domain::address::{Addresses, RecoveryAddress, VerifiableAddress, Via};
 use domain::client::AddressGroup;
 use domain::client::ClientAddress;
 use domain::id::IdentityId;
@@ -11,6 +12,7 @@ use domain::recovery::{CODE_METHOD, CodeType, FlowState, FlowType, RecoveryFlow,
 use domain::secret::CodeHash;
 use domain::selfservice::{LoginFlow, SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Device, Session, TokenHash, UserAgent};
+use serde_json::{Value, json};
 
 use crate::schema::{
     identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
@@ -37,6 +39,8 @@ pub struct IdentityInsert {
     updated_at: DbInstant,
     metadata_public: Option<DbDocument>,
     metadata_admin: Option<DbDocument>,
+    recovery_addresses: DbDocument,
+    verifiable_addresses: DbDocument,
 }
 
 impl From<NewIdentity> for IdentityInsert {
@@ -47,12 +51,14 @@ impl From<NewIdentity> for IdentityInsert {
             schema_id: identity.schema_id,
             state: identity.state.as_str(),
             traits: DbDocument(identity.traits),
-            identifier: new.identifier,
+            identifier: identity.identifier,
             password_hash: new.password.map(|p| p.as_str().to_owned()),
             created_at: DbInstant(identity.created_at),
             updated_at: DbInstant(identity.updated_at),
             metadata_public: identity.metadata_public.map(DbDocument),
             metadata_admin: identity.metadata_admin.map(DbDocument),
+            recovery_addresses: recovery_document(&identity.addresses.recovery),
+            verifiable_addresses: verifiable_document(&identity.addresses.verifiable),
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct IdentityChanges {
     metadata_public: Option<DbDocument>,
     #[diesel(treat_none_as_null = true)]
     metadata_admin: Option<DbDocument>,
+    recovery_addresses: DbDocument,
+    verifiable_addresses: DbDocument,
 }
 
 impl From<NewIdentity> for IdentityChanges {
@@ -82,13 +90,84 @@ impl From<NewIdentity> for IdentityChanges {
             schema_id: identity.schema_id,
             state: identity.state.as_str(),
             traits: DbDocument(identity.traits),
-            identifier: new.identifier,
+            identifier: identity.identifier,
             password_hash: new.password.map(|p| p.as_str().to_owned()),
             updated_at: DbInstant(identity.updated_at),
             metadata_public: identity.metadata_public.map(DbDocument),
             metadata_admin: identity.metadata_admin.map(DbDocument),
+            recovery_addresses: recovery_document(&identity.addresses.recovery),
+            verifiable_addresses: verifiable_document(&identity.addresses.verifiable),
         }
     }
+}
+
+/// How recovery addresses are stored: `[{"via": "email", "value": "…"}]`.
+fn recovery_document(addresses: &[RecoveryAddress]) -> DbDocument {
+    DbDocument(Value::Array(
+        addresses
+            .iter()
+            .map(|address| json!({"via": address.via.as_str(), "value": address.value}))
+            .collect(),
+    ))
+}
+
+/// How verifiable addresses are stored: `[{"via", "value", "verified_at"}]`, the instant as
+/// RFC 3339 with milliseconds, or null.
+#[must_use]
+pub fn verifiable_document(addresses: &[VerifiableAddress]) -> DbDocument {
+    DbDocument(Value::Array(
+        addresses
+            .iter()
+            .map(|address| {
+                json!({
+                    "via": address.via.as_str(),
+                    "value": address.value,
+                    "verified_at": address.verified_at.map(|at| {
+                        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    }),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// The addresses as [`recovery_document`] and [`verifiable_document`] store them; `None` for
+/// anything else.
+fn parse_addresses(recovery: &Value, verifiable: &Value) -> Option<Addresses> {
+    let via_and_value = |item: &Value| {
+        let via = Via::parse(item.get("via")?.as_str()?)?;
+        Some((via, item.get("value")?.as_str()?.to_owned()))
+    };
+    let recovery = recovery
+        .as_array()?
+        .iter()
+        .map(|item| via_and_value(item).map(|(via, value)| RecoveryAddress { via, value }))
+        .collect::<Option<Vec<_>>>()?;
+    let verifiable = verifiable
+        .as_array()?
+        .iter()
+        .map(|item| {
+            let (via, value) = via_and_value(item)?;
+            let verified_at = match item.get("verified_at")? {
+                Value::Null => None,
+                Value::String(at) => Some(
+                    chrono::DateTime::parse_from_rfc3339(at)
+                        .ok()?
+                        .with_timezone(&chrono::Utc),
+                ),
+                _ => return None,
+            };
+            Some(VerifiableAddress {
+                via,
+                value,
+                verified_at,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Addresses {
+        recovery,
+        verifiable,
+    })
 }
 
 /// The columns an [`IdentityRow`] is read from, in order.
@@ -101,6 +180,9 @@ pub type IdentityColumns = (
     identities::updated_at,
     identities::metadata_public,
     identities::metadata_admin,
+    identities::identifier,
+    identities::recovery_addresses,
+    identities::verifiable_addresses,
 );
 
 pub const IDENTITY_COLUMNS: IdentityColumns = (
@@ -112,6 +194,9 @@ pub const IDENTITY_COLUMNS: IdentityColumns = (
     identities::updated_at,
     identities::metadata_public,
     identities::metadata_admin,
+    identities::identifier,
+    identities::recovery_addresses,
+    identities::verifiable_addresses,
 );
 
 #[derive(Queryable)]
@@ -124,6 +209,9 @@ pub struct IdentityRow {
     updated_at: DbInstant,
     metadata_public: Option<DbDocumentText>,
     metadata_admin: Option<DbDocumentText>,
+    identifier: Option<String>,
+    recovery_addresses: DbDocumentText,
+    verifiable_addresses: DbDocumentText,
 }
 
 impl IdentityRow {
@@ -161,11 +249,17 @@ impl TryFrom<IdentityRow> for Identity {
             .as_ref()
             .map(|text| parse("admin metadata", &text.0))
             .transpose()?;
+        let recovery = parse("recovery addresses", &row.recovery_addresses.0)?;
+        let verifiable = parse("verifiable addresses", &row.verifiable_addresses.0)?;
+        let addresses = parse_addresses(&recovery, &verifiable)
+            .ok_or_else(|| corrupt("addresses of identity", &row.id.0.to_string()))?;
         Ok(Self {
             id: row.id.0.into(),
             schema_id: row.schema_id,
             state: IdentityState::parse(&row.state).map_err(|_| corrupt("state", &row.state))?,
             traits,
+            identifier: row.identifier,
+            addresses,
             metadata_public,
             metadata_admin,
             created_at: row.created_at.0,
@@ -186,6 +280,7 @@ pub struct FlowInsert {
     issued_at: DbInstant,
     expires_at: DbInstant,
     return_to: Option<String>,
+    verifies_addresses: bool,
 }
 
 impl From<RecoveryFlow> for FlowInsert {
@@ -200,6 +295,7 @@ impl From<RecoveryFlow> for FlowInsert {
             issued_at: DbInstant(flow.issued_at),
             expires_at: DbInstant(flow.expires_at),
             return_to: flow.return_to,
+            verifies_addresses: flow.verifies_addresses,
         }
     }
 }
@@ -215,6 +311,7 @@ pub type FlowColumns = (
     recovery_flows::request_url,
     recovery_flows::return_to,
     recovery_flows::submit_count,
+    recovery_flows::verifies_addresses,
 );
 
 pub const FLOW_COLUMNS: FlowColumns = (
@@ -227,6 +324,7 @@ pub const FLOW_COLUMNS: FlowColumns = (
     recovery_flows::request_url,
     recovery_flows::return_to,
     recovery_flows::submit_count,
+    recovery_flows::verifies_addresses,
 );
 
 #[derive(Queryable)]
@@ -240,6 +338,7 @@ pub struct FlowRow {
     request_url: String,
     return_to: Option<String>,
     submit_count: i32,
+    verifies_addresses: bool,
 }
 
 impl TryFrom<FlowRow> for RecoveryFlow {
@@ -257,6 +356,7 @@ impl TryFrom<FlowRow> for RecoveryFlow {
             request_url: row.request_url,
             return_to: row.return_to,
             submissions: u32::try_from(row.submit_count).unwrap_or_default(),
+            verifies_addresses: row.verifies_addresses,
         })
     }
 }

@@ -15,6 +15,8 @@ diesel::table! {
         updated_at -> Instant,
         metadata_public -> Nullable<Document>,
         metadata_admin -> Nullable<Document>,
+        recovery_addresses -> Document,
+        verifiable_addresses -> Document,
     }
 }
 
@@ -33,6 +35,7 @@ diesel::table! {
         issued_at -> Instant,
         expires_at -> Instant,
         return_to -> Nullable<Text>,
+        verifies_addresses -> Bool,
     }
 }
 

@@ -88,6 +88,9 @@ pub trait Dialect: Send + Sync + 'static {
             if redemption.revoke_other_sessions {
                 conn.revoke_sessions_of(redemption.session.identity_id, redemption.at)?;
             }
+            if let Some(proven) = &redemption.proven_addresses {
+                conn.prove_addresses(proven)?;
+            }
             conn.insert_session(redemption.session.into())?;
             conn.insert_settings_flow(redemption.settings.into())
         });

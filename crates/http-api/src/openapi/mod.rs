@@ -82,6 +82,7 @@ struct AdminApi;
         routes::health::alive,
         routes::health::ready,
         document,
+        routes::schemas::list,
         routes::schemas::get,
         routes::self_service::recovery::get_flow,
         routes::self_service::recovery::submit,

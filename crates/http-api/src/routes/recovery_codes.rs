@@ -78,6 +78,7 @@ async fn create<S: Store>(
             public_base_url: settings.public_base_url.clone(),
             request_id: request_id_of(&req),
             return_to: body.return_to.or(query.into_inner().return_to),
+            mark_address_verified: body.mark_address_verified,
         })
         .await
         .map_err(ApiError::from)?;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::wire::continue_with::ContinueWith;
+use crate::wire::identifier::IdentifierField;
 use crate::wire::identity::Identity;
 use crate::wire::session::Aal;
 use crate::wire::texts;
@@ -244,11 +245,11 @@ pub(crate) struct LoginFlow {
 }
 
 impl LoginFlow {
-    pub(crate) fn new(flow: &domain::selfservice::LoginFlow, public_base_url: &Url) -> Self {
-        // The identifier is an email address: `email` is also what every released Kratos
-        // client accepts (`username` is not).
-        let identifier =
-            InputAttributes::required("identifier", InputType::Text, Autocomplete::Email);
+    pub(crate) fn new(
+        flow: &domain::selfservice::LoginFlow,
+        identifier: &IdentifierField,
+        public_base_url: &Url,
+    ) -> Self {
         let password = InputAttributes::required(
             "password",
             InputType::Password,
@@ -267,7 +268,11 @@ impl LoginFlow {
             ui: UiContainer::post(
                 flow_url(public_base_url, "self-service/login", flow.id),
                 vec![
-                    UiNode::input(NodeGroup::Default, identifier, texts::email_label()),
+                    UiNode::input(
+                        NodeGroup::Default,
+                        identifier.attributes(),
+                        identifier.text(),
+                    ),
                     UiNode::input(NodeGroup::Password, password, texts::password_label()),
                     UiNode::input(
                         NodeGroup::Password,

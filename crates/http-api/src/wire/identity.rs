@@ -4,6 +4,7 @@
 //! has no field for the admin metadata, so no public answer can carry it; [`AdminIdentity`],
 //! on the admin listener, adds it. Each listener's document names its own as `identity`.
 
+use domain::address::{RecoveryAddress, VerifiableAddress};
 use domain::identity::{IdentityDraft, IdentityState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,12 +27,90 @@ pub(crate) struct Identity {
     /// The identity's traits, as its schema describes them.
     #[schema(value_type = Object)]
     pub(crate) traits: Value,
+    /// The addresses that can be proven the identity's own, as its schema marks them.
+    pub(crate) verifiable_addresses: Vec<VerifiableIdentityAddress>,
+    /// The addresses that can recover the identity, as its schema marks them.
+    pub(crate) recovery_addresses: Vec<RecoveryIdentityAddress>,
     /// What the identity itself may read; omitted when there is none, never `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Value>, nullable = false)]
     pub(crate) metadata_public: Option<Value>,
     pub(crate) created_at: Time,
     pub(crate) updated_at: Time,
+}
+
+/// `verifiableIdentityAddress`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = verifiableIdentityAddress)]
+pub(crate) struct VerifiableIdentityAddress {
+    pub(crate) value: String,
+    pub(crate) via: Via,
+    pub(crate) verified: bool,
+    /// When it was proven; omitted until it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub(crate) verified_at: Option<Time>,
+    /// `completed` once proven, else `pending`.
+    pub(crate) status: AddressStatus,
+}
+
+/// `recoveryIdentityAddress`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = recoveryIdentityAddress)]
+pub(crate) struct RecoveryIdentityAddress {
+    pub(crate) value: String,
+    pub(crate) via: Via,
+}
+
+/// How an address is reached.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Via {
+    Email,
+    Sms,
+}
+
+impl From<domain::address::Via> for Via {
+    fn from(via: domain::address::Via) -> Self {
+        match via {
+            domain::address::Via::Email => Self::Email,
+            domain::address::Via::Sms => Self::Sms,
+        }
+    }
+}
+
+/// `identityVerifiableAddressStatus`, as far as this service sets it.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = identityVerifiableAddressStatus)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AddressStatus {
+    Pending,
+    Completed,
+}
+
+impl From<&VerifiableAddress> for VerifiableIdentityAddress {
+    fn from(address: &VerifiableAddress) -> Self {
+        Self {
+            value: address.value.clone(),
+            via: address.via.into(),
+            verified: address.is_verified(),
+            verified_at: address.verified_at.map(Time::from),
+            status: if address.is_verified() {
+                AddressStatus::Completed
+            } else {
+                AddressStatus::Pending
+            },
+        }
+    }
+}
+
+impl From<&RecoveryAddress> for RecoveryIdentityAddress {
+    fn from(address: &RecoveryAddress) -> Self {
+        Self {
+            value: address.value.clone(),
+            via: address.via.into(),
+        }
+    }
 }
 
 /// `identity` as the admin listener shows it: the public shape and the admin metadata.
@@ -84,6 +163,13 @@ impl Identity {
             schema_url: format!("{public_base_url}{}", schema::path_of(&identity.schema_id)),
             state: identity.state.into(),
             traits: identity.traits.clone(),
+            verifiable_addresses: identity
+                .addresses
+                .verifiable
+                .iter()
+                .map(Into::into)
+                .collect(),
+            recovery_addresses: identity.addresses.recovery.iter().map(Into::into).collect(),
             metadata_public: identity.metadata_public.clone(),
             created_at: identity.created_at.into(),
             updated_at: identity.updated_at.into(),
@@ -91,8 +177,9 @@ impl Identity {
     }
 }
 
-/// `createIdentityBody`: `schema_id` defaults to "default", `state` to "active". Unknown
-/// fields are ignored; each field is checked by the domain, which names what is wrong.
+/// `createIdentityBody`: `schema_id` defaults to the default schema, `state` to "active".
+/// Unknown fields are ignored; the traits are checked against the schema, and every field at
+/// fault is named.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = createIdentityBody)]
 pub(crate) struct CreateIdentityBody {
@@ -116,7 +203,7 @@ pub(crate) struct CreateIdentityBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = updateIdentityBody)]
 pub(crate) struct UpdateIdentityBody {
-    /// "default", the only schema configured, when absent.
+    /// The identity's schema; the default one when absent.
     pub(crate) schema_id: Option<String>,
     #[schema(value_type = State)]
     pub(crate) state: String,
@@ -215,7 +302,7 @@ pub(crate) struct PasswordCredentialsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = identityWithCredentialsPasswordConfig)]
 pub(crate) struct PasswordConfigBody {
-    /// 8 to 1024 characters, not the email address.
+    /// 8 to 1024 characters, not the identifier.
     #[schema(min_length = 8, max_length = 1024)]
     pub(crate) password: Option<String>,
 }

@@ -7,6 +7,7 @@ pub(crate) mod continue_with;
 pub(crate) mod error;
 pub(crate) mod flows;
 pub(crate) mod health;
+pub(crate) mod identifier;
 pub(crate) mod identity;
 pub(crate) mod lockout;
 pub(crate) mod recovery_code;

@@ -25,6 +25,11 @@ pub(crate) struct CreateRecoveryCodeForIdentityBody {
     /// parameter, as Kratos does); it must be an allowed return URL.
     #[serde(default)]
     pub(crate) return_to: Option<String>,
+    /// Whether redeeming the code verifies the identity's recovery addresses that are also
+    /// verifiable: say `true` only when the code was delivered to them. The configured default
+    /// (`false` unless set) when absent.
+    #[serde(default)]
+    pub(crate) mark_address_verified: Option<bool>,
 }
 
 /// `recoveryCodeForIdentity`.

@@ -25,8 +25,12 @@ pub(crate) fn password_label() -> UiText {
     UiText::info(1_070_001, "Password")
 }
 
-pub(crate) fn email_label() -> UiText {
-    UiText::info(1_070_004, "Email address")
+/// The label of the sign-in identifier: the trait's title in the schema, else "ID".
+pub(crate) fn identifier_label(title: Option<&str>) -> UiText {
+    match title {
+        Some(title) => UiText::info(1_070_002, title),
+        None => UiText::info(1_070_004, "ID"),
+    }
 }
 
 pub(crate) fn continue_label() -> UiText {

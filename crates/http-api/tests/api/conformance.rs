@@ -22,6 +22,7 @@
 //! | `PATCH /admin/identities/{id}`, `/iam/…` | `PATCH /admin/identities/{id}` | 200, 400, 401, 404, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}/lockout`, `/iam/…` | none | | 200, 401, 404, 405, 421, 503 |
 //! | `DELETE /admin/identities/{id}/lockout`, `/iam/…` | none | | 204, 401, 404, 405, 421, 503 |
+//! | `GET /schemas` | the same | 200, 400, 405 | |
 //! | `GET /schemas/{id}` | the same | 200, 404, 405 | |
 //! | `GET /self-service/recovery/flows` | the same | 200, 400, 404, 405, 410, 503 | |
 //! | `POST /self-service/recovery` | the same | JSON 200, 400, 403, 404, 405, 410, 413, 503; form 303, 403 | 429; form pages 200, 400, 403, 404, 410, 429 |
@@ -785,6 +786,16 @@ on_every_store! {
         check.public(&op, res, StatusCode::NOT_FOUND).await;
         let res = app.public_request(WRONG_METHOD, "/schemas/ZGVmYXVsdA").send().await.unwrap();
         check.public(&op, res, StatusCode::METHOD_NOT_ALLOWED).await;
+
+        let list = Op::get("/schemas");
+        let res = app.public_request(Method::GET, "/schemas?page_size=1").send().await.unwrap();
+        check.public(&list, res, StatusCode::OK).await;
+        let res = app.public_request(Method::GET, "/schemas?page_size=0").send().await.unwrap();
+        check.public(&list, res, StatusCode::BAD_REQUEST).await;
+        let res = app.public_request(Method::GET, "/schemas?page_token=nope").send().await.unwrap();
+        check.public(&list, res, StatusCode::BAD_REQUEST).await;
+        let res = app.public_request(WRONG_METHOD, "/schemas").send().await.unwrap();
+        check.public(&list, res, StatusCode::METHOD_NOT_ALLOWED).await;
     }
 
     async fn recovery_flows(kind) {

@@ -79,7 +79,7 @@ on_every_store! {
         let cases = [
             (
                 json!({"traits": {"email": "not-an-address"}}),
-                "not-an-address",
+                "\"traits.email\" does not match identity schema \"default\"",
             ),
             (json!({"traits": {"email": 7}}), "traits.email"),
             (json!({"traits": ["a"]}), "traits"),

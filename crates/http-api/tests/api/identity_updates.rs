@@ -164,7 +164,7 @@ on_every_store! {
 
         let res = put(&app, &path, &json!({"state": "active", "traits": {"email": "ADA@example.com"}})).await;
         let body = assert_envelope(res, StatusCode::CONFLICT).await;
-        assert!(body["message"].as_str().unwrap().contains("already exists"));
+        assert!(body["message"].as_str().unwrap().contains("exists already"));
 
         let res = put(&app, &path, &json!({"traits": {"email": "x@example.com"}})).await;
         let body = assert_envelope(res, StatusCode::BAD_REQUEST).await;

@@ -31,6 +31,7 @@ mod documents;
 mod envelope;
 mod headers;
 mod identities;
+mod identity_schemas;
 mod identity_updates;
 mod lockout;
 mod new_password;
@@ -52,6 +53,7 @@ use application::ports::{RecoveryRepository, Store, SystemClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use diesel::{QueryableByName, RunQueryDsl};
 use domain::code::CodeLength;
+use domain::identity_schema::IdentitySchemas;
 use domain::lifespan::LifespanPolicy;
 use domain::password::HashCost;
 use domain::recovery::{RecoveryFlow, StoredCode};
@@ -115,6 +117,8 @@ pub struct Options {
     pub access: AdminAccess,
     /// The public base URL, instead of the listener's own address.
     pub public_base_url: Option<Url>,
+    /// The identity schemas: the built-in one unless a test says otherwise.
+    pub schemas: IdentitySchemas,
 }
 
 impl Default for Options {
@@ -130,6 +134,7 @@ impl Default for Options {
                 code_length: CodeLength::default(),
                 invalidate_previous: true,
                 ui_url: Url::parse("http://127.0.0.1:4433/recovery").unwrap(),
+                mark_address_verified: false,
             },
             selfservice: SelfServiceSettings {
                 allowed_return_urls: vec![Url::parse("https://app.example.com/").unwrap()],
@@ -148,6 +153,7 @@ impl Default for Options {
                 allowed_hosts: Vec::new(),
             },
             public_base_url: None,
+            schemas: IdentitySchemas::built_in(),
         }
     }
 }
@@ -180,7 +186,8 @@ fn serve<S: Store>(store: S, options: Options, db: TestDb) -> TestApp {
             Secrets::new(vec![SECRET.into()]).unwrap(),
         )
         .with_selfservice(options.selfservice)
-        .with_hashing(options.hashing),
+        .with_hashing(options.hashing)
+        .with_schemas(options.schemas),
     );
     let admin_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let public_listener = TcpListener::bind("127.0.0.1:0").unwrap();

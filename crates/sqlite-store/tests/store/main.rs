@@ -22,7 +22,12 @@ mod memory {
 async fn a_file_keeps_everything_across_reopening() {
     let db = TestDatabase::new();
     let new = domain::identity::IdentityDraft::default()
-        .validate(Uuid::new_v4().into(), None, chrono_now())
+        .validate(
+            &domain::identity_schema::IdentitySchemas::built_in(),
+            Uuid::new_v4().into(),
+            None,
+            chrono_now(),
+        )
         .unwrap();
     db.store.insert_identity(new.clone()).await.unwrap();
     let reopened = open(&Location::File(db.path.clone())).unwrap();

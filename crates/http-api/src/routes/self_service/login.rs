@@ -25,6 +25,7 @@ use crate::session_auth::session_cookie;
 use crate::wait::Wait;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::{LoginFlow, WithForm};
+use crate::wire::identifier::IdentifierField;
 use crate::wire::session::{Session, SuccessfulNativeLogin};
 use crate::wire::submissions::{
     FlowQuery, IdQuery, ReturnToQuery, UpdateLoginFlowWithPasswordMethod,
@@ -84,7 +85,11 @@ async fn create_api<S: Store>(
     let flow = service
         .create_login_flow(FlowType::Api, query.return_to.as_deref())
         .await?;
-    Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
+    Ok(HttpResponse::Ok().json(LoginFlow::new(
+        &flow,
+        &IdentifierField::of(service.schemas()),
+        &settings.public_base_url,
+    )))
 }
 
 /// A browser flow: the sign-in page, or for a single-page app that asks for JSON (as Kratos's
@@ -120,7 +125,11 @@ async fn create_browser<S: Store>(
         .create_login_flow(FlowType::Browser, query.return_to.as_deref())
         .await?;
     if accepts_json(req.headers()) {
-        return Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)));
+        return Ok(HttpResponse::Ok().json(LoginFlow::new(
+            &flow,
+            &IdentifierField::of(service.schemas()),
+            &settings.public_base_url,
+        )));
     }
     Ok(redirect(&page_of(&settings, flow.id)).finish())
 }
@@ -154,7 +163,11 @@ async fn get_flow<S: Store>(
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let flow = service.login_flow(query.id.into()).await?;
-    Ok(HttpResponse::Ok().json(LoginFlow::new(&flow, &settings.public_base_url)))
+    Ok(HttpResponse::Ok().json(LoginFlow::new(
+        &flow,
+        &IdentifierField::of(service.schemas()),
+        &settings.public_base_url,
+    )))
 }
 
 /// Identifier and password, or why the submission cannot be read.
@@ -253,7 +266,11 @@ async fn submit_json<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let refuse = async |rejection: Rejection| {
         let flow = service.login_flow(flow_id).await?;
-        let flow = LoginFlow::new(&flow, &settings.public_base_url);
+        let flow = LoginFlow::new(
+            &flow,
+            &IdentifierField::of(service.schemas()),
+            &settings.public_base_url,
+        );
         Ok::<_, ApiError>(refused(
             &flow.with_message(rejection.field, rejection.message),
         ))
@@ -324,6 +341,7 @@ async fn submit_form<S: Store>(
             return match service.login_flow(flow_id).await {
                 Ok(_) => Ok(pages::login_form(
                     &action,
+                    &IdentifierField::of(service.schemas()),
                     "",
                     Some((&rejection.message.text, true)),
                 )),
@@ -358,6 +376,7 @@ async fn submit_form<S: Store>(
         // A disabled account reads as wrong credentials: the page tells no one which it was.
         Err(LoginError::InvalidCredentials | LoginError::Disabled) => Ok(pages::login_form(
             &action,
+            &IdentifierField::of(service.schemas()),
             &identifier,
             Some((texts::INVALID_CREDENTIALS, true)),
         )),
@@ -372,6 +391,7 @@ async fn submit_form<S: Store>(
             );
             Ok(form_to_retry(
                 &action,
+                &IdentifierField::of(service.schemas()),
                 &identifier,
                 &message,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -380,6 +400,7 @@ async fn submit_form<S: Store>(
         }
         Err(LoginError::Hashing(HashingError::Busy)) => Ok(form_to_retry(
             &action,
+            &IdentifierField::of(service.schemas()),
             &identifier,
             "Too many sign-ins are being checked right now: please try again in a moment.",
             StatusCode::SERVICE_UNAVAILABLE,
@@ -392,12 +413,13 @@ async fn submit_form<S: Store>(
 /// The sign-in form again, saying why and how long to wait (also as `Retry-After`).
 fn form_to_retry(
     action: &str,
+    field: &IdentifierField,
     identifier: &str,
     message: &str,
     status: StatusCode,
     wait: Wait,
 ) -> HttpResponse {
-    let mut page = pages::login_form(action, identifier, Some((message, true)));
+    let mut page = pages::login_form(action, field, identifier, Some((message, true)));
     *page.status_mut() = status;
     let (name, value) = wait.header();
     page.headers_mut().insert(name, value);
@@ -453,7 +475,12 @@ async fn page<S: Store>(
         return Ok(redirect(&public_url(&settings, "login")).finish());
     };
     match service.login_flow(flow_id).await {
-        Ok(_) => Ok(pages::login_form(&action(&settings, flow_id), "", None)),
+        Ok(_) => Ok(pages::login_form(
+            &action(&settings, flow_id),
+            &IdentifierField::of(service.schemas()),
+            "",
+            None,
+        )),
         Err(LoginError::FlowExpired(_) | LoginError::FlowNotFound(_)) => {
             Ok(redirect(&public_url(&settings, "login")).finish())
         }

@@ -325,12 +325,11 @@ async fn home_page<S: Store>(
         },
         None => None,
     };
-    let email = signed_in
+    let identifier = signed_in
         .as_ref()
-        .and_then(|(_, identity)| identity.email())
-        .map(str::to_owned);
+        .and_then(|(_, identity)| identity.identifier.as_deref());
     Ok(pages::home(
-        email.as_deref(),
+        identifier,
         &public_url(&settings, "self-service/logout"),
         &public_url(&settings, "login"),
     ))

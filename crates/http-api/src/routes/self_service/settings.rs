@@ -19,6 +19,7 @@ use crate::session_auth::session_token;
 use crate::wire::continue_with::ContinueWith;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::flows::{SettingsFlow, WithForm};
+use crate::wire::identifier::IdentifierField;
 use crate::wire::submissions::{FlowQuery, IdQuery, UpdateSettingsFlowWithPasswordMethod};
 use crate::wire::texts;
 use crate::{ApiError, HttpSettings, pages};
@@ -230,7 +231,8 @@ async fn submit_form<S: Store>(
     let form_again = async |message: String| match service.settings_flow(flow_id, &token).await {
         Ok((_, _, identity)) => Ok(pages::settings_form(
             &action(&settings, flow_id),
-            identity.email(),
+            identity.identifier.as_deref(),
+            &IdentifierField::of(service.schemas()),
             Some((&message, true)),
         )),
         Err(SettingsError::Unauthorized) => Ok(redirect(&public_url(&settings, "login")).finish()),
@@ -340,7 +342,8 @@ async fn page<S: Store>(
             let info = texts::recovered(minutes).text;
             Ok(pages::settings_form(
                 &action(&settings, flow_id),
-                identity.email(),
+                identity.identifier.as_deref(),
+                &IdentifierField::of(service.schemas()),
                 Some((&info, false)),
             ))
         }

@@ -1,0 +1,3 @@
+ALTER TABLE recovery_flows DROP COLUMN verifies_addresses;
+ALTER TABLE identities DROP COLUMN verifiable_addresses;
+ALTER TABLE identities DROP COLUMN recovery_addresses;
