@@ -7,32 +7,9 @@ use serde_json::{Value, json};
 
 use crate::{Options, TestApp, assert_envelope, spawn_app_with};
 
-/// A required `name`, a `username` people sign in with, and an `email` to recover with.
-pub const CUSTOMER: &str = r#"{
-  "$id": "https://example.com/customer.schema.json",
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "title": "Customer",
-  "type": "object",
-  "properties": {
-    "traits": {
-      "type": "object",
-      "properties": {
-        "username": {
-          "type": "string", "title": "Username", "minLength": 3, "maxLength": 32,
-          "pattern": "^[A-Za-z0-9._-]+$",
-          "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}
-        },
-        "name": {"type": "string", "title": "Full name", "minLength": 1},
-        "email": {
-          "type": "string", "format": "email", "title": "Email address",
-          "ory.sh/kratos": {"recovery": {"via": "email"}, "verification": {"via": "email"}}
-        }
-      },
-      "required": ["username", "name"],
-      "additionalProperties": false
-    }
-  }
-}"#;
+/// A required `name`, a `username` people sign in with, and an `email` to recover with: the
+/// README's worked example, as shipped.
+pub const CUSTOMER: &str = include_str!("../../../../deploy/identity-schemas/customer.schema.json");
 
 const PASSWORD: &str = "a long and unguessable password";
 
