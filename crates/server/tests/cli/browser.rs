@@ -79,6 +79,9 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
     let Value::Object(capabilities) = capabilities else {
         unreachable!("a JSON object")
     };
+    // The service's own client brings rustls with ring, the WebDriver client with aws-lc-rs:
+    // with both in one process, rustls wants the provider named.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
         .unwrap()
         .capabilities(capabilities)
