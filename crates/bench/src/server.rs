@@ -13,7 +13,7 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Builds the release binary with PostgreSQL support and returns its path.
+/// Builds the release binary and returns its path.
 pub fn build_release() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
@@ -24,8 +24,6 @@ pub fn build_release() -> Result<PathBuf, String> {
             "--release",
             "-p",
             "server",
-            "--features",
-            "postgres",
             "--bin",
             "iam-recovery",
         ])

@@ -647,13 +647,6 @@ fn store(dsn: &str) -> Result<StoreConfig, ConfigError> {
         });
     }
     if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
-        if !cfg!(feature = "postgres") {
-            return Err(invalid(
-                "dsn",
-                "this build has no PostgreSQL support: build it with `--features postgres` \
-                 (the container image has it), or use sqlite://PATH or memory",
-            ));
-        }
         return Ok(StoreConfig::Postgres {
             dsn: dsn.to_owned(),
         });
@@ -905,7 +898,6 @@ mod tests {
         assert!(store("sqlite://").is_err());
     }
 
-    #[cfg(feature = "postgres")]
     #[test]
     fn postgres_needs_long_secrets_outside_dev_mode() {
         let dsn = "postgres://iam:hunter2@db/iam";
@@ -920,13 +912,6 @@ mod tests {
         assert!(message.contains("32"), "{message}");
         let settings = load_env(&[("DSN", dsn), ("DEV", "true")]).unwrap();
         assert!(settings.secrets.is_none());
-    }
-
-    #[cfg(not(feature = "postgres"))]
-    #[test]
-    fn postgres_needs_the_feature() {
-        let message = error_of(load_env(&[("DSN", "postgres://db/iam")]));
-        assert!(message.contains("--features postgres"), "{message}");
     }
 
     #[test]

@@ -47,7 +47,6 @@ pub enum StartupError {
 
 /// The store, opened and migrated.
 enum OpenStore {
-    #[cfg(feature = "postgres")]
     Postgres(postgres_store::PgStore),
     Sqlite(SqliteStore),
 }
@@ -64,7 +63,6 @@ pub fn migrate(settings: &Settings) -> Result<(), StartupError> {
 fn open_store(settings: &Settings) -> Result<OpenStore, StartupError> {
     let failed = |e: &dyn std::fmt::Display| StartupError::Store(e.to_string());
     match &settings.store {
-        #[cfg(feature = "postgres")]
         StoreConfig::Postgres { dsn } => {
             let applied = postgres_store::run_migrations(dsn).map_err(|e| failed(&e))?;
             tracing::info!(applied = applied.len(), "database schema is up to date");
@@ -73,8 +71,6 @@ fn open_store(settings: &Settings) -> Result<OpenStore, StartupError> {
                 postgres_store::PoolOptions::default(),
             )))
         }
-        #[cfg(not(feature = "postgres"))]
-        StoreConfig::Postgres { .. } => Err(failed(&"this build has no PostgreSQL support")),
         StoreConfig::Sqlite { path } => sqlite_store::open(&Location::File(path.clone()))
             .map(OpenStore::Sqlite)
             .map_err(|e| failed(&e)),
@@ -96,7 +92,6 @@ impl Application {
         let store = open_store(settings)?;
         let (secrets, secret_source) = secret_file::resolve(settings)?;
         match store {
-            #[cfg(feature = "postgres")]
             OpenStore::Postgres(store) => {
                 Self::wire(store, secrets, secret_source, schemas, settings)
             }

@@ -3,7 +3,6 @@
 
 mod browser;
 mod flood;
-#[cfg(feature = "postgres")]
 mod postgres;
 mod shutdown;
 mod sqlite;
