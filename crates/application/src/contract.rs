@@ -24,8 +24,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::ports::{
-    IdentityQuery, InsertIdentityError, RedeemError, ReplaceIdentityError, SessionQuery, Store,
-    StoreCodeIssueError,
+    IdentityQuery, InsertIdentityError, RedeemError, ReplaceIdentityError, Revoked, SessionQuery,
+    Store, StoreCodeIssueError,
 };
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
@@ -75,7 +75,8 @@ macro_rules! store_contract {
             a_replacement_onto_a_taken_identifier_changes_nothing,
             concurrent_replacements_keep_the_identifier_with_its_traits,
             addresses_round_trip_on_every_read,
-            a_redemption_proves_addresses_of_an_unchanged_identity
+            a_redemption_proves_addresses_of_an_unchanged_identity,
+            revoking_takes_back_live_codes_and_the_sessions_they_opened
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -1369,4 +1370,70 @@ pub async fn a_redemption_proves_addresses_of_an_unchanged_identity<S: Store>(st
     let stored = store.find_identity(other.id).await.unwrap().unwrap();
     assert_eq!(stored.addresses, other.addresses);
     assert!(!stored.addresses.verifiable[0].is_verified());
+}
+
+pub async fn revoking_takes_back_live_codes_and_the_sessions_they_opened<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let bob = stored_identity(store, Some("bob@example.com")).await;
+    // Redeemed: its session is live.
+    let redeemed = issue(ada, now());
+    store.store_code_issue(redeemed.clone()).await.unwrap();
+    let (recovered, redeem) = redemption(&redeemed, now());
+    store.redeem(redeem).await.unwrap();
+    // Two live codes, one expired, and a session signed in with a password.
+    let mut live = Vec::new();
+    for offset in 1..=2 {
+        let mut issued = issue(ada, now() + TimeDelta::seconds(offset));
+        issued.revoke_previous = false;
+        store.store_code_issue(issued.clone()).await.unwrap();
+        live.push(issued);
+    }
+    let mut expired = issue(ada, now() - TimeDelta::hours(2));
+    expired.revoke_previous = false;
+    store.store_code_issue(expired).await.unwrap();
+    let (signed_in, mut password_session) = new_session(ada, now());
+    password_session.method = AuthMethod::Password;
+    store.insert_session(password_session, false).await.unwrap();
+    let bobs = issue(bob, now());
+    store.store_code_issue(bobs.clone()).await.unwrap();
+
+    let at = now() + TimeDelta::seconds(5);
+    let revoked = store.revoke_codes(ada, at).await.unwrap();
+    assert_eq!(
+        revoked,
+        Some(Revoked {
+            codes: 2,
+            sessions: 1
+        })
+    );
+    for issued in &live {
+        assert!(live_codes(store, issued.flow.id, at).await.is_empty());
+        let (_, late) = redemption(issued, at);
+        assert!(matches!(
+            store.redeem(late).await,
+            Err(RedeemError::CodeAlreadyUsed)
+        ));
+    }
+    assert!(
+        store
+            .find_session(&recovered.hash(), at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_session(&signed_in.hash(), at)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(live_codes(store, bobs.flow.id, at).await, [bobs.code]);
+    // Again: nothing left to revoke; an unknown identity is not found.
+    let again = store.revoke_codes(ada, at).await.unwrap();
+    assert_eq!(again, Some(Revoked::default()));
+    assert_eq!(
+        store.revoke_codes(Uuid::new_v4().into(), at).await.unwrap(),
+        None
+    );
 }

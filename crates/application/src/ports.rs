@@ -209,6 +209,27 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         &self,
         redemption: Redemption,
     ) -> impl Future<Output = Result<(), RedeemError>> + Send;
+
+    /// Revokes at `at`, in one transaction, every code of identity `identity_id` that is
+    /// unused, unrevoked and unexpired, and ends its active sessions that a recovery code
+    /// opened. `None` when there is no such identity (nothing written).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; nothing is written then.
+    fn revoke_codes(
+        &self,
+        identity_id: IdentityId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Option<Revoked>, StoreError>> + Send;
+}
+
+/// What a revocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Revoked {
+    /// Codes that could still have been redeemed.
+    pub codes: usize,
+    /// Live sessions that a recovery code had opened.
+    pub sessions: usize,
 }
 
 /// A stored session, with when it was revoked, if it was.

@@ -12,7 +12,7 @@ use domain::time::Timestamp;
 use url::Url;
 
 use crate::Service;
-use crate::ports::{Store, StoreCodeIssueError, StoreError};
+use crate::ports::{Revoked, Store, StoreCodeIssueError, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct RecoveryCodeRequest {
@@ -56,7 +56,43 @@ pub enum CreateRecoveryCodeError {
     Store(#[from] StoreError),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeCodesError {
+    #[error("identity {0} was not found")]
+    IdentityNotFound(IdentityId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl<S: Store> Service<S> {
+    /// Takes back every outstanding code of `identity_id` at once, and ends the live sessions
+    /// its recovery codes opened: a code handed to the wrong person may have been used already.
+    /// A revoked code then answers as a used one. Logged as an audit event.
+    ///
+    /// # Errors
+    /// [`RevokeCodesError::IdentityNotFound`] for an unknown identity (nothing written);
+    /// [`RevokeCodesError::Store`] when the store fails.
+    pub async fn revoke_recovery_codes(
+        &self,
+        identity_id: IdentityId,
+        request_id: &str,
+    ) -> Result<Revoked, RevokeCodesError> {
+        let revoked = self
+            .store
+            .revoke_codes(identity_id, self.clock.now())
+            .await?
+            .ok_or(RevokeCodesError::IdentityNotFound(identity_id))?;
+        tracing::info!(
+            target: "audit",
+            identity_id = %identity_id,
+            request_id = %request_id,
+            codes = revoked.codes,
+            sessions = revoked.sessions,
+            "recovery codes revoked"
+        );
+        Ok(revoked)
+    }
+
     /// Issues a code for `request.identity_id`: the expiry is checked first, then the flow and
     /// the code's hash are written in one transaction, and an audit event is logged (without
     /// the code).

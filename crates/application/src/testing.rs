@@ -14,15 +14,15 @@ use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, CodeType, FlowState, RecoveryFlow, Redemption, StoredCode};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
-use domain::session::{Session, TokenHash};
+use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::{Expires, Timestamp};
 
-use crate::ports::ReplaceIdentityError;
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
     SessionQuery, SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
+use crate::ports::{ReplaceIdentityError, Revoked};
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
 #[derive(Debug, Clone)]
@@ -361,6 +361,39 @@ impl RecoveryRepository for InMemoryStore {
             identity.addresses.verifiable = proven.verifiable;
         }
         Ok(())
+    }
+
+    async fn revoke_codes(
+        &self,
+        identity_id: IdentityId,
+        at: Timestamp,
+    ) -> Result<Option<Revoked>, StoreError> {
+        let mut state = self.available()?;
+        if !state.identities.contains_key(&identity_id) {
+            return Ok(None);
+        }
+        let mut revoked = Revoked::default();
+        for record in state.codes.values_mut() {
+            if record.code.identity_id == identity_id
+                && record.used_at.is_none()
+                && record.revoked_at.is_none()
+                && !record.code.is_expired(at)
+            {
+                record.revoked_at = Some(at);
+                revoked.codes += 1;
+            }
+        }
+        for (session, revoked_at) in state.sessions.values_mut() {
+            if session.identity_id == identity_id
+                && session.method == AuthMethod::CodeRecovery
+                && revoked_at.is_none()
+                && !session.is_expired(at)
+            {
+                *revoked_at = Some(at);
+                revoked.sessions += 1;
+            }
+        }
+        Ok(Some(revoked))
     }
 }
 

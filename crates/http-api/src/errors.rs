@@ -7,7 +7,7 @@ use application::identities::{
 };
 use application::login::LoginError;
 use application::ports::StoreError;
-use application::recovery_codes::CreateRecoveryCodeError;
+use application::recovery_codes::{CreateRecoveryCodeError, RevokeCodesError};
 use application::redemption::{FlowLookupError, SubmitCodeError};
 use application::schemas::ListSchemasError;
 use application::sessions::{SessionError, SessionsError};
@@ -177,6 +177,15 @@ impl From<ListIdentitiesError> for ApiError {
                 ApiError::bad_request(capitalize(&error.to_string()))
             }
             ListIdentitiesError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<RevokeCodesError> for ApiError {
+    fn from(error: RevokeCodesError) -> Self {
+        match error {
+            RevokeCodesError::IdentityNotFound(id) => identity_not_found(id),
+            RevokeCodesError::Store(error) => error.into(),
         }
     }
 }

@@ -152,6 +152,30 @@ fn revoke_active_sessions(identity_id: DbId, at: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
+fn revoke_outstanding_codes(identity_id: DbId, at: DbInstant) -> _ {
+    dsl::update(
+        recovery_codes::table
+            .filter(recovery_codes::identity_id.eq(identity_id))
+            .filter(recovery_codes::used_at.is_null())
+            .filter(recovery_codes::revoked_at.is_null())
+            .filter(recovery_codes::expires_at.gt(at)),
+    )
+    .set(recovery_codes::revoked_at.eq(at))
+}
+
+#[dsl::auto_type]
+fn revoke_active_sessions_by(identity_id: DbId, method: &'static str, at: DbInstant) -> _ {
+    dsl::update(
+        sessions::table
+            .filter(sessions::identity_id.eq(identity_id))
+            .filter(sessions::method.eq(method))
+            .filter(sessions::expires_at.gt(at))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(at))
+}
+
+#[dsl::auto_type]
 fn revoke_other_active_sessions(identity_id: DbId, keep: DbId, at: DbInstant) -> _ {
     dsl::update(
         sessions::table
@@ -438,6 +462,15 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         at: Timestamp,
     ) -> QueryResult<usize>;
     fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> QueryResult<usize>;
+    /// Revokes the identity's codes that are unused, unrevoked and unexpired at `at`.
+    fn revoke_codes_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize>;
+    /// Ends the identity's active sessions opened by `method`.
+    fn revoke_sessions_by(
+        &mut self,
+        identity_id: IdentityId,
+        method: &'static str,
+        at: Timestamp,
+    ) -> QueryResult<usize>;
     fn insert_session(&mut self, row: SessionInsert) -> QueryResult<usize>;
     /// The unrevoked session with `token_hash`, unexpired at `now`, with its identity, while
     /// that identity is active.
@@ -536,6 +569,8 @@ where
     prove_addresses: ExecuteDsl<C>,
     revoke_active_sessions: ExecuteDsl<C>,
     revoke_other_active_sessions: ExecuteDsl<C>,
+    revoke_outstanding_codes: ExecuteDsl<C>,
+    revoke_active_sessions_by: ExecuteDsl<C>,
     revoke_active_session: ExecuteDsl<C>,
     set_settings_state: ExecuteDsl<C>,
     set_identity_password: ExecuteDsl<C>,
@@ -677,6 +712,19 @@ where
     ) -> QueryResult<usize> {
         revoke_other_active_sessions(DbId(identity_id.into()), DbId(keep.into()), DbInstant(at))
             .execute(self)
+    }
+
+    fn revoke_codes_of(&mut self, identity_id: IdentityId, at: Timestamp) -> QueryResult<usize> {
+        revoke_outstanding_codes(DbId(identity_id.into()), DbInstant(at)).execute(self)
+    }
+
+    fn revoke_sessions_by(
+        &mut self,
+        identity_id: IdentityId,
+        method: &'static str,
+        at: Timestamp,
+    ) -> QueryResult<usize> {
+        revoke_active_sessions_by(DbId(identity_id.into()), method, DbInstant(at)).execute(self)
     }
 
     fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> QueryResult<usize> {

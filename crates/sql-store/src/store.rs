@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use application::ports::{
     Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
-    Readiness, RecoveryRepository, RedeemError, ReplaceIdentityError, SelfServiceRepository,
-    SessionQuery, SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
+    Readiness, RecoveryRepository, RedeemError, ReplaceIdentityError, Revoked,
+    SelfServiceRepository, SessionQuery, SessionRepository, StoreCodeIssueError, StoreError,
+    StoredSession, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -20,7 +21,7 @@ use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::recovery::{FlowState, Redemption};
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
-use domain::session::{Session, TokenHash};
+use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
@@ -368,6 +369,26 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
 
     async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
         self.run(move |conn| D::redeem(conn, redemption)).await
+    }
+
+    async fn revoke_codes(
+        &self,
+        identity_id: IdentityId,
+        at: Timestamp,
+    ) -> Result<Option<Revoked>, StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                if conn.find_identity(identity_id)?.is_none() {
+                    return Ok(None);
+                }
+                let codes = conn.revoke_codes_of(identity_id, at)?;
+                let method = AuthMethod::CodeRecovery.as_str();
+                let sessions = conn.revoke_sessions_by(identity_id, method, at)?;
+                Ok(Some(Revoked { codes, sessions }))
+            })
+            .map_err(store_error)
+        })
+        .await
     }
 }
 

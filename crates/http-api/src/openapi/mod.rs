@@ -47,6 +47,7 @@ when sane, or a new UUID), echoed in the envelope's `error.request`.";
         routes::health::ready,
         document,
         routes::recovery_codes::create,
+        routes::recovery_codes::revoke,
         routes::identities::list,
         routes::identities::create,
         routes::identities::get,
@@ -217,7 +218,7 @@ mod tests {
         let document = json(&admin());
         let paths = document["paths"].as_object().unwrap();
         let kratos = paths.keys().filter(|path| path.starts_with("/admin/"));
-        assert_eq!(kratos.clone().count(), 6);
+        assert_eq!(kratos.clone().count(), 7);
         for path in kratos {
             let alias = routes::iam_alias(path).unwrap();
             assert!(paths.contains_key(&alias), "{alias}");

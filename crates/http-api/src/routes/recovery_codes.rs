@@ -10,7 +10,9 @@ use crate::envelope::{no_store, request_id_of};
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
 use crate::wire::error::ErrorGeneric;
-use crate::wire::recovery_code::{CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity};
+use crate::wire::recovery_code::{
+    CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity, RevokeRecoveryCodesQuery,
+};
 use crate::wire::submissions::ReturnToQuery;
 use crate::{ApiError, HttpSettings};
 
@@ -18,6 +20,44 @@ pub(crate) fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
     for path in super::with_iam_alias("/admin/recovery/code") {
         cfg.service(web::resource(path).route(web::post().to(create::<S>)));
     }
+    for path in super::with_iam_alias("/admin/recovery/codes") {
+        cfg.service(web::resource(path).route(web::delete().to(revoke::<S>)));
+    }
+}
+
+/// Takes back a code handed to the wrong person, before it expires: every outstanding code of
+/// the identity, and any live session one of its recovery codes opened.
+#[utoipa::path(
+    delete,
+    path = "/admin/recovery/codes",
+    operation_id = "revokeRecoveryCodes",
+    tag = "identity",
+    summary = "Revoke an Identity's Recovery Codes",
+    description = "Revokes every outstanding recovery code of the identity at once (not in \
+        Kratos) and ends the live sessions that its recovery codes opened, since a code handed \
+        to the wrong person may have been used already. A revoked code is then refused exactly \
+        as a used one. Other sessions stay. Logged as an audit event.",
+    params(RevokeRecoveryCodesQuery),
+    responses(
+        (status = 204, description = "Revoked; also when there was nothing left to revoke."),
+        (
+            status = 400,
+            description = "`identity_id` is missing or not a UUID.",
+            body = ErrorGeneric,
+        ),
+        (status = 404, description = "No identity has `identity_id`.", body = ErrorGeneric),
+        (status = 503, response = Unavailable),
+    ),
+)]
+async fn revoke<S: Store>(
+    service: web::Data<Service<S>>,
+    req: HttpRequest,
+    query: web::Query<RevokeRecoveryCodesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    service
+        .revoke_recovery_codes(query.identity_id.into(), &request_id_of(&req))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The body is read only once the method is known to be enabled, so that a disabled method

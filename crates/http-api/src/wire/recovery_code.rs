@@ -32,6 +32,14 @@ pub(crate) struct CreateRecoveryCodeForIdentityBody {
     pub(crate) mark_address_verified: Option<bool>,
 }
 
+/// `?identity_id=`: whose codes are revoked.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RevokeRecoveryCodesQuery {
+    /// The identity whose outstanding codes are revoked.
+    pub(crate) identity_id: Uuid,
+}
+
 /// `recoveryCodeForIdentity`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = recoveryCodeForIdentity)]

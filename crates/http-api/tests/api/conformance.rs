@@ -14,6 +14,7 @@
 //! | `GET /health/alive` (both listeners) | the same | 200 | 405, 421 (admin) |
 //! | `GET /health/ready` (both listeners) | the same | 200 | 405, 421 (admin), 503 |
 //! | `POST /admin/recovery/code`, `/iam/recovery/code` | `POST /admin/recovery/code` | 201, 400, 401, 404, 405, 413, 503 | 421 |
+//! | `DELETE /admin/recovery/codes`, `/iam/recovery/codes` | none | | 204, 400, 401, 404, 405, 421, 503 |
 //! | `GET /admin/identities`, `/iam/identities` | `GET /admin/identities` | 200, 400, 401, 405, 503 | 421 |
 //! | `POST /admin/identities`, `/iam/identities` | `POST /admin/identities` | 201, 400, 401, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}`, `/iam/…` | `GET /admin/identities/{id}` | 200, 401, 404, 405, 503 | 421 |
@@ -78,6 +79,7 @@ const OUR_DOCUMENT: &str = "/.well-known/openapi.json";
 /// Our aliases, and the Kratos route each mirrors. Every other route is Kratos's own path.
 const ALIASES: &[(&str, &str)] = &[
     ("/iam/recovery/code", "/admin/recovery/code"),
+    ("/iam/recovery/codes", "/admin/recovery/codes"),
     ("/iam/identities", "/admin/identities"),
     ("/iam/identities/{id}", "/admin/identities/{id}"),
     (
@@ -126,6 +128,10 @@ const KRATOS_DIFFERENCES: &[(Ours, &str)] = &[
     (
         Ours::Route(Op::get("/admin/identities/{id}/lockout")),
         "the lockout is ours",
+    ),
+    (
+        Ours::Route(Op::delete("/admin/recovery/codes")),
+        "revoking codes is ours (no peer offers it)",
     ),
     (
         Ours::Route(Op::delete("/admin/identities/{id}/lockout")),
@@ -428,6 +434,12 @@ static RECOVERY_CODE: [Op; 2] = [
     Op::post("/iam/recovery/code"),
 ];
 
+/// `DELETE /admin/recovery/codes` and its alias.
+static REVOKE_CODES: [Op; 2] = [
+    Op::delete("/admin/recovery/codes"),
+    Op::delete("/iam/recovery/codes"),
+];
+
 /// The identity routes under one prefix.
 struct IdentityRoutes {
     list: Op,
@@ -468,6 +480,7 @@ static IDENTITY_ROUTES: [IdentityRoutes; 2] = [
 fn admin_operations() -> impl Iterator<Item = &'static Op> {
     RECOVERY_CODE
         .iter()
+        .chain(&REVOKE_CODES)
         .chain(IDENTITY_ROUTES.iter().flat_map(|routes| {
             [
                 &routes.list,
@@ -586,6 +599,21 @@ on_every_store! {
             let res = post(json!({"identity_id": Uuid::new_v4()})).await.unwrap();
             check.admin(op, res, StatusCode::NOT_FOUND).await;
             check.admin(op, post(oversized()).await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE).await;
+        }
+    }
+
+    async fn revoking_codes(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        let id = app.identity("ada@example.com", "active").await;
+        for op in &REVOKE_CODES {
+            app.code_for(id, json!({})).await;
+            let delete = |query: String| app.admin_request(Method::DELETE, &format!("{}{query}", op.path)).send();
+            check.admin(op, delete(format!("?identity_id={id}")).await.unwrap(), StatusCode::NO_CONTENT).await;
+            check.admin(op, delete(String::new()).await.unwrap(), StatusCode::BAD_REQUEST).await;
+            check.admin(op, delete("?identity_id=nope".into()).await.unwrap(), StatusCode::BAD_REQUEST).await;
+            let res = delete(format!("?identity_id={}", Uuid::new_v4())).await.unwrap();
+            check.admin(op, res, StatusCode::NOT_FOUND).await;
         }
     }
 
@@ -1279,8 +1307,13 @@ async fn every_route_that_reads_the_store_is_a_503_when_it_is_down() {
         } else {
             json!({"traits": {"email": "ada@example.com"}})
         };
+        let path = if REVOKE_CODES.contains(op) {
+            format!("{}?identity_id={id}", op.path)
+        } else {
+            concrete(op.path, id)
+        };
         let res = app
-            .admin_request(op.method.clone(), &concrete(op.path, id))
+            .admin_request(op.method.clone(), &path)
             .json(&body)
             .send()
             .await

@@ -362,3 +362,87 @@ on_every_store! {
         );
     }
 }
+
+on_every_store! {
+    async fn a_revoked_code_is_refused_as_a_used_one_and_its_session_ends(kind) {
+        let app = spawn_app(kind).await;
+        let identity = app.create_identity("ada@example.com").await;
+        let issue = async || -> Value {
+            app.post_json("/iam/recovery/code", &json!({"identity_id": identity, "flow_type": "api"}))
+                .await
+                .json()
+                .await
+                .unwrap()
+        };
+        let submit = async |issued: &Value| {
+            let flow = flow_id(issued["recovery_link"].as_str().unwrap());
+            app.client
+                .post(format!("{}/self-service/recovery?flow={flow}", app.public))
+                .json(&json!({"method": "code", "code": issued["recovery_code"]}))
+                .send()
+                .await
+                .unwrap()
+        };
+        // A code handed to the wrong person, already used: its session is live.
+        let used = issue().await;
+        let redeemed: Value = submit(&used).await.json().await.unwrap();
+        let token = redeemed["continue_with"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|item| item["ory_session_token"].as_str())
+            .unwrap()
+            .to_owned();
+        let whoami = async || {
+            app.client
+                .get(format!("{}/sessions/whoami", app.public))
+                .header("x-session-token", &token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(whoami().await, StatusCode::OK);
+        // And one not used yet.
+        let outstanding = issue().await;
+
+        for path in ["/iam/recovery/codes", "/admin/recovery/codes"] {
+            let res = app
+                .admin_client
+                .delete(format!("{}{path}?identity_id={identity}", app.admin))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NO_CONTENT, "{path}");
+        }
+        assert_eq!(whoami().await, StatusCode::UNAUTHORIZED);
+        // Refused exactly as a used code: 200 with the flow and Kratos's 4060006.
+        for issued in [&outstanding, &used] {
+            let res = submit(issued).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let flow: Value = res.json().await.unwrap();
+            assert_eq!(flow["ui"]["messages"][0]["id"], 4_060_006, "{flow}");
+        }
+        assert_eq!(
+            app.count("SELECT count(*) AS count FROM recovery_codes WHERE revoked_at IS NOT NULL"),
+            1
+        );
+
+        let res = app
+            .admin_client
+            .delete(format!("{}/admin/recovery/codes?identity_id={}", app.admin, Uuid::new_v4()))
+            .send()
+            .await
+            .unwrap();
+        assert_envelope(res, StatusCode::NOT_FOUND).await;
+        for query in ["", "?identity_id=ada"] {
+            let res = app
+                .admin_client
+                .delete(format!("{}/admin/recovery/codes{query}", app.admin))
+                .send()
+                .await
+                .unwrap();
+            assert_envelope(res, StatusCode::BAD_REQUEST).await;
+        }
+    }
+}
