@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod identity_schemas;
+pub mod operator;
 pub mod secret_file;
 pub mod startup;
 pub mod telemetry;

@@ -1,27 +1,21 @@
 use std::process::ExitCode;
 
-use server::cli::{Cli, Command, Exit, USAGE};
+use clap::Parser;
+use server::cli::{Cli, Command};
 use server::config::{self, Settings, StoreConfig};
+use server::operator;
 use server::secret_file::SecretSource;
 use server::startup::{self, Application};
 use server::telemetry;
 
 fn main() -> ExitCode {
-    let cli = match Cli::parse(std::env::args().skip(1)) {
-        Ok(cli) => cli,
-        Err(Exit::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(Exit::Version) => {
-            println!("iam-recovery {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Err(Exit::Usage(message)) => {
-            eprintln!("iam-recovery: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    // Help and version exit 0, a usage mistake 2, as clap does.
+    let cli = Cli::parse();
+    match cli.requested() {
+        Command::Identities { remote, command } => return operator::identities(remote, command),
+        Command::Recovery { remote, command } => return operator::recovery(remote, command),
+        Command::Serve | Command::Migrate => {}
+    }
     let settings = match config::load(cli.config.as_deref(), |name| std::env::var(name).ok()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -29,14 +23,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if cli.command == Command::Serve
+    if *cli.requested() == Command::Serve
         && let Err(error) = config::check_exposure(&settings)
     {
         eprintln!("iam-recovery: configuration error: {error}");
         return ExitCode::from(2);
     }
     telemetry::init(&settings);
-    match cli.command {
+    match cli.requested() {
         Command::Migrate => match startup::migrate(&settings) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -45,6 +39,9 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve => serve(&settings),
+        Command::Identities { .. } | Command::Recovery { .. } => {
+            unreachable!("operator commands return above")
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod browser;
 mod flood;
+mod operator;
 mod postgres;
 mod shutdown;
 mod sqlite;
