@@ -120,11 +120,16 @@ impl PasswordHasher {
     /// # Errors
     /// [`HashingError::Busy`] when every thread is busy and the queue is full.
     pub fn reserve(&self) -> Result<HashingSlot, HashingError> {
+        #[allow(clippy::cast_precision_loss)]
+        metrics::gauge!("iam_password_hash_queue_length").set(self.jobs.len() as f64);
         self.slots
             .clone()
             .try_acquire_owned()
             .map(|permit| HashingSlot { _permit: permit })
-            .map_err(|_| HashingError::Busy)
+            .map_err(|_| {
+                metrics::counter!("iam_password_hash_rejections_total").increment(1);
+                HashingError::Busy
+            })
     }
 
     /// The cost new hashes are made at.

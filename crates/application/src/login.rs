@@ -102,6 +102,29 @@ impl<S: Store> Service<S> {
         client: ClientAddress,
         user_agent: Option<UserAgent>,
     ) -> Result<SignedIn, LoginError> {
+        let outcome = self
+            .check_password(flow_id, identifier, password, client, user_agent)
+            .await;
+        let counted = match &outcome {
+            Ok(_) => Some("succeeded"),
+            Err(LoginError::InvalidCredentials | LoginError::Disabled) => Some("failed"),
+            Err(LoginError::Throttled { .. }) => Some("throttled"),
+            Err(_) => None,
+        };
+        if let Some(outcome) = counted {
+            metrics::counter!("iam_sign_ins_total", "outcome" => outcome).increment(1);
+        }
+        outcome
+    }
+
+    async fn check_password(
+        &self,
+        flow_id: LoginFlowId,
+        identifier: &str,
+        password: String,
+        client: ClientAddress,
+        user_agent: Option<UserAgent>,
+    ) -> Result<SignedIn, LoginError> {
         let flow = self.login_flow(flow_id).await?;
         let key = self.secrets.identifier_key(identifier);
         // A place to check the password in is taken first: a sign-in refused for want of one

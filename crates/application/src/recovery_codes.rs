@@ -82,6 +82,7 @@ impl<S: Store> Service<S> {
             .revoke_codes(identity_id, self.clock.now())
             .await?
             .ok_or(RevokeCodesError::IdentityNotFound(identity_id))?;
+        metrics::counter!("iam_recovery_codes_revoked_total").increment(revoked.codes as u64);
         tracing::info!(
             target: "audit",
             identity_id = %identity_id,
@@ -157,6 +158,7 @@ impl<S: Store> Service<S> {
                 }
                 StoreCodeIssueError::Store(error) => CreateRecoveryCodeError::Store(error),
             })?;
+        metrics::counter!("iam_recovery_codes_issued_total").increment(1);
         tracing::info!(
             target: "audit",
             identity_id = %request.identity_id,

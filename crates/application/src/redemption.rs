@@ -87,6 +87,35 @@ impl<S: Store> Service<S> {
         code: &str,
         device: Device,
     ) -> Result<Recovered, SubmitCodeError> {
+        let outcome = self.redeem_code(flow_id, code, device).await;
+        let counted = match &outcome {
+            Ok(_) => None,
+            Err(SubmitCodeError::Flow(FlowLookupError::NotFound(_))) => Some("unknown_flow"),
+            Err(SubmitCodeError::Flow(FlowLookupError::Expired(_))) => Some("expired"),
+            Err(SubmitCodeError::TooManyAttempts) => Some("attempts_exhausted"),
+            Err(SubmitCodeError::InvalidCode(flow)) if flow.state != FlowState::SentEmail => {
+                Some("used")
+            }
+            Err(SubmitCodeError::InvalidCode(_)) => Some("wrong"),
+            Err(SubmitCodeError::IdentityDisabled) => Some("identity_inactive"),
+            Err(_) => Some("unavailable"),
+        };
+        match counted {
+            None => metrics::counter!("iam_recovery_codes_redeemed_total").increment(1),
+            Some(reason) => {
+                metrics::counter!("iam_recovery_codes_refused_total", "reason" => reason)
+                    .increment(1);
+            }
+        }
+        outcome
+    }
+
+    async fn redeem_code(
+        &self,
+        flow_id: RecoveryFlowId,
+        code: &str,
+        device: Device,
+    ) -> Result<Recovered, SubmitCodeError> {
         let now = self.clock.now();
         let Submission {
             flow,

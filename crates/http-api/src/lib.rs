@@ -12,6 +12,7 @@ mod device;
 mod envelope;
 mod errors;
 mod json;
+pub mod metrics;
 mod openapi;
 mod pages;
 mod rate_limit;
@@ -86,6 +87,7 @@ pub fn admin_server<S: Store>(
         routes::recovery_codes::configure::<S>(cfg);
         routes::identities::configure::<S>(cfg);
         routes::sessions::configure::<S>(cfg);
+        routes::metrics::configure(cfg);
     })
 }
 
@@ -129,6 +131,8 @@ fn server<S: Store>(
     options: ServerOptions,
     routes: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
+    // Installed before the first request, so that nothing is recorded into the void.
+    metrics::handle();
     let service = web::Data::from(service);
     let (security, access, clients) = match kind {
         ListenerKind::Admin(access) => {
@@ -176,6 +180,7 @@ fn server<S: Store>(
             .wrap(from_fn(rate_limit::middleware))
             .wrap(from_fn(client_address::middleware))
             .wrap(from_fn(envelope::middleware))
+            .wrap(from_fn(metrics::observe))
     })
     .workers(options.workers)
     // Signals are the caller's: two listeners in one process must stop together, and a

@@ -274,6 +274,7 @@ pub(crate) async fn middleware(
         let group = client_address(req.request()).group();
         if let Err(wait) = limits.check(class, group) {
             let wait = Wait::new(wait);
+            metrics::counter!("iam_rate_limited_total", "class" => class.name()).increment(1);
             // Not logged higher: a flood would flood the log too.
             tracing::debug!(
                 class = class.name(),

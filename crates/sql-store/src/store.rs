@@ -218,6 +218,13 @@ impl<D: Dialect> SqlStore<D> {
             let mut conn = pool
                 .get_timeout(patience)
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
+            // Measured here, once a connection is in hand: the wait for a turn and for it.
+            metrics::histogram!("iam_store_connection_wait_seconds")
+                .record(waiting.elapsed().as_secs_f64());
+            let state = pool.state();
+            metrics::gauge!("iam_store_connections").set(f64::from(state.connections));
+            metrics::gauge!("iam_store_connections_in_use")
+                .set(f64::from(state.connections - state.idle_connections));
             work(&mut conn)
         })
         .await?

@@ -1,5 +1,6 @@
 pub(crate) mod health;
 pub(crate) mod identities;
+pub(crate) mod metrics;
 pub(crate) mod paging;
 pub(crate) mod recovery_codes;
 pub(crate) mod schemas;

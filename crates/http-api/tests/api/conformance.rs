@@ -15,6 +15,7 @@
 //! | `GET /health/ready` (both listeners) | the same | 200 | 405, 421 (admin), 503 |
 //! | `POST /admin/recovery/code`, `/iam/recovery/code` | `POST /admin/recovery/code` | 201, 400, 401, 404, 405, 413, 503 | 421 |
 //! | `DELETE /admin/recovery/codes`, `/iam/recovery/codes` | none | | 204, 400, 401, 404, 405, 421, 503 |
+//! | `GET /admin/metrics/prometheus`, `/iam/metrics/prometheus` | none (not in the copy) | | 200, 401, 405, 421 |
 //! | `GET /admin/identities`, `/iam/identities` | `GET /admin/identities` | 200, 400, 401, 405, 503 | 421 |
 //! | `POST /admin/identities`, `/iam/identities` | `POST /admin/identities` | 201, 400, 401, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}`, `/iam/…` | `GET /admin/identities/{id}` | 200, 401, 404, 405, 503 | 421 |
@@ -80,6 +81,7 @@ const OUR_DOCUMENT: &str = "/.well-known/openapi.json";
 const ALIASES: &[(&str, &str)] = &[
     ("/iam/recovery/code", "/admin/recovery/code"),
     ("/iam/recovery/codes", "/admin/recovery/codes"),
+    ("/iam/metrics/prometheus", "/admin/metrics/prometheus"),
     ("/iam/identities", "/admin/identities"),
     ("/iam/identities/{id}", "/admin/identities/{id}"),
     (
@@ -132,6 +134,10 @@ const KRATOS_DIFFERENCES: &[(Ours, &str)] = &[
     (
         Ours::Route(Op::delete("/admin/recovery/codes")),
         "revoking codes is ours (no peer offers it)",
+    ),
+    (
+        Ours::Route(Op::get("/admin/metrics/prometheus")),
+        "Kratos serves it too, but its document does not describe it",
     ),
     (
         Ours::Route(Op::delete("/admin/identities/{id}/lockout")),
@@ -440,6 +446,12 @@ static REVOKE_CODES: [Op; 2] = [
     Op::delete("/iam/recovery/codes"),
 ];
 
+/// `GET /admin/metrics/prometheus` and its alias.
+static METRICS: [Op; 2] = [
+    Op::get("/admin/metrics/prometheus"),
+    Op::get("/iam/metrics/prometheus"),
+];
+
 /// The identity routes under one prefix.
 struct IdentityRoutes {
     list: Op,
@@ -481,6 +493,7 @@ fn admin_operations() -> impl Iterator<Item = &'static Op> {
     RECOVERY_CODE
         .iter()
         .chain(&REVOKE_CODES)
+        .chain(&METRICS)
         .chain(IDENTITY_ROUTES.iter().flat_map(|routes| {
             [
                 &routes.list,
@@ -599,6 +612,15 @@ on_every_store! {
             let res = post(json!({"identity_id": Uuid::new_v4()})).await.unwrap();
             check.admin(op, res, StatusCode::NOT_FOUND).await;
             check.admin(op, post(oversized()).await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE).await;
+        }
+    }
+
+    async fn metrics(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        for op in &METRICS {
+            let res = app.admin_request(Method::GET, op.path).send().await.unwrap();
+            check.admin(op, res, StatusCode::OK).await;
         }
     }
 
@@ -1297,7 +1319,8 @@ async fn every_route_that_reads_the_store_is_a_503_when_it_is_down() {
     check
         .public(ready, res, StatusCode::SERVICE_UNAVAILABLE)
         .await;
-    for op in admin_operations() {
+    // The metrics read no store.
+    for op in admin_operations().filter(|op| !METRICS.contains(op)) {
         let body = if op.path.ends_with("/code") {
             json!({"identity_id": id})
         } else if op.method == Method::PUT {

@@ -34,6 +34,7 @@ mod identities;
 mod identity_schemas;
 mod identity_updates;
 mod lockout;
+mod metrics;
 mod new_password;
 mod openapi;
 mod openapi_check;
