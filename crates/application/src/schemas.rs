@@ -49,8 +49,9 @@ impl<S: Store> Service<S> {
                     + 1
             }
         };
+        let total = all.len();
         let schemas: Vec<&IdentitySchema> = all.into_iter().skip(start).take(page_size).collect();
-        let more = start + schemas.len() < self.schemas.iter().count();
+        let more = start + schemas.len() < total;
         let next_page_token = more
             .then(|| schemas.last().map(|last| last.id().to_owned()))
             .flatten();

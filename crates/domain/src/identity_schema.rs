@@ -13,6 +13,7 @@
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::address::{Addresses, RecoveryAddress, VerifiableAddress, Via};
@@ -79,7 +80,8 @@ struct IdentifierTrait {
 #[derive(Debug, Clone)]
 pub struct IdentitySchema {
     id: String,
-    document: String,
+    /// As written, checked to be JSON once, when loaded.
+    document: Box<RawValue>,
     validator: jsonschema::Validator,
     identifier: Option<IdentifierTrait>,
     recovery: Vec<Marked>,
@@ -107,11 +109,12 @@ impl IdentitySchema {
         if document.len() > MAX_SCHEMA_BYTES {
             return Err(SchemaError::TooLarge { id });
         }
-        let value: Value =
-            serde_json::from_str(document).map_err(|error| SchemaError::NotJson {
-                id: id.clone(),
-                reason: error.to_string(),
-            })?;
+        let not_json = |error: serde_json::Error| SchemaError::NotJson {
+            id: id.clone(),
+            reason: error.to_string(),
+        };
+        let value: Value = serde_json::from_str(document).map_err(not_json)?;
+        let raw = RawValue::from_string(document.to_owned()).map_err(not_json)?;
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&value)
@@ -121,7 +124,7 @@ impl IdentitySchema {
             })?;
         let mut schema = Self {
             id,
-            document: document.to_owned(),
+            document: raw,
             validator,
             identifier: None,
             recovery: Vec::new(),
@@ -145,7 +148,7 @@ impl IdentitySchema {
 
     /// The schema as written.
     #[must_use]
-    pub fn document(&self) -> &str {
+    pub fn document(&self) -> &RawValue {
         &self.document
     }
 

@@ -190,7 +190,7 @@ mod tests {
         let ids: Vec<&str> = schemas.iter().map(IdentitySchema::id).collect();
         assert_eq!(ids, ["from-file", "inline", "fetched"]);
         assert!(schemas.iter().all(|schema| !schema.signs_in_with_email()));
-        assert_eq!(schemas.default_schema().document(), SCHEMA);
+        assert_eq!(schemas.default_schema().document().get(), SCHEMA);
     }
 
     #[test]

@@ -108,5 +108,5 @@ async fn get<S: Store>(
     })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(schema.document().to_owned()))
+        .body(schema.document().get().to_owned()))
 }

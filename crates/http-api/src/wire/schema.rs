@@ -18,15 +18,6 @@ pub(crate) fn find<'a>(schemas: &'a IdentitySchemas, encoded: &str) -> Option<&'
     schemas.get(Some(std::str::from_utf8(&id).ok()?))
 }
 
-/// The schema as written, borrowed, not parsed into a copy.
-#[expect(
-    clippy::expect_used,
-    reason = "every schema was parsed as JSON when it was loaded"
-)]
-pub(crate) fn document(schema: &IdentitySchema) -> &RawValue {
-    serde_json::from_str(schema.document()).expect("a schema is JSON: it was parsed when loaded")
-}
-
 /// `identitySchemaContainer`: a schema with its id.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = identitySchemaContainer)]
@@ -42,7 +33,7 @@ impl<'a> IdentitySchemaContainer<'a> {
     pub(crate) fn new(schema: &'a IdentitySchema) -> Self {
         Self {
             id: schema.id(),
-            schema: document(schema),
+            schema: schema.document(),
         }
     }
 }
@@ -56,7 +47,7 @@ mod tests {
         let schemas = IdentitySchemas::built_in();
         let path = path_of(domain::identity::DEFAULT_SCHEMA_ID);
         let encoded = path.trim_start_matches("schemas/");
-        let schema = find(&schemas, encoded).map(|schema| document(schema).get());
+        let schema = find(&schemas, encoded).map(|schema| schema.document().get());
         assert!(schema.is_some_and(|schema| schema.contains("\"ory.sh/kratos\"")));
         assert!(find(&schemas, "bm9uZQ").is_none());
         assert!(find(&schemas, "not base64!").is_none());

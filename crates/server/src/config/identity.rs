@@ -97,19 +97,13 @@ pub(super) fn identity(raw: RawIdentity) -> Result<IdentitySettings, ConfigError
     let default_schema_id = raw
         .default_schema_id
         .unwrap_or_else(|| DEFAULT_SCHEMA_ID.to_owned());
-    let known = |id: &str| {
-        if schemas.is_empty() {
-            id == DEFAULT_SCHEMA_ID
-        } else {
-            schemas.iter().any(|schema| schema.id == id)
-        }
+    // Without configured schemas, the built-in one is the only one.
+    let ids: Vec<&str> = if schemas.is_empty() {
+        vec![DEFAULT_SCHEMA_ID]
+    } else {
+        schemas.iter().map(|schema| schema.id.as_str()).collect()
     };
-    if !known(&default_schema_id) {
-        let ids: Vec<&str> = if schemas.is_empty() {
-            vec![DEFAULT_SCHEMA_ID]
-        } else {
-            schemas.iter().map(|schema| schema.id.as_str()).collect()
-        };
+    if !ids.contains(&default_schema_id.as_str()) {
         return Err(invalid(
             "identity.default_schema_id",
             format!(
