@@ -6,9 +6,10 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use domain::address::{VerifiableAddress, Via};
+use domain::audit::{Action, Actor, Event, Origin, Reason, RequestId};
 use domain::client::{AddressGroup, ClientAddress};
 use domain::code::{CodeLength, PlainCode};
-use domain::id::{IdentityId, RecoveryFlowId};
+use domain::id::{AuditEventId, IdentityId, RecoveryFlowId};
 use domain::identity::{IdentityDraft, IdentityState, NewIdentity};
 use domain::identity_schema::IdentitySchemas;
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
@@ -24,8 +25,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::ports::{
-    IdentityQuery, InsertIdentityError, RedeemError, ReplaceIdentityError, Revoked, SessionQuery,
-    Store, StoreCodeIssueError,
+    AuditQuery, IdentityQuery, InsertIdentityError, Purge, RedeemError, ReplaceIdentityError,
+    Revoked, SessionQuery, Store, StoreCodeIssueError,
 };
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
@@ -76,7 +77,10 @@ macro_rules! store_contract {
             concurrent_replacements_keep_the_identifier_with_its_traits,
             addresses_round_trip_on_every_read,
             a_redemption_proves_addresses_of_an_unchanged_identity,
-            revoking_takes_back_live_codes_and_the_sessions_they_opened
+            revoking_takes_back_live_codes_and_the_sessions_they_opened,
+            audit_events_round_trip_and_outlive_their_identity,
+            a_change_that_is_not_made_leaves_no_event,
+            audit_events_are_listed_in_pages_and_purged_by_age
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -92,6 +96,24 @@ macro_rules! store_contract {
 
 fn now() -> Timestamp {
     Utc.timestamp_millis_opt(1_764_064_800_123).unwrap()
+}
+
+/// The audit event `action` of the contract's admin at `at`, to pass along with a change.
+fn event(action: Action, at: Timestamp) -> Event {
+    Origin {
+        actor: Actor::AdminKey("contract".into()),
+        client_address: None,
+        request_id: None,
+    }
+    .event(AuditEventId::new_v7(at, &mut rand::rng()), action, at)
+}
+
+/// A purge of what expired before `before`, audit events included.
+fn purge(before: Timestamp) -> Purge {
+    Purge {
+        expired_before: before,
+        audit_before: before,
+    }
 }
 
 fn new_identity(email: Option<&str>) -> NewIdentity {
@@ -136,6 +158,9 @@ fn issue(identity_id: IdentityId, issued_at: Timestamp) -> CodeIssue {
             expires_at,
         },
         revoke_previous: true,
+        audit: event(Action::RecoveryCodeIssued, issued_at)
+            .identity(identity_id)
+            .flow(flow_id),
     }
 }
 
@@ -157,13 +182,19 @@ async fn live_codes<S: Store>(
 async fn stored_identity<S: Store>(store: &S, email: Option<&str>) -> IdentityId {
     let new = new_identity(email);
     let id = new.identity.id;
-    store.insert_identity(new).await.unwrap();
+    store
+        .insert_identity(new, event(Action::IdentityCreated, now()).identity(id))
+        .await
+        .unwrap();
     id
 }
 
 pub async fn identity_round_trip<S: Store>(store: &S) {
     let new = new_identity(Some("ada@example.com"));
-    let stored = store.insert_identity(new.clone()).await.unwrap();
+    let stored = store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     assert_eq!(stored, new.identity);
     assert_eq!(
         store.find_identity(new.identity.id).await.unwrap(),
@@ -180,7 +211,9 @@ pub async fn identifiers_are_unique<S: Store>(store: &S) {
     let clash = new_identity(Some("ada@example.com"));
     let clash_id = clash.identity.id;
     assert!(matches!(
-        store.insert_identity(clash).await,
+        store
+            .insert_identity(clash, event(Action::IdentityCreated, now()))
+            .await,
         Err(InsertIdentityError::DuplicateIdentifier)
     ));
     assert_eq!(store.find_identity(clash_id).await.unwrap(), None);
@@ -190,7 +223,12 @@ pub async fn identifiers_are_unique<S: Store>(store: &S) {
 }
 
 pub async fn identifiers_are_unique_under_concurrency<S: Store>(store: &S) {
-    let attempts = (0..8).map(|_| store.insert_identity(new_identity(Some("race@example.com"))));
+    let attempts = (0..8).map(|_| {
+        store.insert_identity(
+            new_identity(Some("race@example.com")),
+            event(Action::IdentityCreated, now()),
+        )
+    });
     let results = futures_util::future::join_all(attempts).await;
     let created = results.iter().filter(|r| r.is_ok()).count();
     let duplicates = results
@@ -253,8 +291,18 @@ pub async fn deleting_reports_existence_and_cascades<S: Store>(store: &S) {
     store.store_code_issue(adas.clone()).await.unwrap();
     store.store_code_issue(bobs.clone()).await.unwrap();
 
-    assert!(store.delete_identity(ada).await.unwrap());
-    assert!(!store.delete_identity(ada).await.unwrap());
+    assert!(
+        store
+            .delete_identity(ada, event(Action::IdentityDeleted, now()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_identity(ada, event(Action::IdentityDeleted, now()))
+            .await
+            .unwrap()
+    );
     assert_eq!(store.find_identity(ada).await.unwrap(), None);
     assert_eq!(store.find_flow(adas.flow.id).await.unwrap(), None);
     assert!(live_codes(store, adas.flow.id, now()).await.is_empty());
@@ -406,6 +454,9 @@ fn redemption(issued: &CodeIssue, at: Timestamp) -> (SessionToken, Redemption) {
         revoke_other_sessions: true,
         settings,
         proven_addresses: None,
+        audit: event(Action::RecoverySucceeded, at)
+            .identity(issued.flow.identity_id)
+            .flow(issued.flow.id),
     };
     (token, redemption)
 }
@@ -507,7 +558,10 @@ pub async fn a_code_is_redeemed_exactly_once_under_concurrency<S: Store>(store: 
 pub async fn redemption_revokes_other_sessions_when_asked<S: Store>(store: &S) {
     let ada = stored_identity(store, None).await;
     let (old_token, old) = new_session(ada, now());
-    store.insert_session(old, false).await.unwrap();
+    store
+        .insert_session(old, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     let first = issue(ada, now());
     store.store_code_issue(first.clone()).await.unwrap();
     let (_, mut keep) = redemption(&first, now());
@@ -569,7 +623,14 @@ pub async fn a_revoked_code_cannot_be_redeemed<S: Store>(store: &S) {
 pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(store: &S) {
     let ada = stored_identity(store, Some("ada@example.com")).await;
     let (token, session) = new_session(ada, now());
-    store.insert_session(session.clone(), false).await.unwrap();
+    store
+        .insert_session(
+            session.clone(),
+            false,
+            event(Action::SignInSucceeded, now()),
+        )
+        .await
+        .unwrap();
     let (found, identity) = store
         .find_session(&token.hash(), now())
         .await
@@ -592,7 +653,10 @@ pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(stor
             .is_none()
     );
     let (other_token, other) = new_session(ada, now() + TimeDelta::seconds(1));
-    store.insert_session(other, true).await.unwrap();
+    store
+        .insert_session(other, true, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     assert!(
         store
             .find_session(&token.hash(), now())
@@ -612,8 +676,18 @@ pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(stor
         .await
         .unwrap()
         .unwrap();
-    assert!(store.revoke_session(current.id, now()).await.unwrap());
-    assert!(!store.revoke_session(current.id, now()).await.unwrap());
+    assert!(
+        store
+            .revoke_session(current.id, now(), event(Action::SessionRevoked, now()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_session(current.id, now(), event(Action::SessionRevoked, now()))
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .find_session(&other_token.hash(), now())
@@ -627,9 +701,15 @@ pub async fn an_inactive_identity_has_no_valid_session<S: Store>(store: &S) {
     let mut new = new_identity(Some("ada@example.com"));
     new.identity.state = IdentityState::Inactive;
     let ada = new.identity.id;
-    store.insert_identity(new).await.unwrap();
+    store
+        .insert_identity(new, event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let (token, session) = new_session(ada, now());
-    store.insert_session(session, false).await.unwrap();
+    store
+        .insert_session(session, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     assert!(
         store
             .find_session(&token.hash(), now())
@@ -651,7 +731,14 @@ pub async fn a_session_keeps_the_device_that_opened_it<S: Store>(store: &S) {
     ] {
         let (token, mut session) = new_session(ada, now());
         session.device = device;
-        store.insert_session(session.clone(), false).await.unwrap();
+        store
+            .insert_session(
+                session.clone(),
+                false,
+                event(Action::SignInSucceeded, now()),
+            )
+            .await
+            .unwrap();
         let (found, _) = store
             .find_session(&token.hash(), now())
             .await
@@ -669,13 +756,28 @@ async fn sessions_of_ada<S: Store>(store: &S) -> (IdentityId, Vec<Session>) {
     let mut sessions = Vec::new();
     for _ in 0..3 {
         let (_, session) = new_session(ada, now());
-        store.insert_session(session.clone(), false).await.unwrap();
+        store
+            .insert_session(
+                session.clone(),
+                false,
+                event(Action::SignInSucceeded, now()),
+            )
+            .await
+            .unwrap();
         sessions.push(session);
     }
     let (_, bobs) = new_session(bob, now());
-    store.insert_session(bobs, false).await.unwrap();
+    store
+        .insert_session(bobs, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     sessions.sort_by_key(|session| session.id);
-    assert!(store.revoke_session(sessions[1].id, now()).await.unwrap());
+    assert!(
+        store
+            .revoke_session(sessions[1].id, now(), event(Action::SessionRevoked, now()))
+            .await
+            .unwrap()
+    );
     (ada, sessions)
 }
 
@@ -786,7 +888,12 @@ pub async fn an_identitys_sessions_are_revoked_but_one<S: Store>(store: &S) {
     let later = now() + TimeDelta::seconds(1);
     assert_eq!(
         store
-            .revoke_identity_sessions(ada, Some(sessions[2].id), later)
+            .revoke_identity_sessions(
+                ada,
+                Some(sessions[2].id),
+                later,
+                event(Action::SessionsRevoked, later)
+            )
             .await
             .unwrap(),
         1
@@ -801,7 +908,7 @@ pub async fn an_identitys_sessions_are_revoked_but_one<S: Store>(store: &S) {
     assert_eq!(left[0].session.id, sessions[2].id);
     assert_eq!(
         store
-            .revoke_identity_sessions(ada, None, later)
+            .revoke_identity_sessions(ada, None, later, event(Action::SessionsRevoked, later))
             .await
             .unwrap(),
         1
@@ -809,7 +916,7 @@ pub async fn an_identitys_sessions_are_revoked_but_one<S: Store>(store: &S) {
     assert!(store.list_sessions(active).await.unwrap().is_empty());
     assert_eq!(
         store
-            .revoke_identity_sessions(ada, None, later)
+            .revoke_identity_sessions(ada, None, later, event(Action::SessionsRevoked, later))
             .await
             .unwrap(),
         0
@@ -837,14 +944,17 @@ pub async fn a_password_is_set_with_its_settings_flow<S: Store>(store: &S) {
     let hash = PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap();
     let at = now() + TimeDelta::minutes(5);
     store
-        .set_password(PasswordChange {
-            flow_id: settings_id,
-            identity_id: ada,
-            password: hash.clone(),
-            at,
-            session_id,
-            revoke_other_sessions: false,
-        })
+        .set_password(
+            PasswordChange {
+                flow_id: settings_id,
+                identity_id: ada,
+                password: hash.clone(),
+                at,
+                session_id,
+                revoke_other_sessions: false,
+            },
+            event(Action::PasswordChanged, at),
+        )
         .await
         .unwrap();
     let (identity, after) = store
@@ -878,9 +988,15 @@ pub async fn a_new_password_ends_the_other_sessions_when_asked<S: Store>(store: 
     let (settings_id, setter_id) = (redeemed.settings.id, redeemed.session.id);
     store.redeem(redeemed).await.unwrap();
     let (other_token, other) = new_session(ada, now() + TimeDelta::seconds(1));
-    store.insert_session(other, false).await.unwrap();
+    store
+        .insert_session(other, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     let (bobs_token, bobs) = new_session(bob, now() + TimeDelta::seconds(1));
-    store.insert_session(bobs, false).await.unwrap();
+    store
+        .insert_session(bobs, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     let change = |revoke_other_sessions| PasswordChange {
         flow_id: settings_id,
         identity_id: ada,
@@ -898,10 +1014,16 @@ pub async fn a_new_password_ends_the_other_sessions_when_asked<S: Store>(store: 
             .is_some()
     };
 
-    store.set_password(change(false)).await.unwrap();
+    store
+        .set_password(change(false), event(Action::PasswordChanged, now()))
+        .await
+        .unwrap();
     assert!(active(other_token.clone()).await);
 
-    store.set_password(change(true)).await.unwrap();
+    store
+        .set_password(change(true), event(Action::PasswordChanged, now()))
+        .await
+        .unwrap();
     assert!(!active(other_token).await, "the other session must end");
     assert!(active(setter_token).await, "the session that set it stays");
     assert!(active(bobs_token).await, "another identity's session stays");
@@ -944,12 +1066,12 @@ pub async fn expired_flows_and_sessions_are_purged<S: Store>(store: &S) {
     store.store_code_issue(fresh_no_revoke).await.unwrap();
 
     // Nothing has expired before the first expiry.
-    store.purge_expired(now()).await.unwrap();
+    store.purge_expired(purge(now())).await.unwrap();
     assert!(store.find_flow(old.flow.id).await.unwrap().is_some());
     assert!(store.find_login_flow(login.id).await.unwrap().is_some());
 
     store
-        .purge_expired(now() + TimeDelta::days(1) + TimeDelta::hours(1))
+        .purge_expired(purge(now() + TimeDelta::days(1) + TimeDelta::hours(1)))
         .await
         .unwrap();
     assert_eq!(store.find_flow(old.flow.id).await.unwrap(), None);
@@ -975,7 +1097,10 @@ fn cheap() -> HashCost {
 pub async fn a_password_hash_is_replaced<S: Store>(store: &S) {
     let new = new_identity(Some("ada@example.com"));
     let id = new.identity.id;
-    store.insert_identity(new.clone()).await.unwrap();
+    store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let hash = PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap();
     store.update_password_hash(id, hash.clone()).await.unwrap();
     let (identity, stored) = store
@@ -1097,17 +1222,17 @@ pub async fn failed_sign_ins_are_cleared_and_purged<S: Store>(store: &S) {
         .await
         .unwrap();
     // A success from `a` forgets `a` and the count over all addresses, not `b`.
-    store.clear_failures(&ada, Some(a)).await.unwrap();
+    store.clear_failures(&ada, Some(a), None).await.unwrap();
     assert_eq!(counts(store, &ada).await, vec![(Some(b), 1)]);
     // A recovery forgets everything of the identifier.
     store.count_attempt(&ada, a, now(), strict()).await.unwrap();
-    store.clear_failures(&ada, None).await.unwrap();
+    store.clear_failures(&ada, None, None).await.unwrap();
     assert!(counts(store, &ada).await.is_empty());
     // Old counts go with the housekeeping.
-    store.purge_expired(now()).await.unwrap();
+    store.purge_expired(purge(now())).await.unwrap();
     assert_eq!(counts(store, &key("bob")).await.len(), 2);
     store
-        .purge_expired(now() + TimeDelta::milliseconds(1))
+        .purge_expired(purge(now() + TimeDelta::milliseconds(1)))
         .await
         .unwrap();
     assert!(counts(store, &key("bob")).await.is_empty());
@@ -1130,7 +1255,10 @@ pub async fn listings_skip_rows_that_cannot_be_read<S: Store>(
             let new = IdentityDraft::default()
                 .validate(&IdentitySchemas::built_in(), id, None, now())
                 .unwrap();
-            store.insert_identity(new).await.unwrap();
+            store
+                .insert_identity(new, event(Action::IdentityCreated, now()))
+                .await
+                .unwrap();
             readable.push(id);
         }
     }
@@ -1177,7 +1305,10 @@ pub async fn identity_metadata_round_trips<S: Store>(store: &S) {
     let mut new = new_identity(Some("ada@example.com"));
     new.identity.metadata_public = Some(json!({"plan": "free", "n": -1.25e-7}));
     new.identity.metadata_admin = Some(json!("a string is a document too"));
-    store.insert_identity(new.clone()).await.unwrap();
+    store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let found = store.find_identity(new.identity.id).await.unwrap();
     assert_eq!(found, Some(new.identity.clone()));
     let (by_identifier, _) = store
@@ -1192,11 +1323,17 @@ pub async fn an_identity_is_replaced_whole<S: Store>(store: &S) {
     let mut new = new_identity(Some("ada@example.com"));
     new.password =
         Some(PasswordHash::create("correct horse battery", cheap(), &mut rand::rng()).unwrap());
-    store.insert_identity(new.clone()).await.unwrap();
+    store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let later = now() + TimeDelta::seconds(30);
 
     let replaced = replacement(&new, Some("grace@example.com"), later);
-    let stored = store.replace_identity(replaced.clone()).await.unwrap();
+    let stored = store
+        .replace_identity(replaced.clone(), event(Action::IdentityUpdated, later))
+        .await
+        .unwrap();
     assert_eq!(stored, replaced.identity);
     assert_eq!(stored.created_at, now());
     assert_eq!(stored.updated_at, later);
@@ -1224,7 +1361,10 @@ pub async fn an_identity_is_replaced_whole<S: Store>(store: &S) {
     let mut bare = new.clone();
     bare.identity.updated_at = later;
     bare.password = Some(hash.clone());
-    let stored = store.replace_identity(bare).await.unwrap();
+    let stored = store
+        .replace_identity(bare, event(Action::IdentityUpdated, later))
+        .await
+        .unwrap();
     assert_eq!(
         (stored.metadata_public, stored.metadata_admin),
         (None, None)
@@ -1238,7 +1378,9 @@ pub async fn an_identity_is_replaced_whole<S: Store>(store: &S) {
 
     let unknown = new_identity(None);
     assert!(matches!(
-        store.replace_identity(unknown).await,
+        store
+            .replace_identity(unknown, event(Action::IdentityUpdated, now()))
+            .await,
         Err(ReplaceIdentityError::NotFound)
     ));
 }
@@ -1246,14 +1388,19 @@ pub async fn an_identity_is_replaced_whole<S: Store>(store: &S) {
 pub async fn a_replacement_onto_a_taken_identifier_changes_nothing<S: Store>(store: &S) {
     stored_identity(store, Some("ada@example.com")).await;
     let grace = new_identity(Some("grace@example.com"));
-    store.insert_identity(grace.clone()).await.unwrap();
+    store
+        .insert_identity(grace.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let clash = replacement(
         &grace,
         Some("ada@example.com"),
         now() + TimeDelta::seconds(1),
     );
     assert!(matches!(
-        store.replace_identity(clash).await,
+        store
+            .replace_identity(clash, event(Action::IdentityUpdated, now()))
+            .await,
         Err(ReplaceIdentityError::DuplicateIdentifier)
     ));
     assert_eq!(
@@ -1264,11 +1411,17 @@ pub async fn a_replacement_onto_a_taken_identifier_changes_nothing<S: Store>(sto
 
 pub async fn concurrent_replacements_keep_the_identifier_with_its_traits<S: Store>(store: &S) {
     let new = new_identity(Some("race@example.com"));
-    store.insert_identity(new.clone()).await.unwrap();
+    store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let emails: Vec<String> = (0..8).map(|n| format!("race{n}@example.com")).collect();
-    let writes = emails
-        .iter()
-        .map(|email| store.replace_identity(replacement(&new, Some(email), now())));
+    let writes = emails.iter().map(|email| {
+        store.replace_identity(
+            replacement(&new, Some(email), now()),
+            event(Action::IdentityUpdated, now()),
+        )
+    });
     for result in futures_util::future::join_all(writes).await {
         result.unwrap();
     }
@@ -1299,7 +1452,10 @@ pub async fn addresses_round_trip_on_every_read<S: Store>(store: &S) {
             verified_at: None,
         },
     ];
-    store.insert_identity(new.clone()).await.unwrap();
+    store
+        .insert_identity(new.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let expected = new.identity.clone();
     assert_eq!(
         store.find_identity(expected.id).await.unwrap(),
@@ -1312,7 +1468,10 @@ pub async fn addresses_round_trip_on_every_read<S: Store>(store: &S) {
         .unwrap();
     assert_eq!(found, expected);
     let (token, session) = new_session(expected.id, now());
-    store.insert_session(session, false).await.unwrap();
+    store
+        .insert_session(session, false, event(Action::SignInSucceeded, now()))
+        .await
+        .unwrap();
     let (_, identity) = store
         .find_session(&token.hash(), now())
         .await
@@ -1331,14 +1490,20 @@ pub async fn addresses_round_trip_on_every_read<S: Store>(store: &S) {
     // A name as identifier, and no addresses at all.
     let mut named = new_identity(None);
     named.identity.identifier = Some("ada.l".into());
-    store.insert_identity(named.clone()).await.unwrap();
+    store
+        .insert_identity(named.clone(), event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let (found, _) = store.find_by_identifier("ada.l").await.unwrap().unwrap();
     assert_eq!(found, named.identity);
 }
 
 pub async fn a_redemption_proves_addresses_of_an_unchanged_identity<S: Store>(store: &S) {
     let new = new_identity(Some("ada@example.com"));
-    let ada = store.insert_identity(new).await.unwrap();
+    let ada = store
+        .insert_identity(new, event(Action::IdentityCreated, now()))
+        .await
+        .unwrap();
     let proven = ada.addresses.verified_by_recovery(now()).unwrap();
     let issued = issue(ada.id, now());
     store.store_code_issue(issued.clone()).await.unwrap();
@@ -1355,7 +1520,10 @@ pub async fn a_redemption_proves_addresses_of_an_unchanged_identity<S: Store>(st
 
     // Changed since it was read: the redemption goes through, the proof is not written.
     let other = store
-        .insert_identity(new_identity(Some("grace@example.com")))
+        .insert_identity(
+            new_identity(Some("grace@example.com")),
+            event(Action::IdentityCreated, now()),
+        )
         .await
         .unwrap();
     let issued = issue(other.id, now());
@@ -1393,12 +1561,22 @@ pub async fn revoking_takes_back_live_codes_and_the_sessions_they_opened<S: Stor
     store.store_code_issue(expired).await.unwrap();
     let (signed_in, mut password_session) = new_session(ada, now());
     password_session.method = AuthMethod::Password;
-    store.insert_session(password_session, false).await.unwrap();
+    store
+        .insert_session(
+            password_session,
+            false,
+            event(Action::SignInSucceeded, now()),
+        )
+        .await
+        .unwrap();
     let bobs = issue(bob, now());
     store.store_code_issue(bobs.clone()).await.unwrap();
 
     let at = now() + TimeDelta::seconds(5);
-    let revoked = store.revoke_codes(ada, at).await.unwrap();
+    let revoked = store
+        .revoke_codes(ada, at, event(Action::RecoveryCodesRevoked, at))
+        .await
+        .unwrap();
     assert_eq!(
         revoked,
         Some(Revoked {
@@ -1430,10 +1608,150 @@ pub async fn revoking_takes_back_live_codes_and_the_sessions_they_opened<S: Stor
     );
     assert_eq!(live_codes(store, bobs.flow.id, at).await, [bobs.code]);
     // Again: nothing left to revoke; an unknown identity is not found.
-    let again = store.revoke_codes(ada, at).await.unwrap();
+    let again = store
+        .revoke_codes(ada, at, event(Action::RecoveryCodesRevoked, at))
+        .await
+        .unwrap();
     assert_eq!(again, Some(Revoked::default()));
     assert_eq!(
-        store.revoke_codes(Uuid::new_v4().into(), at).await.unwrap(),
+        store
+            .revoke_codes(
+                Uuid::new_v4().into(),
+                at,
+                event(Action::RecoveryCodesRevoked, at)
+            )
+            .await
+            .unwrap(),
         None
     );
+}
+
+/// An event of the admin key `support` at `at`, with every optional field set.
+fn full_event(action: Action, at: Timestamp, identity_id: IdentityId) -> Event {
+    Origin {
+        actor: Actor::AdminKey("support".into()),
+        client_address: Some(ClientAddress::new("2001:db8::7".parse().unwrap())),
+        request_id: RequestId::parse("req-0042"),
+    }
+    .event(AuditEventId::new_v7(at, &mut rand::rng()), action, at)
+    .identity(identity_id)
+}
+
+async fn events_of<S: Store>(store: &S, identity_id: IdentityId) -> Vec<Event> {
+    store
+        .audit_events(AuditQuery {
+            identity_id: Some(identity_id),
+            after: None,
+            limit: 100,
+        })
+        .await
+        .unwrap()
+}
+
+pub async fn audit_events_round_trip_and_outlive_their_identity<S: Store>(store: &S) {
+    let new = new_identity(Some("ada@example.com"));
+    let ada = new.identity.id;
+    let at = |millis| now() + TimeDelta::milliseconds(millis);
+    let created = full_event(Action::IdentityCreated, at(0), ada);
+    store.insert_identity(new, created.clone()).await.unwrap();
+    let mut issued = issue(ada, at(1));
+    issued.audit = full_event(Action::RecoveryCodeIssued, at(1), ada).flow(issued.flow.id);
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let refused = Origin {
+        actor: Actor::SelfService,
+        client_address: Some(ClientAddress::new("203.0.113.9".parse().unwrap())),
+        request_id: None,
+    }
+    .event(
+        AuditEventId::new_v7(at(2), &mut rand::rng()),
+        Action::RecoveryRefused,
+        at(2),
+    )
+    .identity(ada)
+    .flow(issued.flow.id)
+    .reason(Reason::WrongCode);
+    store.record(refused.clone()).await.unwrap();
+    let (_, mut redeemed) = redemption(&issued, at(3));
+    redeemed.audit = full_event(Action::RecoverySucceeded, at(3), ada).flow(issued.flow.id);
+    store.redeem(redeemed.clone()).await.unwrap();
+    let deleted = full_event(Action::IdentityDeleted, at(4), ada);
+    assert!(store.delete_identity(ada, deleted.clone()).await.unwrap());
+
+    // Written with each change, read back whole, and kept after the identity is gone.
+    assert_eq!(
+        events_of(store, ada).await,
+        [created, issued.audit, refused, redeemed.audit, deleted]
+    );
+    let other = stored_identity(store, None).await;
+    assert_eq!(events_of(store, other).await.len(), 1);
+}
+
+pub async fn a_change_that_is_not_made_leaves_no_event<S: Store>(store: &S) {
+    let ada = stored_identity(store, Some("ada@example.com")).await;
+    let before = events_of(store, ada).await;
+    // A taken identifier, an identity that is not there, a code already used.
+    let clash = new_identity(Some("ada@example.com"));
+    let clash_id = clash.identity.id;
+    let clash_event = full_event(Action::IdentityCreated, now(), clash_id);
+    assert!(store.insert_identity(clash, clash_event).await.is_err());
+    let ghost: IdentityId = Uuid::new_v4().into();
+    assert!(matches!(
+        store.store_code_issue(issue(ghost, now())).await,
+        Err(StoreCodeIssueError::IdentityNotFound)
+    ));
+    let gone = full_event(Action::IdentityDeleted, now(), ghost);
+    assert!(!store.delete_identity(ghost, gone).await.unwrap());
+    let revoked = full_event(Action::RecoveryCodesRevoked, now(), ghost);
+    assert_eq!(
+        store.revoke_codes(ghost, now(), revoked).await.unwrap(),
+        None
+    );
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    store.redeem(redemption(&issued, now()).1).await.unwrap();
+    let (_, again) = redemption(&issued, now() + TimeDelta::seconds(1));
+    let again_id = again.audit.id;
+    assert!(matches!(
+        store.redeem(again).await,
+        Err(RedeemError::CodeAlreadyUsed)
+    ));
+
+    assert!(events_of(store, ghost).await.is_empty());
+    assert!(events_of(store, clash_id).await.is_empty());
+    let after = events_of(store, ada).await;
+    assert_eq!(after.len(), before.len() + 2, "{after:?}");
+    assert!(after.iter().all(|event| event.id != again_id));
+}
+
+pub async fn audit_events_are_listed_in_pages_and_purged_by_age<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let days = |n| now() + TimeDelta::days(n);
+    for n in 1..=5 {
+        store
+            .record(full_event(Action::LockoutCleared, days(n), ada))
+            .await
+            .unwrap();
+    }
+    let all = events_of(store, ada).await;
+    assert_eq!(all.len(), 6);
+    let page = |after, limit| {
+        store.audit_events(AuditQuery {
+            identity_id: None,
+            after,
+            limit,
+        })
+    };
+    let first = page(None, 4).await.unwrap();
+    assert_eq!(first, all[..4]);
+    let rest = page(first.last().map(|event| event.id), 4).await.unwrap();
+    assert_eq!(rest, all[4..]);
+
+    store
+        .purge_expired(Purge {
+            expired_before: now(),
+            audit_before: days(3),
+        })
+        .await
+        .unwrap();
+    assert_eq!(events_of(store, ada).await, all[3..]);
 }

@@ -1,5 +1,6 @@
 //! Managing identities through the admin API.
 
+use domain::audit::{Action, Origin};
 use domain::id::IdentityId;
 use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, typed_identifier};
 use domain::identity_patch::{IdentityPatch, PatchError};
@@ -124,6 +125,7 @@ impl<S: Store> Service<S> {
     pub async fn create_identity(
         &self,
         request: CreateIdentityRequest,
+        origin: &Origin,
     ) -> Result<Identity, CreateIdentityError> {
         let now = self.clock.now();
         // Validate before the deliberately slow hashing, so bad drafts answer at once.
@@ -142,9 +144,12 @@ impl<S: Store> Service<S> {
                     .map_err(CreateIdentityError::InvalidPassword)?,
             ),
         };
+        let event = self
+            .audit(origin, Action::IdentityCreated, now)
+            .identity(identity.id);
         let new = NewIdentity { identity, password };
         self.store
-            .insert_identity(new)
+            .insert_identity(new, event)
             .await
             .map_err(|error| match error {
                 InsertIdentityError::DuplicateIdentifier => CreateIdentityError::Duplicate,
@@ -164,9 +169,10 @@ impl<S: Store> Service<S> {
         &self,
         id: IdentityId,
         request: UpdateIdentityRequest,
+        origin: &Origin,
     ) -> Result<Identity, UpdateIdentityError> {
         let current = self.current_identity(id).await?;
-        self.replace_identity(current, request.draft, request.password)
+        self.replace_identity(current, request.draft, request.password, origin)
             .await
     }
 
@@ -180,10 +186,11 @@ impl<S: Store> Service<S> {
         &self,
         id: IdentityId,
         patch: &IdentityPatch,
+        origin: &Origin,
     ) -> Result<Identity, UpdateIdentityError> {
         let current = self.current_identity(id).await?;
         let draft = patch.apply(&current)?;
-        self.replace_identity(current, draft, None).await
+        self.replace_identity(current, draft, None, origin).await
     }
 
     async fn current_identity(&self, id: IdentityId) -> Result<Identity, UpdateIdentityError> {
@@ -200,10 +207,12 @@ impl<S: Store> Service<S> {
         current: Identity,
         draft: IdentityDraft,
         password: Option<String>,
+        origin: &Origin,
     ) -> Result<Identity, UpdateIdentityError> {
+        let now = self.clock.now();
         // Validate before the deliberately slow hashing, so bad drafts answer at once.
         let NewIdentity { identity, .. } =
-            draft.validate_replacing(&self.schemas, &current, None, self.clock.now())?;
+            draft.validate_replacing(&self.schemas, &current, None, now)?;
         let password = match password {
             None => None,
             Some(plain) => Some(self.hash_password(plain).await?),
@@ -211,7 +220,11 @@ impl<S: Store> Service<S> {
         let password_changed = password.is_some();
         let stored = self
             .store
-            .replace_identity(NewIdentity { identity, password })
+            .replace_identity(
+                NewIdentity { identity, password },
+                self.audit(origin, Action::IdentityUpdated, now)
+                    .identity(current.id),
+            )
             .await
             .map_err(|error| match error {
                 ReplaceIdentityError::NotFound => UpdateIdentityError::NotFound(current.id),
@@ -251,8 +264,15 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`IdentityLookupError::NotFound`] or [`IdentityLookupError::Store`].
-    pub async fn delete_identity(&self, id: IdentityId) -> Result<(), IdentityLookupError> {
-        if self.store.delete_identity(id).await? {
+    pub async fn delete_identity(
+        &self,
+        id: IdentityId,
+        origin: &Origin,
+    ) -> Result<(), IdentityLookupError> {
+        let event = self
+            .audit(origin, Action::IdentityDeleted, self.clock.now())
+            .identity(id);
+        if self.store.delete_identity(id, event).await? {
             Ok(())
         } else {
             Err(IdentityLookupError::NotFound(id))

@@ -1,6 +1,7 @@
 //! The use cases of the recovery service, and the ports (traits) they need from the outside:
 //! storage and the clock. Adapters implement the ports; this crate knows none of them.
 
+pub mod audit;
 pub mod blocking;
 #[cfg(feature = "testing")]
 pub mod contract;
@@ -18,4 +19,4 @@ pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use service::{RecoverySettings, SelfServiceSettings, Service};
+pub use service::{DEFAULT_AUDIT_RETENTION, RecoverySettings, SelfServiceSettings, Service};

@@ -1,5 +1,6 @@
 //! What operators see of failed sign-ins, and how they lift a lockout.
 
+use domain::audit::{Action, Origin};
 use domain::id::IdentityId;
 use domain::identity::Identity;
 use domain::lockout::{IdentifierKey, LockoutEntry};
@@ -64,12 +65,21 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`IdentityLookupError`] when the identity does not exist or the store fails.
-    pub async fn clear_lockout(&self, id: IdentityId) -> Result<(), IdentityLookupError> {
+    pub async fn clear_lockout(
+        &self,
+        id: IdentityId,
+        origin: &Origin,
+    ) -> Result<(), IdentityLookupError> {
         let identity = self.get_identity(id).await?;
-        if let Some(key) = self.identifier_key_of(&identity) {
-            self.store.clear_failures(&key, None).await?;
-            tracing::info!(target: "audit", identity_id = %id, "sign-in lockout cleared");
+        let event = self
+            .audit(origin, Action::LockoutCleared, self.clock.now())
+            .identity(id);
+        match self.identifier_key_of(&identity) {
+            Some(key) => self.store.clear_failures(&key, None, Some(event)).await?,
+            // Nothing to clear: the request is on the trail all the same.
+            None => self.store.record(event).await?,
         }
+        tracing::info!(target: "audit", identity_id = %id, "sign-in lockout cleared");
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Signing in with an email address and a password.
 
+use domain::audit::{Action, Origin, Reason};
 use domain::client::ClientAddress;
 use domain::id::LoginFlowId;
 use domain::identity::{Identity, IdentityState, typed_identifier};
@@ -101,9 +102,10 @@ impl<S: Store> Service<S> {
         password: String,
         client: ClientAddress,
         user_agent: Option<UserAgent>,
+        origin: &Origin,
     ) -> Result<SignedIn, LoginError> {
         let outcome = self
-            .check_password(flow_id, identifier, password, client, user_agent)
+            .check_password(flow_id, identifier, password, client, user_agent, origin)
             .await;
         let counted = match &outcome {
             Ok(_) => Some("succeeded"),
@@ -124,8 +126,10 @@ impl<S: Store> Service<S> {
         password: String,
         client: ClientAddress,
         user_agent: Option<UserAgent>,
+        origin: &Origin,
     ) -> Result<SignedIn, LoginError> {
         let flow = self.login_flow(flow_id).await?;
+        let event = |action, at| self.audit(origin, action, at).flow(flow_id);
         let key = self.secrets.identifier_key(identifier);
         // A place to check the password in is taken first: a sign-in refused for want of one
         // (503) is not counted as a failure.
@@ -137,6 +141,9 @@ impl<S: Store> Service<S> {
             .await?
         {
             log_failure(&key, client, "throttled");
+            self.store
+                .record(event(Action::SignInThrottled, now))
+                .await?;
             let wait = (until - now).to_std().unwrap_or_default();
             return Err(LoginError::Throttled { wait });
         }
@@ -150,20 +157,31 @@ impl<S: Store> Service<S> {
         let without_password = identity.is_some() && stored.is_none();
         // Without a stored hash the decoy is checked, at the same cost, and refused.
         let verified = self.hasher.verify(slot, stored, password).await?;
+        let known = identity.as_ref().map(|identity| identity.id);
         let (Some(identity), Verified::Yes { rehashed }) = (identity, verified) else {
             let reason = if without_password {
-                "no password"
+                Reason::NoPassword
             } else {
-                "wrong identifier or password"
+                Reason::WrongCredentials
             };
-            log_failure(&key, client, reason);
+            log_failure(&key, client, reason.as_str());
+            let failed = event(Action::SignInFailed, now)
+                .reason(reason)
+                .identity(known);
+            self.store.record(failed).await?;
             return Err(LoginError::InvalidCredentials);
         };
         if identity.state == IdentityState::Inactive {
             log_failure(&key, client, "identity disabled");
+            let failed = event(Action::SignInFailed, now)
+                .reason(Reason::IdentityInactive)
+                .identity(identity.id);
+            self.store.record(failed).await?;
             return Err(LoginError::Disabled);
         }
-        self.store.clear_failures(&key, Some(client.site())).await?;
+        self.store
+            .clear_failures(&key, Some(client.site()), None)
+            .await?;
         if let Some(hash) = rehashed {
             self.store.update_password_hash(identity.id, hash).await?;
             tracing::info!(target: "audit", identity_id = %identity.id, "password re-hashed at the configured cost");
@@ -179,7 +197,10 @@ impl<S: Store> Service<S> {
             self.selfservice.session_lifespan,
             &mut rand::rng(),
         );
-        self.store.insert_session(session.clone(), false).await?;
+        let signed_in = event(Action::SignInSucceeded, now).identity(identity.id);
+        self.store
+            .insert_session(session.clone(), false, signed_in)
+            .await?;
         tracing::info!(target: "audit", identity_id = %identity.id, session_id = %session.id, client = %client, "signed in");
         Ok(SignedIn {
             token,

@@ -4,8 +4,11 @@
 
 use std::future::Future;
 
+use domain::audit::Event;
 use domain::client::AddressGroup;
-use domain::id::{IdentityId, LoginFlowId, RecoveryFlowId, SessionId, SettingsFlowId};
+use domain::id::{
+    AuditEventId, IdentityId, LoginFlowId, RecoveryFlowId, SessionId, SettingsFlowId,
+};
 use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
@@ -91,7 +94,7 @@ pub struct IdentityQuery {
 }
 
 pub trait IdentityRepository: Send + Sync + 'static {
-    /// Stores a new identity with its identifier and password hash.
+    /// Stores a new identity with its identifier and password hash, and `event`.
     ///
     /// # Errors
     /// [`InsertIdentityError::DuplicateIdentifier`] when the identifier is taken;
@@ -99,6 +102,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
     fn insert_identity(
         &self,
         identity: NewIdentity,
+        event: Event,
     ) -> impl Future<Output = Result<Identity, InsertIdentityError>> + Send;
 
     /// The identity with `id`, or `None` when there is none.
@@ -142,7 +146,8 @@ pub trait IdentityRepository: Send + Sync + 'static {
 
     /// Replaces the schema, state, traits, metadata, identifier and `updated_at` of the
     /// identity `replacement.identity.id`, and its password hash when `replacement.password` is
-    /// set (else the stored one stays), in one transaction; returns the identity as stored.
+    /// set (else the stored one stays), with `event`, in one transaction; returns the identity
+    /// as stored.
     /// Of concurrent replacements the last one wins whole: the identifier always matches the
     /// traits beside it.
     ///
@@ -153,21 +158,23 @@ pub trait IdentityRepository: Send + Sync + 'static {
     fn replace_identity(
         &self,
         replacement: NewIdentity,
+        event: Event,
     ) -> impl Future<Output = Result<Identity, ReplaceIdentityError>> + Send;
 
-    /// Deletes the identity with `id` and, with it, its recovery flows and codes. Returns
-    /// whether it existed.
+    /// Deletes the identity with `id` and, with it, its recovery flows and codes, and stores
+    /// `event` (which outlives it), in one transaction. Returns whether it existed.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     fn delete_identity(
         &self,
         id: IdentityId,
+        event: Event,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 pub trait RecoveryRepository: Send + Sync + 'static {
-    /// Writes the flow and the code of `issue` in one transaction and, when
+    /// Writes the flow, the code and the audit event of `issue` in one transaction and, when
     /// `issue.revoke_previous` is set, marks the identity's earlier unused admin codes revoked.
     ///
     /// # Errors
@@ -210,9 +217,9 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         redemption: Redemption,
     ) -> impl Future<Output = Result<(), RedeemError>> + Send;
 
-    /// Revokes at `at`, in one transaction, every code of identity `identity_id` that is
-    /// unused, unrevoked and unexpired, and ends its active sessions that a recovery code
-    /// opened. `None` when there is no such identity (nothing written).
+    /// Revokes at `at`, in one transaction with `event`, every code of identity `identity_id`
+    /// that is unused, unrevoked and unexpired, and ends its active sessions that a recovery
+    /// code opened. `None` when there is no such identity (nothing written).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is written then.
@@ -220,6 +227,7 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         &self,
         identity_id: IdentityId,
         at: Timestamp,
+        event: Event,
     ) -> impl Future<Output = Result<Option<Revoked>, StoreError>> + Send;
 }
 
@@ -263,7 +271,8 @@ pub struct SessionQuery {
 }
 
 pub trait SessionRepository: Send + Sync + 'static {
-    /// Stores `session`; when `revoke_others`, the identity's other sessions end at once.
+    /// Stores `session` with `event`; when `revoke_others`, the identity's other sessions end
+    /// at once.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -271,6 +280,7 @@ pub trait SessionRepository: Send + Sync + 'static {
         &self,
         session: Session,
         revoke_others: bool,
+        event: Event,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The session with `token_hash` and its identity, if it is neither revoked nor expired at
@@ -284,7 +294,7 @@ pub trait SessionRepository: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<(Session, Identity)>, StoreError>> + Send;
 
-    /// Ends the session `id` at `at`. Returns whether it was still active.
+    /// Ends the session `id` at `at`, with `event`. Returns whether it was still active.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -292,6 +302,7 @@ pub trait SessionRepository: Send + Sync + 'static {
         &self,
         id: SessionId,
         at: Timestamp,
+        event: Event,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The sessions matching `query`, revoked and expired ones included unless it says
@@ -313,7 +324,8 @@ pub trait SessionRepository: Send + Sync + 'static {
         id: SessionId,
     ) -> impl Future<Output = Result<Option<(StoredSession, Identity)>, StoreError>> + Send;
 
-    /// Ends at `at` every active session of `identity_id` but `except`. Returns how many.
+    /// Ends at `at` every active session of `identity_id` but `except`, with `event`. Returns
+    /// how many.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -322,6 +334,7 @@ pub trait SessionRepository: Send + Sync + 'static {
         identity_id: IdentityId,
         except: Option<SessionId>,
         at: Timestamp,
+        event: Event,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
@@ -335,13 +348,14 @@ pub trait SelfServiceRepository: Send + Sync + 'static {
 
     /// Sets the identity's password, marks the settings flow succeeded and, when
     /// `change.revoke_other_sessions`, ends the identity's active sessions other than
-    /// `change.session_id`: all in one transaction.
+    /// `change.session_id`: all in one transaction with `event`.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is written then.
     fn set_password(
         &self,
         change: PasswordChange,
+        event: Event,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// # Errors
@@ -379,7 +393,7 @@ pub trait LoginFailureRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     /// Forgets the failures on `key`: from `address` and over all addresses, or, with no
-    /// address, every count of `key`.
+    /// address, every count of `key`; stores `event`, if any, in the same transaction.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -387,6 +401,7 @@ pub trait LoginFailureRepository: Send + Sync + 'static {
         &self,
         key: &IdentifierKey,
         address: Option<AddressGroup>,
+        event: Option<Event>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every count of `key`: `None` for the one over all addresses.
@@ -399,17 +414,54 @@ pub trait LoginFailureRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(Option<AddressGroup>, Failures)>, StoreError>> + Send;
 }
 
-pub trait Housekeeping: Send + Sync + 'static {
-    /// Deletes what expired before `before`: recovery flows (with their codes), settings and
-    /// login flows, sessions (also those revoked before it, with their settings flows), and
-    /// counts of failed sign-ins whose last failure was before it.
+/// One page of the audit trail, in ascending id (time) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only the events naming this identity.
+    pub identity_id: Option<IdentityId>,
+    /// Only events whose id is greater than this.
+    pub after: Option<AuditEventId>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// The stored audit trail. Changes write their event themselves, in their own transaction (see
+/// the event parameters above); this records outcomes that change nothing else.
+pub trait AuditTrail: Send + Sync + 'static {
+    /// Stores `event` alone: a refused attempt whose only write, its count, came before the
+    /// outcome was known.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    fn purge_expired(
+    fn record(&self, event: Event) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The events matching `query`. An event that cannot be read is skipped and logged.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn audit_events(
         &self,
-        before: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        query: AuditQuery,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+}
+
+/// What housekeeping deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Recovery flows (with their codes), settings and login flows and sessions that expired
+    /// before this (sessions also when revoked before it, with their settings flows), and
+    /// counts of failed sign-ins whose last failure was before it.
+    pub expired_before: Timestamp,
+    /// Audit events that happened before this.
+    pub audit_before: Timestamp,
+}
+
+pub trait Housekeeping: Send + Sync + 'static {
+    /// Deletes what `purge` names.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn purge_expired(&self, purge: Purge) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 pub trait Readiness: Send + Sync + 'static {
@@ -427,6 +479,7 @@ pub trait Store:
     + SessionRepository
     + SelfServiceRepository
     + LoginFailureRepository
+    + AuditTrail
     + Housekeeping
     + Readiness
 {
@@ -438,6 +491,7 @@ impl<T> Store for T where
         + SessionRepository
         + SelfServiceRepository
         + LoginFailureRepository
+        + AuditTrail
         + Housekeeping
         + Readiness
 {

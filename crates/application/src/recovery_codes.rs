@@ -1,5 +1,6 @@
 //! Issuing a recovery code for an identity (`POST /iam/recovery/code`).
 
+use domain::audit::{Action, Origin};
 use domain::code::PlainCode;
 use domain::id::{IdentityId, RecoveryCodeId, RecoveryFlowId};
 use domain::lifespan::LifespanError;
@@ -23,8 +24,8 @@ pub struct RecoveryCodeRequest {
     /// Where the public API is reached (`serve.public.base_url`): the flow's `request_url` is
     /// its public URL there, never the internal admin URL of this request.
     pub public_base_url: Url,
-    /// The id of the admin request, for the audit trail.
-    pub request_id: String,
+    /// Who asks, for the audit trail.
+    pub origin: Origin,
     /// Where the browser goes once the new password is set; must be allowed.
     pub return_to: Option<String>,
     /// Whether redeeming the code verifies the identity's recovery addresses; `None` means
@@ -67,7 +68,7 @@ pub enum RevokeCodesError {
 impl<S: Store> Service<S> {
     /// Takes back every outstanding code of `identity_id` at once, and ends the live sessions
     /// its recovery codes opened: a code handed to the wrong person may have been used already.
-    /// A revoked code then answers as a used one. Logged as an audit event.
+    /// A revoked code then answers as a used one. Audited.
     ///
     /// # Errors
     /// [`RevokeCodesError::IdentityNotFound`] for an unknown identity (nothing written);
@@ -75,18 +76,21 @@ impl<S: Store> Service<S> {
     pub async fn revoke_recovery_codes(
         &self,
         identity_id: IdentityId,
-        request_id: &str,
+        origin: &Origin,
     ) -> Result<Revoked, RevokeCodesError> {
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::RecoveryCodesRevoked, now)
+            .identity(identity_id);
         let revoked = self
             .store
-            .revoke_codes(identity_id, self.clock.now())
+            .revoke_codes(identity_id, now, event)
             .await?
             .ok_or(RevokeCodesError::IdentityNotFound(identity_id))?;
         metrics::counter!("iam_recovery_codes_revoked_total").increment(revoked.codes as u64);
         tracing::info!(
             target: "audit",
             identity_id = %identity_id,
-            request_id = %request_id,
             codes = revoked.codes,
             sessions = revoked.sessions,
             "recovery codes revoked"
@@ -95,8 +99,8 @@ impl<S: Store> Service<S> {
     }
 
     /// Issues a code for `request.identity_id`: the expiry is checked first, then the flow and
-    /// the code's hash are written in one transaction, and an audit event is logged (without
-    /// the code).
+    /// the code's hash are written in one transaction with the audit event (which holds no
+    /// code).
     ///
     /// # Errors
     /// [`CreateRecoveryCodeError::Disabled`] when switched off;
@@ -148,6 +152,10 @@ impl<S: Store> Service<S> {
                 expires_at,
             },
             revoke_previous: self.recovery.invalidate_previous,
+            audit: self
+                .audit(&request.origin, Action::RecoveryCodeIssued, issued_at)
+                .identity(request.identity_id)
+                .flow(flow_id),
         };
         self.store
             .store_code_issue(issue)
@@ -163,7 +171,6 @@ impl<S: Store> Service<S> {
             target: "audit",
             identity_id = %request.identity_id,
             flow_id = %flow_id,
-            request_id = %request.request_id,
             expires_at = %domain::time::format_rfc3339_millis(expires_at),
             "recovery code created"
         );

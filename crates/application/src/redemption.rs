@@ -1,6 +1,7 @@
 //! Redeeming a recovery code on the public API: the flow is shown, the code is typed, and a
 //! session with a settings flow for the new password comes out.
 
+use domain::audit::{Action, Origin, Reason};
 use domain::id::{RecoveryFlowId, SettingsFlowId};
 use domain::identity::{Identity, IdentityState};
 use domain::recovery::{FlowState, ProvenAddresses, RecoveryFlow, Redemption};
@@ -86,8 +87,9 @@ impl<S: Store> Service<S> {
         flow_id: RecoveryFlowId,
         code: &str,
         device: Device,
+        origin: &Origin,
     ) -> Result<Recovered, SubmitCodeError> {
-        let outcome = self.redeem_code(flow_id, code, device).await;
+        let outcome = self.redeem_code(flow_id, code, device, origin).await;
         let counted = match &outcome {
             Ok(_) => None,
             Err(SubmitCodeError::Flow(FlowLookupError::NotFound(_))) => Some("unknown_flow"),
@@ -115,6 +117,7 @@ impl<S: Store> Service<S> {
         flow_id: RecoveryFlowId,
         code: &str,
         device: Device,
+        origin: &Origin,
     ) -> Result<Recovered, SubmitCodeError> {
         let now = self.clock.now();
         let Submission {
@@ -126,22 +129,36 @@ impl<S: Store> Service<S> {
             .begin_submission(flow_id, now)
             .await?
             .ok_or(FlowLookupError::NotFound(flow_id))?;
+        // A refusal is recorded by itself: the submission's count, the only write, came first.
+        let refused = |reason| {
+            let event = self
+                .audit(origin, Action::RecoveryRefused, now)
+                .identity(flow.identity_id)
+                .flow(flow_id)
+                .reason(reason);
+            self.store.record(event)
+        };
         if flow.is_expired(now) {
+            refused(Reason::FlowExpired).await?;
             return Err(FlowLookupError::Expired(flow_id).into());
         }
         if !flow.latest_submission_allowed(self.selfservice.max_submissions) {
+            refused(Reason::AttemptsExhausted).await?;
             return Err(SubmitCodeError::TooManyAttempts);
         }
         if flow.state != FlowState::SentEmail {
+            refused(Reason::CodeUsed).await?;
             return Err(SubmitCodeError::InvalidCode(flow));
         }
         let Some(matched) = codes
             .into_iter()
             .find(|stored| self.secrets.verify(code, &stored.hash))
         else {
+            refused(Reason::WrongCode).await?;
             return Err(SubmitCodeError::InvalidCode(flow));
         };
         if identity.state == IdentityState::Inactive {
+            refused(Reason::IdentityInactive).await?;
             return Err(SubmitCodeError::IdentityDisabled);
         }
 
@@ -180,10 +197,15 @@ impl<S: Store> Service<S> {
             revoke_other_sessions: self.selfservice.revoke_active_sessions,
             settings: settings.clone(),
             proven_addresses: proven_addresses.clone(),
+            audit: self
+                .audit(origin, Action::RecoverySucceeded, now)
+                .identity(identity.id)
+                .flow(flow_id),
         };
         match self.store.redeem(redemption).await {
             Ok(()) => {}
             Err(RedeemError::CodeAlreadyUsed) => {
+                refused(Reason::CodeUsed).await?;
                 return Err(SubmitCodeError::InvalidCode(flow));
             }
             Err(RedeemError::Store(error)) => return Err(error.into()),
@@ -203,7 +225,7 @@ impl<S: Store> Service<S> {
         // Whoever guessed at the old password lost the race: the lockout starts over. The code
         // is used already, so a failure here must not lose the session: it is logged only.
         if let Some(key) = self.identifier_key_of(&identity)
-            && let Err(error) = self.store.clear_failures(&key, None).await
+            && let Err(error) = self.store.clear_failures(&key, None, None).await
         {
             tracing::warn!(%error, identity_id = %identity.id, "the sign-in lockout could not be cleared after recovery");
         }

@@ -1,12 +1,16 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
+use domain::audit::{Action, Event, Origin};
 use domain::code::CodeLength;
+use domain::id::AuditEventId;
 use domain::identity_schema::IdentitySchemas;
 use domain::lifespan::LifespanPolicy;
 use domain::lockout::LockoutPolicy;
 use domain::secret::Secrets;
+use domain::time::Timestamp;
 use url::Url;
+use uuid::ContextV7;
 
 use crate::hashing::{HashingOptions, PasswordHasher};
 use crate::ports::{Clock, Store};
@@ -75,7 +79,14 @@ pub struct Service<S> {
     pub(crate) secrets: Secrets,
     pub(crate) hasher: PasswordHasher,
     pub(crate) schemas: Arc<IdentitySchemas>,
+    /// How long audit events are kept (`audit.retention`).
+    pub(crate) audit_retention: TimeDelta,
+    /// Where audit event ids come from (see [`Service::audit`]).
+    audit_ids: Mutex<ContextV7>,
 }
+
+/// How long audit events are kept unless configured: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: TimeDelta = TimeDelta::days(90);
 
 impl<S: Store> Service<S> {
     pub fn new(
@@ -92,7 +103,16 @@ impl<S: Store> Service<S> {
             secrets,
             hasher: PasswordHasher::start(HashingOptions::default()),
             schemas: Arc::new(IdentitySchemas::built_in()),
+            audit_retention: DEFAULT_AUDIT_RETENTION,
+            audit_ids: Mutex::new(ContextV7::new()),
         }
+    }
+
+    /// The same service keeping audit events for `retention` instead of 90 days.
+    #[must_use]
+    pub fn with_audit_retention(mut self, retention: TimeDelta) -> Self {
+        self.audit_retention = retention;
+        self
     }
 
     /// The same service validating identities against `schemas` instead of the built-in one.
@@ -134,6 +154,21 @@ impl<S: Store> Service<S> {
     /// The current time, by the service's clock: what "active" and "expired" are judged at.
     pub fn now(&self) -> domain::time::Timestamp {
         self.clock.now()
+    }
+
+    /// The audit event `action` of the request from `origin`, at `at`. Its id is a UUIDv7 from
+    /// one counter per process: events of one millisecond keep the order they happened in.
+    pub(crate) fn audit(&self, origin: &Origin, action: Action, at: Timestamp) -> Event {
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or_default();
+        let id = {
+            let context = self
+                .audit_ids
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let nanos = u32::try_from(millis % 1000).unwrap_or_default() * 1_000_000;
+            uuid::Uuid::new_v7(uuid::Timestamp::from_unix(&*context, millis / 1000, nanos))
+        };
+        origin.event(AuditEventId::from_uuid(id), action, at)
     }
 
     /// Whether recovery codes can be issued at all.

@@ -1,12 +1,13 @@
 //! Sessions as clients see them: who am I, signing out, a person's other sessions, and the
 //! admin's view of an identity's sessions.
 
+use domain::audit::{Action, Origin};
 use domain::id::{IdentityId, SessionId};
 use domain::identity::Identity;
 use domain::session::{Session, SessionToken};
 
 use crate::Service;
-use crate::ports::{SessionQuery, Store, StoreError, StoredSession};
+use crate::ports::{Purge, SessionQuery, Store, StoreError, StoredSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -28,7 +29,16 @@ impl<S: Store> Service<S> {
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn purge_expired(&self) -> Result<(), StoreError> {
-        self.store.purge_expired(self.clock.now() - RETENTION).await
+        let now = self.clock.now();
+        self.store
+            .purge_expired(Purge {
+                expired_before: now - RETENTION,
+                // A retention too long to subtract keeps everything.
+                audit_before: now
+                    .checked_sub_signed(self.audit_retention)
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
+            })
+            .await
     }
 
     /// The active session `token` names, with its identity.
@@ -46,11 +56,13 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`SessionError::Unauthorized`] when there is none.
-    pub async fn log_out(&self, token: &SessionToken) -> Result<(), SessionError> {
+    pub async fn log_out(&self, token: &SessionToken, origin: &Origin) -> Result<(), SessionError> {
         let (session, _) = self.whoami(token).await?;
-        self.store
-            .revoke_session(session.id, self.clock.now())
-            .await?;
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::SessionRevoked, now)
+            .identity(session.identity_id);
+        self.store.revoke_session(session.id, now, event).await?;
         tracing::info!(target: "audit", session_id = %session.id, "signed out");
         Ok(())
     }
@@ -135,13 +147,18 @@ impl<S: Store> Service<S> {
     pub async fn revoke_identity_sessions(
         &self,
         identity_id: IdentityId,
+        origin: &Origin,
     ) -> Result<usize, SessionsError> {
         if self.store.find_identity(identity_id).await?.is_none() {
             return Err(SessionsError::IdentityNotFound(identity_id));
         }
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::SessionsRevoked, now)
+            .identity(identity_id);
         let count = self
             .store
-            .revoke_identity_sessions(identity_id, None, self.clock.now())
+            .revoke_identity_sessions(identity_id, None, now, event)
             .await?;
         tracing::info!(target: "audit", identity_id = %identity_id, count, "identity sessions revoked");
         Ok(count)
@@ -162,9 +179,17 @@ impl<S: Store> Service<S> {
     ///
     /// # Errors
     /// [`SessionsError::SessionNotFound`] or the store's.
-    pub async fn disable_session(&self, id: SessionId) -> Result<(), SessionsError> {
+    pub async fn disable_session(
+        &self,
+        id: SessionId,
+        origin: &Origin,
+    ) -> Result<(), SessionsError> {
         let (stored, _) = self.session(id).await?;
-        let revoked = self.store.revoke_session(id, self.clock.now()).await?;
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::SessionRevoked, now)
+            .identity(stored.session.identity_id);
+        let revoked = self.store.revoke_session(id, now, event).await?;
         tracing::info!(
             target: "audit",
             identity_id = %stored.session.identity_id,
@@ -201,6 +226,7 @@ impl<S: Store> Service<S> {
         &self,
         token: &SessionToken,
         id: SessionId,
+        origin: &Origin,
     ) -> Result<(), SessionsError> {
         let (current, identity) = self.whoami(token).await?;
         if current.id == id {
@@ -210,7 +236,11 @@ impl<S: Store> Service<S> {
             Some((stored, _)) if stored.session.identity_id == identity.id => {}
             _ => return Err(SessionsError::SessionNotFound(id)),
         }
-        self.store.revoke_session(id, self.clock.now()).await?;
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::SessionRevoked, now)
+            .identity(identity.id);
+        self.store.revoke_session(id, now, event).await?;
         tracing::info!(target: "audit", identity_id = %identity.id, session_id = %id, "own session revoked");
         Ok(())
     }
@@ -222,11 +252,16 @@ impl<S: Store> Service<S> {
     pub async fn disable_my_other_sessions(
         &self,
         token: &SessionToken,
+        origin: &Origin,
     ) -> Result<usize, SessionsError> {
         let (current, identity) = self.whoami(token).await?;
+        let now = self.clock.now();
+        let event = self
+            .audit(origin, Action::SessionsRevoked, now)
+            .identity(identity.id);
         let count = self
             .store
-            .revoke_identity_sessions(identity.id, Some(current.id), self.clock.now())
+            .revoke_identity_sessions(identity.id, Some(current.id), now, event)
             .await?;
         tracing::info!(target: "audit", identity_id = %identity.id, count, "own other sessions revoked");
         Ok(count)

@@ -1,5 +1,6 @@
 //! Setting a new password in the settings flow a redeemed code opened.
 
+use domain::audit::{Action, Origin};
 use domain::id::SettingsFlowId;
 use domain::identity::Identity;
 use domain::password::PasswordError;
@@ -85,6 +86,7 @@ impl<S: Store> Service<S> {
         flow_id: SettingsFlowId,
         token: &SessionToken,
         password: String,
+        origin: &Origin,
     ) -> Result<(SettingsFlow, Identity), SettingsError> {
         let (mut flow, session, identity) = self.settings_flow(flow_id, token).await?;
         if flow.state == SettingsState::Success {
@@ -101,16 +103,19 @@ impl<S: Store> Service<S> {
             .await?
             .map_err(SettingsError::InvalidPassword)?;
         let revoke_other_sessions = self.selfservice.revoke_sessions_on_password_change;
-        self.store
-            .set_password(PasswordChange {
-                flow_id: flow.id,
-                identity_id: identity.id,
-                password: hash,
-                at: now,
-                session_id: session.id,
-                revoke_other_sessions,
-            })
-            .await?;
+        let change = PasswordChange {
+            flow_id: flow.id,
+            identity_id: identity.id,
+            password: hash,
+            at: now,
+            session_id: session.id,
+            revoke_other_sessions,
+        };
+        let event = self
+            .audit(origin, Action::PasswordChanged, now)
+            .identity(identity.id)
+            .flow(flow.id);
+        self.store.set_password(change, event).await?;
         tracing::info!(
             target: "audit",
             identity_id = %identity.id,

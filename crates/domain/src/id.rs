@@ -105,6 +105,8 @@ ids! {
     LoginFlowId;
     /// A session's id.
     SessionId;
+    /// An audit event's id.
+    AuditEventId;
 }
 
 /// A UUIDv7 for something created at `now`: its leading bits are the time, so rows created

@@ -4,6 +4,7 @@
 //! generator in, which keeps every rule testable at its exact boundaries.
 
 pub mod address;
+pub mod audit;
 pub mod client;
 pub mod code;
 pub mod document;

@@ -151,18 +151,20 @@ impl Expires for StoredCode {
     }
 }
 
-/// Everything an admin-issued code writes, in one unit: the flow, its code, and whether the
-/// identity's earlier unused admin codes are revoked.
+/// Everything an admin-issued code writes, in one unit: the flow, its code, whether the
+/// identity's earlier unused admin codes are revoked, and the audit event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeIssue {
     pub flow: RecoveryFlow,
     pub code: StoredCode,
     pub revoke_previous: bool,
+    pub audit: crate::audit::Event,
 }
 
 /// A redeemed code and what it opens, written as one unit: the code is consumed (only if still
 /// unused and unrevoked), the flow has passed, the session is stored (the identity's other
-/// sessions revoked when asked) and the settings flow for the new password is opened.
+/// sessions revoked when asked), the settings flow for the new password is opened and the
+/// audit event is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redemption {
     pub flow_id: RecoveryFlowId,
@@ -173,6 +175,7 @@ pub struct Redemption {
     pub settings: crate::selfservice::SettingsFlow,
     /// The identity's verifiable addresses, newly proven, when the flow verifies addresses.
     pub proven_addresses: Option<ProvenAddresses>,
+    pub audit: crate::audit::Event,
 }
 
 /// Verifiable addresses that a redemption proves, written only if the identity is still as it

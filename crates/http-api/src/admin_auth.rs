@@ -14,11 +14,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use crate::ApiError;
+use domain::audit::Actor;
 
 /// Routes answered without a key: health, for probes and load balancers, and the OpenAPI
 /// document, which holds no secret and which tools read before they authenticate.
@@ -164,7 +165,7 @@ fn is_port(text: &str) -> bool {
 
 /// Refuses requests on a foreign `Host` (421) and, when keys are configured, requests without
 /// one of them (401) except to the health routes. The key's name is recorded as the `actor`
-/// of the request span, so every audit event of the request carries it.
+/// of the request span and of the request, so every audit event of the request carries it.
 pub(crate) async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -188,6 +189,7 @@ pub(crate) async fn middleware(
         return Ok(req.error_response(error).map_into_right_body());
     }
     if access.keys.is_empty() || is_open(req.path()) {
+        req.extensions_mut().insert(Actor::Unauthenticated);
         return next
             .call(req)
             .await
@@ -204,6 +206,8 @@ pub(crate) async fn middleware(
     match access.authenticate(presented) {
         Some(name) => {
             tracing::Span::current().record("actor", name);
+            req.extensions_mut()
+                .insert(Actor::AdminKey(name.to_owned()));
             next.call(req)
                 .await
                 .map(ServiceResponse::map_into_left_body)

@@ -1,6 +1,7 @@
 //! The one place where use-case errors become HTTP statuses.
 
 use actix_web::http::StatusCode;
+use application::audit::AuditTrailError;
 use application::hashing::{self, HashingError};
 use application::identities::{
     CreateIdentityError, IdentityLookupError, ListIdentitiesError, UpdateIdentityError,
@@ -265,6 +266,17 @@ impl From<SessionError> for ApiError {
         match error {
             SessionError::Unauthorized => unauthorized(),
             SessionError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuditTrailError> for ApiError {
+    fn from(error: AuditTrailError) -> Self {
+        match error {
+            AuditTrailError::InvalidPageSize(_) | AuditTrailError::InvalidPageToken(_) => {
+                ApiError::bad_request(capitalize(&error.to_string()))
+            }
+            AuditTrailError::Store(error) => error.into(),
         }
     }
 }

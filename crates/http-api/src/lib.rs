@@ -14,6 +14,7 @@ mod errors;
 mod json;
 pub mod metrics;
 mod openapi;
+mod origin;
 mod pages;
 mod rate_limit;
 mod routes;
@@ -88,6 +89,7 @@ pub fn admin_server<S: Store>(
         routes::identities::configure::<S>(cfg);
         routes::sessions::configure::<S>(cfg);
         routes::metrics::configure(cfg);
+        routes::audit_events::configure::<S>(cfg);
     })
 }
 

@@ -10,6 +10,8 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUu
 use domain::recovery::{CODE_METHOD, CodeIssue};
 use sql_store::{is_foreign_key_violation, store_error};
 
+use crate::audit::{AuditParams, insert_audit_event};
+
 /// Issuing a code in one statement, which PostgreSQL runs as one transaction. The parameters
 /// come first, once each, in a `p` row; the statement is prepared once per connection.
 ///
@@ -20,7 +22,8 @@ use sql_store::{is_foreign_key_violation, store_error};
 ///   both. All parts share one snapshot, so the new code is never among the revoked ones.
 ///
 /// One round trip instead of five.
-const ISSUE_CODE: &str = "
+const ISSUE_CODE: &str = concat!(
+    "
 ), identity AS (
     SELECT i.id FROM identities i, p WHERE i.id = p.identity_id FOR NO KEY UPDATE OF i
 ), flow AS (
@@ -46,13 +49,20 @@ const ISSUE_CODE: &str = "
            p.expires_at, p.revoke
     FROM flow, p CROSS JOIN (SELECT count(*) FROM revoked) AS revocation_done
     RETURNING id
+), audited AS (
+    ",
+    insert_audit_event!(),
+    " WHERE EXISTS (SELECT 1 FROM flow)
+    RETURNING 1
 )
-SELECT count(*) AS created FROM code";
+SELECT count(*) AS created FROM code"
+);
 
 /// [`ISSUE_CODE`] with its parameters, as a query diesel may prepare and keep: unlike
 /// `sql_query`, it has a fixed identity and is safe to cache.
 struct IssueCode<'a> {
     issue: &'a CodeIssue,
+    audit: AuditParams<'a>,
     flow_type: &'static str,
     state: &'static str,
     code_type: &'static str,
@@ -75,6 +85,7 @@ impl QueryFragment<Pg> for IssueCode<'_> {
             flow,
             code,
             revoke_previous,
+            audit: _,
         } = self.issue;
         out.push_sql("WITH p AS (SELECT ");
         out.push_bind_param::<SqlUuid, _>(flow.identity_id.as_uuid())?;
@@ -105,6 +116,7 @@ impl QueryFragment<Pg> for IssueCode<'_> {
         out.push_sql(" AS code_type, ");
         out.push_bind_param::<Bool, _>(revoke_previous)?;
         out.push_sql(" AS revoke");
+        self.audit.push(&mut out)?;
         out.push_sql(ISSUE_CODE);
         Ok(())
     }
@@ -147,6 +159,7 @@ pub(crate) fn store_code_issue(
 fn issue_code(conn: &mut PgConnection, issue: &CodeIssue) -> QueryResult<Created> {
     IssueCode {
         issue,
+        audit: AuditParams::new(&issue.audit),
         flow_type: issue.flow.flow_type.as_str(),
         state: issue.flow.state.as_str(),
         code_type: issue.code.code_type.as_str(),

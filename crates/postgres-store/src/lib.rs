@@ -2,6 +2,7 @@
 //! its migrations and its dialect: issuing, counting a submission and redeeming, each in one
 //! statement.
 
+mod audit;
 mod dialect;
 mod issue_code;
 mod migrations;

@@ -11,12 +11,15 @@ use sql_store::rows::verifiable_document;
 use sql_store::store_error;
 use sql_store::types::{DbDocument, sql::Document};
 
+use crate::audit::{AuditParams, insert_audit_event};
+
 /// The code is consumed only if still unused and unrevoked; everything else happens only if it
 /// was (`EXISTS (SELECT 1 FROM consumed)`), so a lost race writes nothing. Of concurrent
 /// redemptions of one code, the row lock lets one consume it; the others find it used. Only
 /// unexpired sessions are revoked: `s.expires_at > p.at` mirrors `Expires::is_expired`. Proven
 /// addresses are written only if the identity is unchanged since it was read.
-const REDEEM: &str = "
+const REDEEM: &str = concat!(
+    "
 ), consumed AS (
     UPDATE recovery_codes c SET used_at = p.at FROM p
     WHERE c.id = p.code_id AND c.flow_id = p.flow_id AND c.used_at IS NULL AND c.revoked_at IS NULL
@@ -49,12 +52,19 @@ const REDEEM: &str = "
            p.settings_expires_at, p.return_to
     FROM p, session
     RETURNING 1
+), audited AS (
+    ",
+    insert_audit_event!(),
+    " WHERE EXISTS (SELECT 1 FROM consumed)
+    RETURNING 1
 )
-SELECT count(*) AS redeemed FROM consumed";
+SELECT count(*) AS redeemed FROM consumed"
+);
 
 /// [`REDEEM`] with its parameters, cacheable as a prepared statement.
 struct Redeem<'a> {
     redemption: &'a Redemption,
+    audit: AuditParams<'a>,
     passed: &'static str,
     method: &'static str,
     settings_type: &'static str,
@@ -118,6 +128,7 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_sql(" AS proven_addresses, ");
         out.push_bind_param::<Nullable<Timestamptz>, _>(&self.unchanged_since)?;
         out.push_sql(" AS unchanged_since");
+        self.audit.push(&mut out)?;
         out.push_sql(REDEEM);
         Ok(())
     }
@@ -133,6 +144,7 @@ struct Redeemed {
 pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result<(), RedeemError> {
     let statement = Redeem {
         redemption,
+        audit: AuditParams::new(&redemption.audit),
         passed: FlowState::PassedChallenge.as_str(),
         method: redemption.session.method.as_str(),
         settings_type: redemption.settings.flow_type.as_str(),

@@ -26,7 +26,7 @@ pub use identity::{IdentitySettings, SchemaSource};
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 44] = [
+pub const KEYS: [&str; 45] = [
     "dsn",
     "dev",
     "serve.public.host",
@@ -62,6 +62,7 @@ pub const KEYS: [&str; 44] = [
     "selfservice.flows.settings.revoke_active_sessions",
     "selfservice.allowed_return_urls",
     "session.lifespan",
+    "audit.retention",
     "identity.default_schema_id",
     "identity.schemas",
     "hashers.argon2.memory",
@@ -116,6 +117,14 @@ struct RawConfig {
     hashers: RawHashers,
     #[serde(default)]
     identity: identity::RawIdentity,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -386,6 +395,8 @@ pub struct Settings {
     /// A new password ends the identity's other sessions.
     pub revoke_sessions_on_password_change: bool,
     pub session_lifespan: Duration,
+    /// How long audit events are kept.
+    pub audit_retention: Duration,
     pub allowed_return_urls: Vec<Url>,
     pub hashing: HashingOptions,
     pub log_level: String,
@@ -523,6 +534,11 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         raw.session.lifespan.as_deref(),
         Duration::from_secs(24 * 3600),
     )?;
+    let audit_retention = parse_positive_duration(
+        "audit.retention",
+        raw.audit.retention.as_deref(),
+        Duration::from_secs(90 * 24 * 3600),
+    )?;
     let allowed_return_urls = raw
         .selfservice
         .allowed_return_urls
@@ -572,6 +588,7 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
             .revoke_active_sessions
             .unwrap_or(true),
         session_lifespan,
+        audit_retention,
         allowed_return_urls,
         hashing,
         log_level,
@@ -1085,7 +1102,7 @@ mod tests {
                 ("default", "base64://e30")
             ]
         );
-        assert_eq!(KEYS.len(), 44);
+        assert_eq!(KEYS.len(), 45);
     }
 
     #[test]

@@ -149,7 +149,8 @@ impl Application {
                 lockout: LockoutPolicy::default(),
             })
             .with_hashing(settings.hashing)
-            .with_schemas(schemas),
+            .with_schemas(schemas)
+            .with_audit_retention(delta(settings.audit_retention)),
         );
         let http = HttpSettings {
             dev: settings.dev,

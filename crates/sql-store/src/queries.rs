@@ -8,7 +8,8 @@ use diesel::query_builder::InsertStatement;
 use diesel::query_dsl::methods::{ExecuteDsl, LoadQuery};
 use diesel::r2d2::R2D2Connection;
 use domain::id::{
-    IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId, SettingsFlowId,
+    AuditEventId, IdentityId, LoginFlowId, RecoveryCodeId, RecoveryFlowId, SessionId,
+    SettingsFlowId,
 };
 use domain::identity::IdentityState;
 use domain::recovery::ProvenAddresses;
@@ -16,14 +17,14 @@ use domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::rows::{
-    CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FailureCounted, FailureInsert,
-    FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityChanges,
+    AuditEventRow, CODE_COLUMNS, CodeColumns, CodeInsert, CodeRow, FLOW_COLUMNS, FailureCounted,
+    FailureInsert, FailureRow, FlowColumns, FlowInsert, FlowRow, IDENTITY_COLUMNS, IdentityChanges,
     IdentityColumns, IdentityInsert, IdentityRow, LoginFlowRow, SESSION_COLUMNS, SessionColumns,
     SessionInsert, SessionRow, SettingsFlowRow, verifiable_document,
 };
 use crate::schema::{
-    identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
-    settings_flows,
+    audit_events, identities, login_failures, login_flows, recovery_codes, recovery_flows,
+    sessions, settings_flows,
 };
 use crate::types::{DbDocument, DbId, DbInstant};
 
@@ -331,6 +332,28 @@ fn expired_login_flows(before: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
+fn audit_events_after(after: DbId, limit: i64) -> _ {
+    audit_events::table
+        .filter(audit_events::id.gt(after))
+        .order(audit_events::id)
+        .limit(limit)
+}
+
+#[dsl::auto_type]
+fn audit_events_of(identity_id: DbId, after: DbId, limit: i64) -> _ {
+    audit_events::table
+        .filter(audit_events::identity_id.eq(identity_id))
+        .filter(audit_events::id.gt(after))
+        .order(audit_events::id)
+        .limit(limit)
+}
+
+#[dsl::auto_type]
+fn old_audit_events(before: DbInstant) -> _ {
+    dsl::delete(audit_events::table.filter(audit_events::occurred_at.lt(before)))
+}
+
+#[dsl::auto_type]
 fn add_failure(identifier_key: String, address: String, at: DbInstant) -> _ {
     dsl::update(
         login_failures::table
@@ -535,8 +558,17 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         identifier_key: &str,
         addresses: Option<Vec<String>>,
     ) -> QueryResult<usize>;
-    /// Deletes what expired (or was revoked) before `before`; foreign keys take the rest.
-    fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()>;
+    fn insert_audit_event(&mut self, row: AuditEventRow) -> QueryResult<usize>;
+    /// Audit events after `after` in id order, at most `limit`, optionally of one identity.
+    fn audit_events(
+        &mut self,
+        identity_id: Option<IdentityId>,
+        after: Option<AuditEventId>,
+        limit: usize,
+    ) -> QueryResult<Vec<AuditEventRow>>;
+    /// Deletes what expired (or was revoked) before `before` (foreign keys take the rest), and
+    /// audit events older than `audit_before`.
+    fn purge_expired(&mut self, before: Timestamp, audit_before: Timestamp) -> QueryResult<()>;
     /// A round trip that proves the database answers.
     fn ping(&mut self) -> QueryResult<()> {
         self.batch_execute("SELECT 1")
@@ -553,6 +585,10 @@ where
     InsertRow<settings_flows::table, SettingsFlowRow>: ExecuteDsl<C>,
     InsertRow<login_flows::table, LoginFlowRow>: ExecuteDsl<C>,
     InsertRow<login_failures::table, FailureInsert>: ExecuteDsl<C>,
+    InsertRow<audit_events::table, AuditEventRow>: ExecuteDsl<C>,
+    for<'a> audit_events_after: LoadQuery<'a, C, AuditEventRow>,
+    for<'a> audit_events_of: LoadQuery<'a, C, AuditEventRow>,
+    old_audit_events: ExecuteDsl<C>,
     for<'a> add_failure: LoadQuery<'a, C, FailureCounted>,
     for<'a> failures_by_key: LoadQuery<'a, C, FailureRow>,
     for<'a> failure_count_of: LoadQuery<'a, C, FailureRow>,
@@ -874,7 +910,27 @@ where
         }
     }
 
-    fn purge_expired(&mut self, before: Timestamp) -> QueryResult<()> {
+    fn insert_audit_event(&mut self, row: AuditEventRow) -> QueryResult<usize> {
+        diesel::insert_into(audit_events::table)
+            .values(row)
+            .execute(self)
+    }
+
+    fn audit_events(
+        &mut self,
+        identity_id: Option<IdentityId>,
+        after: Option<AuditEventId>,
+        limit: usize,
+    ) -> QueryResult<Vec<AuditEventRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = DbId(after.map_or(Uuid::nil(), Into::into));
+        match identity_id {
+            None => audit_events_after(after, limit).load(self),
+            Some(id) => audit_events_of(DbId(id.into()), after, limit).load(self),
+        }
+    }
+
+    fn purge_expired(&mut self, before: Timestamp, audit_before: Timestamp) -> QueryResult<()> {
         let before = DbInstant(before);
         self.transaction(|conn| {
             expired_recovery_flows(before).execute(conn)?;
@@ -882,7 +938,10 @@ where
             revoked_sessions(before).execute(conn)?;
             expired_settings_flows(before).execute(conn)?;
             expired_login_flows(before).execute(conn)?;
-            old_failures(before).execute(conn).map(drop)
+            old_failures(before).execute(conn)?;
+            old_audit_events(DbInstant(audit_before))
+                .execute(conn)
+                .map(drop)
         })
     }
 }

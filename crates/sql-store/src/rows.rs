@@ -3,6 +3,7 @@
 use application::ports::StoreError;
 use diesel::{AsChangeset, Insertable, Queryable};
 use domain::address::{Addresses, RecoveryAddress, VerifiableAddress, Via};
+use domain::audit::{Action, Actor, Event, Reason, RequestId};
 use domain::client::AddressGroup;
 use domain::client::ClientAddress;
 use domain::id::IdentityId;
@@ -15,8 +16,8 @@ use domain::session::{AuthMethod, Device, Session, TokenHash, UserAgent};
 use serde_json::{Value, json};
 
 use crate::schema::{
-    identities, login_failures, login_flows, recovery_codes, recovery_flows, sessions,
-    settings_flows,
+    audit_events, identities, login_failures, login_flows, recovery_codes, recovery_flows,
+    sessions, settings_flows,
 };
 use crate::types::{DbDocument, DbDocumentText, DbId, DbInstant};
 
@@ -676,5 +677,77 @@ impl TryFrom<FailureRow> for (Option<AddressGroup>, Failures) {
                 last_at: row.last_failure_at.0,
             },
         ))
+    }
+}
+
+/// An audit event as stored: its names as text, so that the trail reads without the service.
+#[derive(Insertable, Queryable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    id: DbId,
+    occurred_at: DbInstant,
+    actor: String,
+    action: String,
+    reason: Option<String>,
+    identity_id: Option<DbId>,
+    flow_id: Option<DbId>,
+    client_address: Option<String>,
+    request_id: Option<String>,
+}
+
+impl AuditEventRow {
+    #[must_use]
+    pub fn id(&self) -> domain::id::AuditEventId {
+        self.id.0.into()
+    }
+}
+
+impl From<Event> for AuditEventRow {
+    fn from(event: Event) -> Self {
+        Self {
+            id: DbId(event.id.into()),
+            occurred_at: DbInstant(event.at),
+            actor: event.actor.as_str().to_owned(),
+            action: event.action.as_str().to_owned(),
+            reason: event.reason.map(|reason| reason.as_str().to_owned()),
+            identity_id: event.identity_id.map(|id| DbId(id.into())),
+            flow_id: event.flow_id.map(DbId),
+            client_address: event.client_address.map(|ip| ip.to_string()),
+            request_id: event.request_id.map(|id| id.as_str().to_owned()),
+        }
+    }
+}
+
+impl TryFrom<AuditEventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(row: AuditEventRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.0.into(),
+            at: row.occurred_at.0,
+            actor: Actor::parse(&row.actor),
+            action: Action::parse(&row.action)
+                .ok_or_else(|| corrupt("audit action", &row.action))?,
+            reason: row
+                .reason
+                .map(|reason| {
+                    Reason::parse(&reason).ok_or_else(|| corrupt("audit reason", &reason))
+                })
+                .transpose()?,
+            identity_id: row.identity_id.map(|id| id.0.into()),
+            flow_id: row.flow_id.map(|id| id.0),
+            client_address: row
+                .client_address
+                .map(|ip| {
+                    ip.parse()
+                        .map(ClientAddress::new)
+                        .map_err(|_| corrupt("client address", &ip))
+                })
+                .transpose()?,
+            request_id: row
+                .request_id
+                .map(|id| RequestId::parse(&id).ok_or_else(|| corrupt("request id", &id)))
+                .transpose()?,
+        })
     }
 }

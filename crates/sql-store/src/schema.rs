@@ -116,6 +116,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    audit_events (id) {
+        id -> Id,
+        occurred_at -> Instant,
+        actor -> Text,
+        action -> Text,
+        reason -> Nullable<Text>,
+        identity_id -> Nullable<Id>,
+        flow_id -> Nullable<Id>,
+        client_address -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(recovery_codes -> recovery_flows (flow_id));
 diesel::joinable!(sessions -> identities (identity_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -126,4 +143,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings_flows,
     login_flows,
     login_failures,
+    audit_events,
 );

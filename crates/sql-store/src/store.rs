@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use application::ports::{
-    Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError, LoginFailureRepository,
-    Readiness, RecoveryRepository, RedeemError, ReplaceIdentityError, Revoked,
-    SelfServiceRepository, SessionQuery, SessionRepository, StoreCodeIssueError, StoreError,
-    StoredSession, Submission,
+    AuditQuery, AuditTrail, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
+    LoginFailureRepository, Purge, Readiness, RecoveryRepository, RedeemError,
+    ReplaceIdentityError, Revoked, SelfServiceRepository, SessionQuery, SessionRepository,
+    StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use domain::audit::Event;
 use domain::client::AddressGroup;
 use domain::id::{IdentityId, LoginFlowId, RecoveryFlowId, SessionId, SettingsFlowId};
 use domain::identity::{Identity, NewIdentity};
@@ -93,7 +94,8 @@ pub trait Dialect: Send + Sync + 'static {
                 conn.prove_addresses(proven)?;
             }
             conn.insert_session(redemption.session.into())?;
-            conn.insert_settings_flow(redemption.settings.into())
+            conn.insert_settings_flow(redemption.settings.into())?;
+            conn.insert_audit_event(redemption.audit.into())
         });
         match outcome {
             Ok(_) => Ok(()),
@@ -232,10 +234,18 @@ impl<D: Dialect> SqlStore<D> {
 }
 
 impl<D: Dialect> IdentityRepository for SqlStore<D> {
-    async fn insert_identity(&self, new: NewIdentity) -> Result<Identity, InsertIdentityError> {
+    async fn insert_identity(
+        &self,
+        new: NewIdentity,
+        event: Event,
+    ) -> Result<Identity, InsertIdentityError> {
         self.run(move |conn| {
             let identity = new.identity.clone();
-            conn.insert_identity(new.into()).map_err(|error| {
+            conn.transaction(|conn| {
+                conn.insert_identity(new.into())?;
+                conn.insert_audit_event(event.into())
+            })
+            .map_err(|error| {
                 if is_unique_violation(&error, "identities", "identifier") {
                     InsertIdentityError::DuplicateIdentifier
                 } else {
@@ -322,6 +332,7 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
     async fn replace_identity(
         &self,
         replacement: NewIdentity,
+        event: Event,
     ) -> Result<Identity, ReplaceIdentityError> {
         let id = replacement.identity.id;
         self.run(move |conn| {
@@ -329,6 +340,7 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
                 if conn.replace_identity(id, replacement.into())? == 0 {
                     return Ok(None);
                 }
+                conn.insert_audit_event(event.into())?;
                 conn.find_identity(id)
             });
             match outcome {
@@ -343,10 +355,19 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
         .await
     }
 
-    async fn delete_identity(&self, id: IdentityId) -> Result<bool, StoreError> {
-        // Flows and codes go with it: their foreign keys cascade.
-        self.run(move |conn| Ok(conn.delete_identity(id).map_err(store_error)? > 0))
-            .await
+    async fn delete_identity(&self, id: IdentityId, event: Event) -> Result<bool, StoreError> {
+        // Flows and codes go with it: their foreign keys cascade. Audit events have none.
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let existed = conn.delete_identity(id)? > 0;
+                if existed {
+                    conn.insert_audit_event(event.into())?;
+                }
+                Ok(existed)
+            })
+            .map_err(store_error)
+        })
+        .await
     }
 }
 
@@ -382,6 +403,7 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         &self,
         identity_id: IdentityId,
         at: Timestamp,
+        event: Event,
     ) -> Result<Option<Revoked>, StoreError> {
         self.run(move |conn| {
             conn.transaction(|conn| {
@@ -391,6 +413,7 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
                 let codes = conn.revoke_codes_of(identity_id, at)?;
                 let method = AuthMethod::CodeRecovery.as_str();
                 let sessions = conn.revoke_sessions_by(identity_id, method, at)?;
+                conn.insert_audit_event(event.into())?;
                 Ok(Some(Revoked { codes, sessions }))
             })
             .map_err(store_error)
@@ -408,13 +431,15 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         &self,
         session: Session,
         revoke_others: bool,
+        event: Event,
     ) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.transaction(|conn| {
                 if revoke_others {
                     conn.revoke_sessions_of(session.identity_id, session.authenticated_at)?;
                 }
-                conn.insert_session(session.into())
+                conn.insert_session(session.into())?;
+                conn.insert_audit_event(event.into())
             })
             .map(drop)
             .map_err(store_error)
@@ -439,9 +464,21 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         .await
     }
 
-    async fn revoke_session(&self, id: SessionId, at: Timestamp) -> Result<bool, StoreError> {
-        self.run(move |conn| Ok(conn.revoke_session(id, at).map_err(store_error)? > 0))
-            .await
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        at: Timestamp,
+        event: Event,
+    ) -> Result<bool, StoreError> {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                let revoked = conn.revoke_session(id, at)? > 0;
+                conn.insert_audit_event(event.into())?;
+                Ok(revoked)
+            })
+            .map_err(store_error)
+        })
+        .await
     }
 
     async fn list_sessions(&self, query: SessionQuery) -> Result<Vec<StoredSession>, StoreError> {
@@ -481,12 +518,17 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         identity_id: IdentityId,
         except: Option<SessionId>,
         at: Timestamp,
+        event: Event,
     ) -> Result<usize, StoreError> {
         self.run(move |conn| {
-            match except {
-                None => conn.revoke_sessions_of(identity_id, at),
-                Some(keep) => conn.revoke_sessions_but(identity_id, keep, at),
-            }
+            conn.transaction(|conn| {
+                let revoked = match except {
+                    None => conn.revoke_sessions_of(identity_id, at),
+                    Some(keep) => conn.revoke_sessions_but(identity_id, keep, at),
+                }?;
+                conn.insert_audit_event(event.into())?;
+                Ok(revoked)
+            })
             .map_err(store_error)
         })
         .await
@@ -514,7 +556,7 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
         .await
     }
 
-    async fn set_password(&self, change: PasswordChange) -> Result<(), StoreError> {
+    async fn set_password(&self, change: PasswordChange, event: Event) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.transaction(|conn| {
                 conn.set_password(
@@ -525,7 +567,8 @@ impl<D: Dialect> SelfServiceRepository for SqlStore<D> {
                 if change.revoke_other_sessions {
                     conn.revoke_sessions_but(change.identity_id, change.session_id, change.at)?;
                 }
-                conn.set_settings_state(change.flow_id, SettingsState::Success.as_str())
+                conn.set_settings_state(change.flow_id, SettingsState::Success.as_str())?;
+                conn.insert_audit_event(event.into())
             })
             .map(drop)
             .map_err(store_error)
@@ -673,6 +716,7 @@ impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
         &self,
         key: &IdentifierKey,
         address: Option<AddressGroup>,
+        event: Option<Event>,
     ) -> Result<(), StoreError> {
         let key = key.clone();
         let addresses =
@@ -681,7 +725,14 @@ impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
             let mut tries = 0;
             loop {
                 tries += 1;
-                match conn.delete_failures(key.as_str(), addresses.clone()) {
+                let cleared = conn.transaction(|conn| {
+                    conn.delete_failures(key.as_str(), addresses.clone())?;
+                    match &event {
+                        Some(event) => conn.insert_audit_event(event.clone().into()),
+                        None => Ok(0),
+                    }
+                });
+                match cleared {
                     Err(error) if is_race(&error) && tries < RACE_TRIES => {}
                     outcome => return outcome.map(drop).map_err(store_error),
                 }
@@ -706,10 +757,56 @@ impl<D: Dialect> LoginFailureRepository for SqlStore<D> {
     }
 }
 
+impl<D: Dialect> AuditTrail for SqlStore<D> {
+    async fn record(&self, event: Event) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.insert_audit_event(event.into())
+                .map(drop)
+                .map_err(store_error)
+        })
+        .await
+    }
+
+    /// An event that cannot be read is logged and skipped, as in the identity listing; events
+    /// after it fill the page.
+    async fn audit_events(&self, query: AuditQuery) -> Result<Vec<Event>, StoreError> {
+        self.run(move |conn| {
+            let mut events = Vec::with_capacity(query.limit);
+            let mut after = query.after;
+            loop {
+                let wanted = query.limit - events.len();
+                let rows = conn
+                    .audit_events(query.identity_id, after, wanted)
+                    .map_err(store_error)?;
+                let exhausted = rows.len() < wanted;
+                for row in rows {
+                    let id = row.id();
+                    after = Some(id);
+                    match Event::try_from(row) {
+                        Ok(event) => events.push(event),
+                        Err(error) => tracing::error!(
+                            audit_event_id = %id,
+                            error = %error,
+                            "skipped an audit event that cannot be read from the store"
+                        ),
+                    }
+                }
+                if exhausted || events.len() == query.limit {
+                    return Ok(events);
+                }
+            }
+        })
+        .await
+    }
+}
+
 impl<D: Dialect> Housekeeping for SqlStore<D> {
-    async fn purge_expired(&self, before: Timestamp) -> Result<(), StoreError> {
-        self.run(move |conn| conn.purge_expired(before).map_err(store_error))
-            .await
+    async fn purge_expired(&self, purge: Purge) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            conn.purge_expired(purge.expired_before, purge.audit_before)
+                .map_err(store_error)
+        })
+        .await
     }
 }
 

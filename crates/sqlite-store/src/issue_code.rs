@@ -22,6 +22,7 @@ impl Dialect for Sqlite {
             flow,
             code,
             revoke_previous,
+            audit,
         } = issue;
         let identity_id = flow.identity_id;
         conn.immediate_transaction(|conn| {
@@ -30,7 +31,8 @@ impl Dialect for Sqlite {
                 conn.revoke_codes(identity_id, code.code_type.as_str(), code.issued_at)?;
             }
             conn.insert_flow(flow.into())?;
-            conn.insert_code(CodeInsert::new(code, revoke_previous))
+            conn.insert_code(CodeInsert::new(code, revoke_previous))?;
+            conn.insert_audit_event(audit.into())
         })
         .map(drop)
         .map_err(|error| {

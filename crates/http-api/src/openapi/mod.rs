@@ -61,6 +61,7 @@ when sane, or a new UUID), echoed in the envelope's `error.request`.";
         routes::sessions::get,
         routes::sessions::disable,
         routes::metrics::prometheus,
+        routes::audit_events::list,
     ),
     components(schemas(ErrorGeneric), responses(Unavailable)),
     modifiers(&AdminRules, &Overview),
@@ -219,7 +220,7 @@ mod tests {
         let document = json(&admin());
         let paths = document["paths"].as_object().unwrap();
         let kratos = paths.keys().filter(|path| path.starts_with("/admin/"));
-        assert_eq!(kratos.clone().count(), 8);
+        assert_eq!(kratos.clone().count(), 9);
         for path in kratos {
             let alias = routes::iam_alias(path).unwrap();
             assert!(paths.contains_key(&alias), "{alias}");

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::routes::paging;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::identity::{
@@ -96,7 +97,7 @@ async fn create<S: Store>(
     let JsonObject(body) = body;
     let (draft, password) = body.into_parts();
     let identity = service
-        .create_identity(CreateIdentityRequest { draft, password })
+        .create_identity(CreateIdentityRequest { draft, password }, &origin(&req))
         .await?;
     let location = format!("{}/{}", req.path(), identity.id);
     Ok(HttpResponse::Created()
@@ -159,6 +160,7 @@ async fn get<S: Store>(
 async fn update<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: JsonObject<UpdateIdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -168,6 +170,7 @@ async fn update<S: Store>(
         .update_identity(
             id.into_inner().into(),
             UpdateIdentityRequest { draft, password },
+            &origin(&req),
         )
         .await?;
     Ok(HttpResponse::Ok()
@@ -205,12 +208,13 @@ async fn update<S: Store>(
 async fn patch<S: Store>(
     service: web::Data<Service<S>>,
     settings: web::Data<HttpSettings>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<JsonPatchDocument>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = IdentityPatch::new(body.into_inner().0)?;
     let identity = service
-        .patch_identity(id.into_inner().into(), &patch)
+        .patch_identity(id.into_inner().into(), &patch, &origin(&req))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(no_store())
@@ -233,9 +237,12 @@ async fn patch<S: Store>(
 )]
 async fn delete<S: Store>(
     service: web::Data<Service<S>>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.delete_identity(id.into_inner().into()).await?;
+    service
+        .delete_identity(id.into_inner().into(), &origin(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -359,8 +366,11 @@ async fn get_lockout<S: Store>(
 )]
 async fn clear_lockout<S: Store>(
     service: web::Data<Service<S>>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.clear_lockout(id.into_inner().into()).await?;
+    service
+        .clear_lockout(id.into_inner().into(), &origin(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,3 +1,4 @@
+pub(crate) mod audit_events;
 pub(crate) mod health;
 pub(crate) mod identities;
 pub(crate) mod metrics;

@@ -6,9 +6,10 @@ use application::ports::Store;
 use application::recovery_codes::{CreateRecoveryCodeError, RecoveryCodeRequest};
 use domain::recovery::FlowType;
 
-use crate::envelope::{no_store, request_id_of};
+use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::recovery_code::{
     CreateRecoveryCodeForIdentityBody, RecoveryCodeForIdentity, RevokeRecoveryCodesQuery,
@@ -55,7 +56,7 @@ async fn revoke<S: Store>(
     query: web::Query<RevokeRecoveryCodesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     service
-        .revoke_recovery_codes(query.identity_id.into(), &request_id_of(&req))
+        .revoke_recovery_codes(query.identity_id.into(), &origin(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -116,7 +117,7 @@ async fn create<S: Store>(
             expires_in: body.expires_in,
             flow_type: body.flow_type.map_or(FlowType::Browser, FlowType::from),
             public_base_url: settings.public_base_url.clone(),
-            request_id: request_id_of(&req),
+            origin: origin(&req),
             return_to: body.return_to.or(query.into_inner().return_to),
             mark_address_verified: body.mark_address_verified,
         })

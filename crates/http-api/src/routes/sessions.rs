@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::envelope::no_store;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::routes::paging;
 use crate::wire::error::ErrorGeneric;
 use crate::wire::session::AdminSession as Session;
@@ -137,10 +138,11 @@ async fn list_identity_sessions<S: Store>(
 )]
 async fn delete_identity_sessions<S: Store>(
     service: web::Data<Service<S>>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     service
-        .revoke_identity_sessions(id.into_inner().into())
+        .revoke_identity_sessions(id.into_inner().into(), &origin(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -193,8 +195,11 @@ async fn get<S: Store>(
 )]
 async fn disable<S: Store>(
     service: web::Data<Service<S>>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    service.disable_session(id.into_inner().into()).await?;
+    service
+        .disable_session(id.into_inner().into(), &origin(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

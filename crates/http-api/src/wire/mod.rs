@@ -3,6 +3,7 @@
 //! never `null` where it says string), so that clients generated from that document read ours.
 //! Our own OpenAPI document is derived from these types.
 
+pub(crate) mod audit_event;
 pub(crate) mod continue_with;
 pub(crate) mod error;
 pub(crate) mod flows;

@@ -16,6 +16,7 @@
 //! | `POST /admin/recovery/code`, `/iam/recovery/code` | `POST /admin/recovery/code` | 201, 400, 401, 404, 405, 413, 503 | 421 |
 //! | `DELETE /admin/recovery/codes`, `/iam/recovery/codes` | none | | 204, 400, 401, 404, 405, 421, 503 |
 //! | `GET /admin/metrics/prometheus`, `/iam/metrics/prometheus` | none (not in the copy) | | 200, 401, 405, 421 |
+//! | `GET /admin/audit-events`, `/iam/audit-events` | none | | 200, 400, 401, 405, 421, 503 |
 //! | `GET /admin/identities`, `/iam/identities` | `GET /admin/identities` | 200, 400, 401, 405, 503 | 421 |
 //! | `POST /admin/identities`, `/iam/identities` | `POST /admin/identities` | 201, 400, 401, 405, 409, 413, 503 | 421 |
 //! | `GET /admin/identities/{id}`, `/iam/…` | `GET /admin/identities/{id}` | 200, 401, 404, 405, 503 | 421 |
@@ -82,6 +83,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("/iam/recovery/code", "/admin/recovery/code"),
     ("/iam/recovery/codes", "/admin/recovery/codes"),
     ("/iam/metrics/prometheus", "/admin/metrics/prometheus"),
+    ("/iam/audit-events", "/admin/audit-events"),
     ("/iam/identities", "/admin/identities"),
     ("/iam/identities/{id}", "/admin/identities/{id}"),
     (
@@ -138,6 +140,10 @@ const KRATOS_DIFFERENCES: &[(Ours, &str)] = &[
     (
         Ours::Route(Op::get("/admin/metrics/prometheus")),
         "Kratos serves it too, but its document does not describe it",
+    ),
+    (
+        Ours::Route(Op::get("/admin/audit-events")),
+        "the stored audit trail is ours",
     ),
     (
         Ours::Route(Op::delete("/admin/identities/{id}/lockout")),
@@ -452,6 +458,9 @@ static METRICS: [Op; 2] = [
     Op::get("/iam/metrics/prometheus"),
 ];
 
+/// `GET /admin/audit-events` and its alias.
+static AUDIT_EVENTS: [Op; 2] = [Op::get("/admin/audit-events"), Op::get("/iam/audit-events")];
+
 /// The identity routes under one prefix.
 struct IdentityRoutes {
     list: Op,
@@ -494,6 +503,7 @@ fn admin_operations() -> impl Iterator<Item = &'static Op> {
         .iter()
         .chain(&REVOKE_CODES)
         .chain(&METRICS)
+        .chain(&AUDIT_EVENTS)
         .chain(IDENTITY_ROUTES.iter().flat_map(|routes| {
             [
                 &routes.list,
@@ -621,6 +631,22 @@ on_every_store! {
         for op in &METRICS {
             let res = app.admin_request(Method::GET, op.path).send().await.unwrap();
             check.admin(op, res, StatusCode::OK).await;
+        }
+    }
+
+    async fn audit_events(kind) {
+        let app = app(kind).await;
+        let mut check = Conformance::of(&app).await;
+        let id = app.identity("ada@example.com", "active").await;
+        app.code_for(id, json!({})).await;
+        for op in &AUDIT_EVENTS {
+            let get = |query: String| app.admin_request(Method::GET, &format!("{}{query}", op.path)).send();
+            for query in [String::new(), format!("?identity_id={id}&page_size=1"), format!("?identity_id={}", Uuid::new_v4())] {
+                check.admin(op, get(query).await.unwrap(), StatusCode::OK).await;
+            }
+            for query in ["?page_size=0", "?page_token=nope", "?identity_id=nope"] {
+                check.admin(op, get(query.into()).await.unwrap(), StatusCode::BAD_REQUEST).await;
+            }
         }
     }
 

@@ -26,6 +26,7 @@ macro_rules! on_every_store {
 }
 
 mod admin_auth;
+mod audit_events;
 mod conformance;
 mod documents;
 mod envelope;
@@ -376,14 +377,19 @@ impl TestApp {
     /// PostgreSQL, in the database files themselves on SQLite.
     pub fn database_contains(&self, text: &str) -> bool {
         match &self.db {
-            TestDb::Postgres(_) => ["identities", "recovery_flows", "recovery_codes"]
-                .iter()
-                .any(|table| {
-                    self.count(&format!(
-                        "SELECT count(*) AS count FROM {table} t \
+            TestDb::Postgres(_) => [
+                "identities",
+                "recovery_flows",
+                "recovery_codes",
+                "audit_events",
+            ]
+            .iter()
+            .any(|table| {
+                self.count(&format!(
+                    "SELECT count(*) AS count FROM {table} t \
                          WHERE row_to_json(t)::text LIKE '%{text}%'"
-                    )) > 0
-                }),
+                )) > 0
+            }),
             TestDb::Sqlite(db) => {
                 let mut files = vec![db.path.clone()];
                 files.push(db.path.with_extension("sqlite-wal"));

@@ -208,6 +208,14 @@ fn api_key(entry: RawApiKey, dev: bool) -> Result<ApiKey, ConfigError> {
              caller in audit events)",
         ));
     }
+    if domain::audit::is_reserved_actor_name(&name) {
+        return Err(invalid(
+            KEYS_KEY,
+            format!(
+                "\"{name}\" cannot name a key: the audit trail uses it for callers without one"
+            ),
+        ));
+    }
     if let Some(hex) = key.strip_prefix("sha256:") {
         return ApiKey::from_hex_digest(name.clone(), hex).map_err(|e| {
             invalid(

@@ -246,7 +246,7 @@ fn serves_in_memory_and_never_logs_the_code() {
     assert_eq!(audit["target"], "audit");
     assert_eq!(audit["fields"]["identity_id"], identity["id"]);
     assert_eq!(audit["fields"]["expires_at"], issued["expires_at"]);
-    assert_eq!(audit["fields"]["request_id"], "req-cli-test");
+    assert_eq!(audit["span"]["request_id"], "req-cli-test");
     // The caller, by the name of its API key: in the request span, which JSON logs carry.
     assert_eq!(audit["span"]["actor"], ADMIN_KEY_NAME);
     assert!(

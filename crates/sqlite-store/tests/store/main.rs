@@ -29,7 +29,17 @@ async fn a_file_keeps_everything_across_reopening() {
             chrono_now(),
         )
         .unwrap();
-    db.store.insert_identity(new.clone()).await.unwrap();
+    let event = domain::audit::Origin {
+        actor: domain::audit::Actor::SelfService,
+        client_address: None,
+        request_id: None,
+    }
+    .event(
+        Uuid::new_v4().into(),
+        domain::audit::Action::IdentityCreated,
+        chrono_now(),
+    );
+    db.store.insert_identity(new.clone(), event).await.unwrap();
     let reopened = open(&Location::File(db.path.clone())).unwrap();
     assert_eq!(
         reopened.find_identity(new.identity.id).await.unwrap(),

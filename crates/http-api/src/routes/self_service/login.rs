@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use application::hashing::{self, HashingError};
 use application::login::{LoginError, SignedIn};
 use application::ports::Store;
+use domain::audit::Origin;
 use domain::client::ClientAddress;
 use domain::id::LoginFlowId;
 use domain::recovery::FlowType;
@@ -21,6 +22,7 @@ use crate::envelope::no_store;
 use crate::errors::THROTTLED;
 use crate::json::{Submission, accepts_json};
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::session_auth::session_cookie;
 use crate::wait::Wait;
 use crate::wire::error::ErrorGeneric;
@@ -246,7 +248,7 @@ async fn submit<S: Store>(
     body: Submission<UpdateLoginFlowWithPasswordMethod>,
 ) -> Result<HttpResponse, ApiError> {
     let flow_id: LoginFlowId = named_flow(&query)?.into();
-    let from = (client_address(&req), user_agent(&req));
+    let from = (client_address(&req), user_agent(&req), origin(&req));
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => {
             submit_json(service, settings, flow_id, from, credentials_of(body)).await
@@ -261,7 +263,7 @@ async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: LoginFlowId,
-    (client, user_agent): (ClientAddress, Option<UserAgent>),
+    (client, user_agent, origin): (ClientAddress, Option<UserAgent>, Origin),
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let refuse = async |rejection: Rejection| {
@@ -286,6 +288,7 @@ async fn submit_json<S: Store>(
             credentials.password,
             client,
             user_agent,
+            &origin,
         )
         .await;
     match outcome {
@@ -330,7 +333,7 @@ async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: LoginFlowId,
-    (client, user_agent): (ClientAddress, Option<UserAgent>),
+    (client, user_agent, origin): (ClientAddress, Option<UserAgent>, Origin),
     credentials: Result<Credentials, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let action = action(&settings, flow_id);
@@ -360,6 +363,7 @@ async fn submit_form<S: Store>(
             credentials.password,
             client,
             user_agent,
+            &origin,
         )
         .await
     {

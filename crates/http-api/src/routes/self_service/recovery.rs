@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::ports::Store;
 use application::redemption::{FlowLookupError, Recovered, SubmitCodeError};
+use domain::audit::Origin;
 use domain::id::RecoveryFlowId;
 use domain::recovery::{FlowState, FlowType};
 use domain::session::Device;
@@ -17,6 +18,7 @@ use crate::envelope::no_store;
 use crate::errors::DISABLED;
 use crate::json::Submission;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::session_auth::session_cookie;
 use crate::wire::continue_with::{ContinueWith, SettingsUiFlow};
 use crate::wire::error::ErrorGeneric;
@@ -136,12 +138,10 @@ async fn submit<S: Store>(
     body: Submission<UpdateRecoveryFlowWithCodeMethod>,
 ) -> Result<HttpResponse, ApiError> {
     let flow_id: RecoveryFlowId = named_flow(&query)?.into();
-    let device = device(&req);
+    let from = (device(&req), origin(&req));
     match super::reply(&req, &settings, body)? {
-        Reply::Json(body) => submit_json(service, settings, flow_id, device, code_of(body)).await,
-        Reply::Page(body) => {
-            Ok(submit_form(service, settings, flow_id, device, code_of(body)).await)
-        }
+        Reply::Json(body) => submit_json(service, settings, flow_id, from, code_of(body)).await,
+        Reply::Page(body) => Ok(submit_form(service, settings, flow_id, from, code_of(body)).await),
     }
 }
 
@@ -149,7 +149,7 @@ async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: RecoveryFlowId,
-    device: Device,
+    (device, origin): (Device, Origin),
     code: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let code = match code {
@@ -162,7 +162,10 @@ async fn submit_json<S: Store>(
             ));
         }
     };
-    match service.submit_recovery_code(flow_id, &code, device).await {
+    match service
+        .submit_recovery_code(flow_id, &code, device, &origin)
+        .await
+    {
         Ok(recovered) => Ok(recovered_json(&service, &settings, &recovered)),
         // As Kratos: a wrong code answers the flow, saying so, for another try.
         Err(SubmitCodeError::InvalidCode(flow)) => Ok(HttpResponse::Ok()
@@ -224,7 +227,7 @@ async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: RecoveryFlowId,
-    device: Device,
+    (device, origin): (Device, Origin),
     code: Result<String, Rejection>,
 ) -> HttpResponse {
     let action = action(&settings, flow_id);
@@ -247,7 +250,10 @@ async fn submit_form<S: Store>(
             };
         }
     };
-    match service.submit_recovery_code(flow_id, &code, device).await {
+    match service
+        .submit_recovery_code(flow_id, &code, device, &origin)
+        .await
+    {
         Ok(recovered) => {
             let cookie =
                 session_cookie(&recovered.token, recovered.session.expires_at, settings.dev);

@@ -14,6 +14,7 @@ use crate::csrf::check_same_origin;
 use crate::envelope::no_store;
 use crate::json::JsonObject;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::routes::paging;
 use crate::session_auth::{removal_cookie, session_token};
 use crate::wire::error::ErrorGeneric;
@@ -180,7 +181,7 @@ async fn disable_mine<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let token = session_token(&req).ok_or(SessionsError::Unauthorized)?;
     service
-        .disable_my_session(&token, id.into_inner().into())
+        .disable_my_session(&token, id.into_inner().into(), &origin(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -208,7 +209,9 @@ async fn disable_my_others<S: Store>(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let token = session_token(&req).ok_or(SessionsError::Unauthorized)?;
-    let count = service.disable_my_other_sessions(&token).await?;
+    let count = service
+        .disable_my_other_sessions(&token, &origin(&req))
+        .await?;
     Ok(HttpResponse::Ok().json(DeleteMySessionsCount {
         count: u64::try_from(count).unwrap_or(u64::MAX),
     }))
@@ -235,10 +238,14 @@ async fn disable_my_others<S: Store>(
 )]
 async fn logout_api<S: Store>(
     service: Svc<S>,
+    req: HttpRequest,
     body: JsonObject<PerformNativeLogoutBody>,
 ) -> Result<HttpResponse, ApiError> {
     service
-        .log_out(&SessionToken::from_client(&body.0.session_token))
+        .log_out(
+            &SessionToken::from_client(&body.0.session_token),
+            &origin(&req),
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -287,7 +294,7 @@ async fn logout_browser<S: Store>(
     check_same_origin(&req, &settings.public_base_url)?;
     if let Some(token) = session_token(&req) {
         // Signing out of a session that already ended is still signing out.
-        match service.log_out(&token).await {
+        match service.log_out(&token, &origin(&req)).await {
             Ok(()) | Err(SessionError::Unauthorized) => {}
             Err(error) => return Err(error.into()),
         }

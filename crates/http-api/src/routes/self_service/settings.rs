@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::ports::Store;
 use application::settings::SettingsError;
+use domain::audit::Origin;
 use domain::id::SettingsFlowId;
 use domain::selfservice::SettingsState;
 use domain::session::SessionToken;
@@ -15,6 +16,7 @@ use crate::envelope::no_store;
 use crate::errors::capitalize;
 use crate::json::Submission;
 use crate::openapi::Unavailable;
+use crate::origin::origin;
 use crate::session_auth::session_token;
 use crate::wire::continue_with::ContinueWith;
 use crate::wire::error::ErrorGeneric;
@@ -162,10 +164,14 @@ async fn submit<S: Store>(
     match super::reply(&req, &settings, body)? {
         Reply::Json(body) => {
             let token = require_token(&req)?;
-            submit_json(service, settings, flow_id, token, password_of(body)).await
+            let from = (token, origin(&req));
+            submit_json(service, settings, flow_id, from, password_of(body)).await
         }
         Reply::Page(body) => match require_token(&req) {
-            Ok(token) => submit_form(service, settings, flow_id, token, password_of(body)).await,
+            Ok(token) => {
+                let from = (token, origin(&req));
+                submit_form(service, settings, flow_id, from, password_of(body)).await
+            }
             Err(_) => Ok(redirect(&public_url(&settings, "login")).finish()),
         },
     }
@@ -175,7 +181,7 @@ async fn submit_json<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: SettingsFlowId,
-    token: SessionToken,
+    (token, origin): (SessionToken, Origin),
     password: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     let refuse = async |rejection: Rejection| {
@@ -189,7 +195,10 @@ async fn submit_json<S: Store>(
         Ok(password) => password,
         Err(rejection) => return refuse(rejection).await,
     };
-    match service.set_new_password(flow_id, &token, password).await {
+    match service
+        .set_new_password(flow_id, &token, password, &origin)
+        .await
+    {
         Ok((flow, identity)) => {
             let mut body = SettingsFlow::new(&flow, &identity, &settings.public_base_url)
                 .with_message(None, texts::saved());
@@ -224,7 +233,7 @@ async fn submit_form<S: Store>(
     service: Svc<S>,
     settings: Settings,
     flow_id: SettingsFlowId,
-    token: SessionToken,
+    (token, origin): (SessionToken, Origin),
     password: Result<String, Rejection>,
 ) -> Result<HttpResponse, ApiError> {
     // The form again, saying what is wrong; a flow that cannot go on gets its own page.
@@ -242,7 +251,10 @@ async fn submit_form<S: Store>(
         Ok(password) => password,
         Err(rejection) => return form_again(rejection.message.text).await,
     };
-    match service.set_new_password(flow_id, &token, password).await {
+    match service
+        .set_new_password(flow_id, &token, password, &origin)
+        .await
+    {
         Ok((flow, _)) => {
             let destination = flow
                 .return_to
