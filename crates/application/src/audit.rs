@@ -4,8 +4,8 @@
 use domain::audit::Event;
 use domain::id::{AuditEventId, IdentityId};
 
-use crate::Service;
 use crate::ports::{AuditQuery, Store, StoreError};
+use crate::{Service, paging};
 
 /// The page size bounds of the trail (as Kratos's listings: default 250, at most 1000).
 pub const DEFAULT_AUDIT_PAGE_SIZE: usize = 250;
@@ -53,14 +53,8 @@ impl<S: Store> Service<S> {
         if !(1..=MAX_AUDIT_PAGE_SIZE).contains(&page_size) {
             return Err(AuditTrailError::InvalidPageSize(page_size));
         }
-        let after = request
-            .page_token
-            .map(|token| {
-                token
-                    .parse::<AuditEventId>()
-                    .map_err(|_| AuditTrailError::InvalidPageToken(token))
-            })
-            .transpose()?;
+        let after = paging::cursor::<AuditEventId>(request.page_token)
+            .map_err(AuditTrailError::InvalidPageToken)?;
         // One more than asked tells whether another page follows.
         let mut events = self
             .store
@@ -70,12 +64,7 @@ impl<S: Store> Service<S> {
                 limit: page_size + 1,
             })
             .await?;
-        let next_page_token = if events.len() > page_size {
-            events.truncate(page_size);
-            events.last().map(|last| last.id.to_string())
-        } else {
-            None
-        };
+        let next_page_token = paging::next_page(&mut events, page_size, |event| event.id);
         Ok(AuditPage {
             events,
             page_size,

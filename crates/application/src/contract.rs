@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::ports::{
     AuditQuery, IdentityQuery, InsertIdentityError, Purge, RedeemError, ReplaceIdentityError,
-    Revoked, SessionQuery, Store, StoreCodeIssueError,
+    Revoked, SessionQuery, SpentCode, Store, StoreCodeIssueError,
 };
 
 /// Runs every case of the contract as its own test. `setup` builds a fixture that lives for the
@@ -618,6 +618,22 @@ pub async fn a_revoked_code_cannot_be_redeemed<S: Store>(store: &S) {
     );
     let flow = store.find_flow(first.flow.id).await.unwrap().unwrap();
     assert_eq!(flow.state, FlowState::SentEmail);
+    // Spent codes are told apart: this one was revoked; a redeemed one was used.
+    let spent = SpentCode {
+        hash: first.code.hash.clone(),
+        revoked: true,
+    };
+    assert_eq!(store.spent_codes(first.flow.id).await.unwrap(), [spent]);
+    let second = issue(ada, now() + TimeDelta::seconds(3));
+    store.store_code_issue(second.clone()).await.unwrap();
+    assert!(store.spent_codes(second.flow.id).await.unwrap().is_empty());
+    let (_, redeemed) = redemption(&second, now() + TimeDelta::seconds(4));
+    store.redeem(redeemed).await.unwrap();
+    let used = SpentCode {
+        hash: second.code.hash.clone(),
+        revoked: false,
+    };
+    assert_eq!(store.spent_codes(second.flow.id).await.unwrap(), [used]);
 }
 
 pub async fn sessions_are_found_by_token_until_revoked_or_expired<S: Store>(store: &S) {

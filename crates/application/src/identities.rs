@@ -6,9 +6,9 @@ use domain::identity::{Identity, IdentityDraft, IdentityError, NewIdentity, type
 use domain::identity_patch::{IdentityPatch, PatchError};
 use domain::password::{PasswordError, PasswordHash};
 
-use crate::Service;
 use crate::hashing::HashingError;
 use crate::ports::{IdentityQuery, InsertIdentityError, ReplaceIdentityError, Store, StoreError};
+use crate::{Service, paging};
 
 /// A new identity as the operator sends it; the password is in clear until hashed here, and
 /// `Debug` does not print it.
@@ -292,14 +292,8 @@ impl<S: Store> Service<S> {
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
             return Err(ListIdentitiesError::InvalidPageSize(page_size));
         }
-        let after = request
-            .page_token
-            .map(|token| {
-                token
-                    .parse::<IdentityId>()
-                    .map_err(|_| ListIdentitiesError::InvalidPageToken(token))
-            })
-            .transpose()?;
+        let after = paging::cursor::<IdentityId>(request.page_token)
+            .map_err(ListIdentitiesError::InvalidPageToken)?;
         let identifier = request
             .credentials_identifier
             .as_deref()
@@ -313,12 +307,7 @@ impl<S: Store> Service<S> {
                 identifier,
             })
             .await?;
-        let next_page_token = if identities.len() > page_size {
-            identities.truncate(page_size);
-            identities.last().map(|last| last.id.to_string())
-        } else {
-            None
-        };
+        let next_page_token = paging::next_page(&mut identities, page_size, |identity| identity.id);
         Ok(IdentityPage {
             identities,
             page_size,

@@ -9,6 +9,7 @@ pub mod hashing;
 pub mod identities;
 pub mod lockout;
 pub mod login;
+mod paging;
 pub mod ports;
 pub mod recovery_codes;
 pub mod redemption;

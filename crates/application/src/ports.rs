@@ -13,6 +13,7 @@ use domain::identity::{Identity, NewIdentity};
 use domain::lockout::{Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, Redemption, StoredCode};
+use domain::secret::CodeHash;
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow};
 use domain::session::{Session, TokenHash};
 use domain::time::Timestamp;
@@ -206,6 +207,16 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Submission>, StoreError>> + Send;
 
+    /// The codes of flow `flow_id` that were used or revoked: what a refused code is compared
+    /// with, to say why it was refused.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    fn spent_codes(
+        &self,
+        flow_id: RecoveryFlowId,
+    ) -> impl Future<Output = Result<Vec<SpentCode>, StoreError>> + Send;
+
     /// Writes `redemption` in one transaction (see [`Redemption`]). Of concurrent redemptions
     /// of one code exactly one succeeds.
     ///
@@ -229,6 +240,14 @@ pub trait RecoveryRepository: Send + Sync + 'static {
         at: Timestamp,
         event: Event,
     ) -> impl Future<Output = Result<Option<Revoked>, StoreError>> + Send;
+}
+
+/// A code that can no longer be redeemed, by what spent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentCode {
+    pub hash: CodeHash,
+    /// Revoked (by a newer code or by an operator), rather than used.
+    pub revoked: bool,
 }
 
 /// What a revocation ended.
@@ -294,7 +313,8 @@ pub trait SessionRepository: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<(Session, Identity)>, StoreError>> + Send;
 
-    /// Ends the session `id` at `at`, with `event`. Returns whether it was still active.
+    /// Ends the session `id` at `at`, with `event` if it was still active. Returns whether it
+    /// was.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -324,8 +344,8 @@ pub trait SessionRepository: Send + Sync + 'static {
         id: SessionId,
     ) -> impl Future<Output = Result<Option<(StoredSession, Identity)>, StoreError>> + Send;
 
-    /// Ends at `at` every active session of `identity_id` but `except`, with `event`. Returns
-    /// how many.
+    /// Ends at `at` every active session of `identity_id` but `except`, with `event` unless
+    /// there was none. Returns how many.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

@@ -90,24 +90,16 @@ impl<S: Store> Service<S> {
         origin: &Origin,
     ) -> Result<Recovered, SubmitCodeError> {
         let outcome = self.redeem_code(flow_id, code, device, origin).await;
-        let counted = match &outcome {
-            Ok(_) => None,
-            Err(SubmitCodeError::Flow(FlowLookupError::NotFound(_))) => Some("unknown_flow"),
-            Err(SubmitCodeError::Flow(FlowLookupError::Expired(_))) => Some("expired"),
-            Err(SubmitCodeError::TooManyAttempts) => Some("attempts_exhausted"),
-            Err(SubmitCodeError::InvalidCode(flow)) if flow.state != FlowState::SentEmail => {
-                Some("used")
+        match &outcome {
+            Ok(_) => metrics::counter!("iam_recovery_codes_redeemed_total").increment(1),
+            Err(SubmitCodeError::Flow(FlowLookupError::NotFound(_))) => {
+                count_refusal("unknown_flow");
             }
-            Err(SubmitCodeError::InvalidCode(_)) => Some("wrong"),
-            Err(SubmitCodeError::IdentityDisabled) => Some("identity_inactive"),
-            Err(_) => Some("unavailable"),
-        };
-        match counted {
-            None => metrics::counter!("iam_recovery_codes_redeemed_total").increment(1),
-            Some(reason) => {
-                metrics::counter!("iam_recovery_codes_refused_total", "reason" => reason)
-                    .increment(1);
+            Err(SubmitCodeError::Store(_) | SubmitCodeError::Flow(FlowLookupError::Store(_))) => {
+                count_refusal("unavailable");
             }
+            // Refusals on a flow are counted as they are recorded, with their reason.
+            Err(_) => {}
         }
         outcome
     }
@@ -130,13 +122,15 @@ impl<S: Store> Service<S> {
             .await?
             .ok_or(FlowLookupError::NotFound(flow_id))?;
         // A refusal is recorded by itself: the submission's count, the only write, came first.
-        let refused = |reason| {
+        let refused = async |reason: Reason| -> Result<(), StoreError> {
             let event = self
                 .audit(origin, Action::RecoveryRefused, now)
                 .identity(flow.identity_id)
                 .flow(flow_id)
                 .reason(reason);
-            self.store.record(event)
+            self.store.record(event).await?;
+            count_refusal(metric_reason(reason));
+            Ok(())
         };
         if flow.is_expired(now) {
             refused(Reason::FlowExpired).await?;
@@ -154,7 +148,7 @@ impl<S: Store> Service<S> {
             .into_iter()
             .find(|stored| self.secrets.verify(code, &stored.hash))
         else {
-            refused(Reason::WrongCode).await?;
+            refused(self.why_no_code_matched(flow_id, code).await?).await?;
             return Err(SubmitCodeError::InvalidCode(flow));
         };
         if identity.state == IdentityState::Inactive {
@@ -239,5 +233,46 @@ impl<S: Store> Service<S> {
                 ..flow
             },
         })
+    }
+}
+
+impl<S: Store> Service<S> {
+    /// Why `code` matched none of the flow's redeemable codes: it was one of its spent codes
+    /// (used, or revoked), or it is wrong. Asked only once a code is refused, so redemptions
+    /// pay nothing for it.
+    async fn why_no_code_matched(
+        &self,
+        flow_id: RecoveryFlowId,
+        code: &str,
+    ) -> Result<Reason, StoreError> {
+        let spent = self.store.spent_codes(flow_id).await?;
+        Ok(
+            match spent
+                .iter()
+                .find(|spent| self.secrets.verify(code, &spent.hash))
+            {
+                Some(spent) if spent.revoked => Reason::CodeRevoked,
+                Some(_) => Reason::CodeUsed,
+                None => Reason::WrongCode,
+            },
+        )
+    }
+}
+
+fn count_refusal(reason: &'static str) {
+    metrics::counter!("iam_recovery_codes_refused_total", "reason" => reason).increment(1);
+}
+
+/// The `reason` label of a refusal, as the metrics name it.
+fn metric_reason(reason: Reason) -> &'static str {
+    match reason {
+        Reason::WrongCode => "wrong",
+        Reason::CodeUsed => "used",
+        Reason::CodeRevoked => "revoked",
+        Reason::FlowExpired => "expired",
+        Reason::AttemptsExhausted => "attempts_exhausted",
+        Reason::IdentityInactive => "identity_inactive",
+        // Not refusals of a code.
+        Reason::WrongCredentials | Reason::NoPassword => "other",
     }
 }

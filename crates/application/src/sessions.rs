@@ -6,8 +6,8 @@ use domain::id::{IdentityId, SessionId};
 use domain::identity::Identity;
 use domain::session::{Session, SessionToken};
 
-use crate::Service;
 use crate::ports::{Purge, SessionQuery, Store, StoreError, StoredSession};
+use crate::{Service, paging};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -287,12 +287,8 @@ impl<S: Store> Service<S> {
                 except,
             })
             .await?;
-        let next_page_token = if sessions.len() > page_size {
-            sessions.truncate(page_size);
-            sessions.last().map(|last| last.session.id.to_string())
-        } else {
-            None
-        };
+        let next_page_token =
+            paging::next_page(&mut sessions, page_size, |stored| stored.session.id);
         Ok(SessionPage {
             sessions,
             page_size,
@@ -307,13 +303,7 @@ fn checked_page(page: SessionPageRequest) -> Result<(usize, Option<SessionId>), 
     if !(1..=MAX_SESSION_PAGE_SIZE).contains(&page_size) {
         return Err(SessionsError::InvalidPageSize(page_size));
     }
-    let after = page
-        .page_token
-        .map(|token| {
-            token
-                .parse::<SessionId>()
-                .map_err(|_| SessionsError::InvalidPageToken(token))
-        })
-        .transpose()?;
+    let after =
+        paging::cursor::<SessionId>(page.page_token).map_err(SessionsError::InvalidPageToken)?;
     Ok((page_size, after))
 }

@@ -19,7 +19,7 @@ use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState
 use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::{Expires, Timestamp};
 
-use crate::ports::{AuditQuery, AuditTrail, Purge, ReplaceIdentityError, Revoked};
+use crate::ports::{AuditQuery, AuditTrail, Purge, ReplaceIdentityError, Revoked, SpentCode};
 use crate::ports::{
     Clock, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Readiness, RecoveryRepository, RedeemError, SelfServiceRepository,
@@ -348,6 +348,20 @@ impl RecoveryRepository for InMemoryStore {
         }))
     }
 
+    async fn spent_codes(&self, flow_id: RecoveryFlowId) -> Result<Vec<SpentCode>, StoreError> {
+        Ok(self
+            .available()?
+            .codes
+            .values()
+            .filter(|record| record.code.flow_id == flow_id)
+            .filter(|record| record.used_at.is_some() || record.revoked_at.is_some())
+            .map(|record| SpentCode {
+                hash: record.code.hash.clone(),
+                revoked: record.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
     async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
         let mut state = self.available()?;
         let usable = state.codes.get(&redemption.code_id).is_some_and(|record| {
@@ -465,14 +479,17 @@ impl SessionRepository for InMemoryStore {
         event: Event,
     ) -> Result<bool, StoreError> {
         let mut state = self.available()?;
-        state.record(event);
-        Ok(match state.sessions.get_mut(&id) {
+        let revoked = match state.sessions.get_mut(&id) {
             Some((_, revoked_at @ None)) => {
                 *revoked_at = Some(at);
                 true
             }
             _ => false,
-        })
+        };
+        if revoked {
+            state.record(event);
+        }
+        Ok(revoked)
     }
 
     async fn list_sessions(&self, query: SessionQuery) -> Result<Vec<StoredSession>, StoreError> {
@@ -524,8 +541,11 @@ impl SessionRepository for InMemoryStore {
         event: Event,
     ) -> Result<usize, StoreError> {
         let mut state = self.available()?;
-        state.record(event);
-        Ok(state.revoke_sessions_but(identity_id, except, at))
+        let revoked = state.revoke_sessions_but(identity_id, except, at);
+        if revoked > 0 {
+            state.record(event);
+        }
+        Ok(revoked)
     }
 }
 

@@ -112,6 +112,7 @@ named! {
     Reason {
         WrongCode => "wrong_code",
         CodeUsed => "code_used",
+        CodeRevoked => "code_revoked",
         FlowExpired => "flow_expired",
         AttemptsExhausted => "attempts_exhausted",
         IdentityInactive => "identity_inactive",

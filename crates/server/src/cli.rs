@@ -48,6 +48,29 @@ pub enum Command {
         #[command(subcommand)]
         command: RecoveryCommand,
     },
+    /// Show the audit trail, oldest first: of one identity, or of all.
+    Audit {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        query: AuditQuery,
+    },
+}
+
+/// Which audit events, and which page of them.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct AuditQuery {
+    /// Only the events of this identity (also one deleted since).
+    #[arg(long, conflicts_with = "email")]
+    pub identity: Option<uuid::Uuid>,
+    /// Only the events of the identity that signs in with this identifier.
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long, default_value_t = 250)]
+    pub page_size: usize,
+    /// The page after the one that printed this token.
+    #[arg(long)]
+    pub page_token: Option<String>,
 }
 
 /// Where the admin API is, and how to answer.

@@ -74,6 +74,9 @@ pub const KEYS: [&str; 45] = [
     "log.format",
 ];
 
+/// The longest `audit.retention`: its cutoff stays a time every store can compare with.
+const MAX_AUDIT_RETENTION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// The environment variable of `key`.
 #[must_use]
 pub fn env_name(key: &str) -> String {
@@ -539,6 +542,12 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         raw.audit.retention.as_deref(),
         Duration::from_secs(90 * 24 * 3600),
     )?;
+    if audit_retention > MAX_AUDIT_RETENTION {
+        return Err(invalid(
+            "audit.retention",
+            "must be at most 87600h (10 years)",
+        ));
+    }
     let allowed_return_urls = raw
         .selfservice
         .allowed_return_urls
@@ -1349,7 +1358,7 @@ mod tests {
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 22] = [
+        let cases: [(&str, &str, &str); 25] = [
             (
                 "SERVE_PUBLIC_TRUSTED_PROXIES",
                 "10.0.0.0/8, gateway",
@@ -1396,6 +1405,13 @@ mod tests {
                 "selfservice.methods.code.config.max_submissions",
             ),
             ("SESSION_LIFESPAN", "0s", "session.lifespan"),
+            ("AUDIT_RETENTION", "0s", "audit.retention"),
+            ("AUDIT_RETENTION", "87601h", "audit.retention"),
+            (
+                "SERVE_ADMIN_API_KEYS",
+                "self-service:a-key-that-is-long-enough-0123456789",
+                "serve.admin.api_keys",
+            ),
             (
                 "SELFSERVICE_ALLOWED_RETURN_URLS",
                 "not-a-url",

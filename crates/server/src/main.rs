@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     match cli.requested() {
         Command::Identities { remote, command } => return operator::identities(remote, command),
         Command::Recovery { remote, command } => return operator::recovery(remote, command),
+        Command::Audit { remote, query } => return operator::audit(remote, query),
         Command::Serve | Command::Migrate => {}
     }
     let settings = match config::load(cli.config.as_deref(), |name| std::env::var(name).ok()) {
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve => serve(&settings),
-        Command::Identities { .. } | Command::Recovery { .. } => {
+        Command::Identities { .. } | Command::Recovery { .. } | Command::Audit { .. } => {
             unreachable!("operator commands return above")
         }
     }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 use uuid::Uuid;
 
-use crate::cli::{IdentitiesCommand, RecoveryCommand, Remote, Who};
+use crate::cli::{AuditQuery, IdentitiesCommand, RecoveryCommand, Remote, Who};
 
 /// How long one request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -61,6 +61,12 @@ pub fn identities(remote: &Remote, command: &IdentitiesCommand) -> ExitCode {
 #[must_use]
 pub fn recovery(remote: &Remote, command: &RecoveryCommand) -> ExitCode {
     finish(AdminApi::new(remote).and_then(|api| api.recovery(command)))
+}
+
+/// Prints one page of the audit trail, or the failure on standard error.
+#[must_use]
+pub fn audit(remote: &Remote, query: &AuditQuery) -> ExitCode {
+    finish(AdminApi::new(remote).and_then(|api| api.audit(query)))
 }
 
 fn finish(outcome: Result<String, Failure>) -> ExitCode {
@@ -202,6 +208,22 @@ impl AdminApi {
                 })
             }
         }
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<String, Failure> {
+        let mut params = vec![("page_size", query.page_size.to_string())];
+        let who = Who {
+            identity: query.identity,
+            email: query.email.clone(),
+        };
+        if who.identity.is_some() || who.email.is_some() {
+            params.push(("identity_id", self.identity_of(&who)?.to_string()));
+        }
+        if let Some(token) = &query.page_token {
+            params.push(("page_token", token.clone()));
+        }
+        let answer = self.send(Method::GET, "admin/audit-events", &params, None)?;
+        self.show(&answer.body, || audit_text(&answer))
     }
 
     /// The id of the identity `who` names: given, or found by its identifier.
@@ -378,6 +400,40 @@ fn list_text(answer: &Answer) -> String {
         .collect();
     if lines.is_empty() {
         lines.push("no identities".to_owned());
+    }
+    if let Some(token) = &answer.next_page_token {
+        lines.push(format!("more: --page-token {token}"));
+    }
+    lines.join("\n")
+}
+
+/// One line per event: when, what (and why), who, the identity, flow, address and request.
+fn audit_text(answer: &Answer) -> String {
+    let mut lines: Vec<String> = answer
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|event| {
+            let mut action = text(&event["action"]);
+            if let Some(reason) = event["reason"].as_str() {
+                action = format!("{action} ({reason})");
+            }
+            let mut line = format!(
+                "{}  {action:40}  by {}",
+                text(&event["occurred_at"]),
+                text(&event["actor"])
+            );
+            for field in ["identity_id", "flow_id", "client_address", "request_id"] {
+                if let Some(value) = event[field].as_str() {
+                    line.push_str(&format!("  {}={value}", field.trim_end_matches("_id")));
+                }
+            }
+            line
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push("no events".to_owned());
     }
     if let Some(token) = &answer.next_page_token {
         lines.push(format!("more: --page-token {token}"));

@@ -332,6 +332,18 @@ fn expired_login_flows(before: DbInstant) -> _ {
 }
 
 #[dsl::auto_type]
+fn spent_codes_of(flow_id: DbId) -> _ {
+    recovery_codes::table
+        .filter(recovery_codes::flow_id.eq(flow_id))
+        .filter(
+            recovery_codes::used_at
+                .is_not_null()
+                .or(recovery_codes::revoked_at.is_not_null()),
+        )
+        .select((recovery_codes::code_hash, recovery_codes::revoked_at))
+}
+
+#[dsl::auto_type]
 fn audit_events_after(after: DbId, limit: i64) -> _ {
     audit_events::table
         .filter(audit_events::id.gt(after))
@@ -558,6 +570,11 @@ pub trait StoreConnection: Connection + R2D2Connection + SimpleConnection + Send
         identifier_key: &str,
         addresses: Option<Vec<String>>,
     ) -> QueryResult<usize>;
+    /// The hashes of the flow's used or revoked codes, with when they were revoked, if they were.
+    fn spent_codes(
+        &mut self,
+        flow_id: RecoveryFlowId,
+    ) -> QueryResult<Vec<(String, Option<DbInstant>)>>;
     fn insert_audit_event(&mut self, row: AuditEventRow) -> QueryResult<usize>;
     /// Audit events after `after` in id order, at most `limit`, optionally of one identity.
     fn audit_events(
@@ -587,6 +604,7 @@ where
     InsertRow<login_failures::table, FailureInsert>: ExecuteDsl<C>,
     InsertRow<audit_events::table, AuditEventRow>: ExecuteDsl<C>,
     for<'a> audit_events_after: LoadQuery<'a, C, AuditEventRow>,
+    for<'a> spent_codes_of: LoadQuery<'a, C, (String, Option<DbInstant>)>,
     for<'a> audit_events_of: LoadQuery<'a, C, AuditEventRow>,
     old_audit_events: ExecuteDsl<C>,
     for<'a> add_failure: LoadQuery<'a, C, FailureCounted>,
@@ -908,6 +926,13 @@ where
                 delete_failures_from(identifier_key.to_owned(), addresses).execute(self)
             }
         }
+    }
+
+    fn spent_codes(
+        &mut self,
+        flow_id: RecoveryFlowId,
+    ) -> QueryResult<Vec<(String, Option<DbInstant>)>> {
+        spent_codes_of(DbId(flow_id.into())).load(self)
     }
 
     fn insert_audit_event(&mut self, row: AuditEventRow) -> QueryResult<usize> {

@@ -9,7 +9,7 @@ use application::ports::{
     AuditQuery, AuditTrail, Housekeeping, IdentityQuery, IdentityRepository, InsertIdentityError,
     LoginFailureRepository, Purge, Readiness, RecoveryRepository, RedeemError,
     ReplaceIdentityError, Revoked, SelfServiceRepository, SessionQuery, SessionRepository,
-    StoreCodeIssueError, StoreError, StoredSession, Submission,
+    SpentCode, StoreCodeIssueError, StoreError, StoredSession, Submission,
 };
 use diesel::Connection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -21,6 +21,7 @@ use domain::lockout::{AttemptCounts, Failures, IdentifierKey, LockoutPolicy};
 use domain::password::PasswordHash;
 use domain::recovery::{CodeIssue, RecoveryFlow, StoredCode};
 use domain::recovery::{FlowState, Redemption};
+use domain::secret::CodeHash;
 use domain::selfservice::{LoginFlow, PasswordChange, SettingsFlow, SettingsState};
 use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
@@ -395,6 +396,21 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
             .await
     }
 
+    async fn spent_codes(&self, flow_id: RecoveryFlowId) -> Result<Vec<SpentCode>, StoreError> {
+        self.run(move |conn| {
+            Ok(conn
+                .spent_codes(flow_id)
+                .map_err(store_error)?
+                .into_iter()
+                .map(|(hash, revoked_at)| SpentCode {
+                    hash: CodeHash::from_stored(hash),
+                    revoked: revoked_at.is_some(),
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
         self.run(move |conn| D::redeem(conn, redemption)).await
     }
@@ -473,7 +489,9 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
         self.run(move |conn| {
             conn.transaction(|conn| {
                 let revoked = conn.revoke_session(id, at)? > 0;
-                conn.insert_audit_event(event.into())?;
+                if revoked {
+                    conn.insert_audit_event(event.into())?;
+                }
                 Ok(revoked)
             })
             .map_err(store_error)
@@ -526,7 +544,9 @@ impl<D: Dialect> SessionRepository for SqlStore<D> {
                     None => conn.revoke_sessions_of(identity_id, at),
                     Some(keep) => conn.revoke_sessions_but(identity_id, keep, at),
                 }?;
-                conn.insert_audit_event(event.into())?;
+                if revoked > 0 {
+                    conn.insert_audit_event(event.into())?;
+                }
                 Ok(revoked)
             })
             .map_err(store_error)

@@ -427,6 +427,18 @@ on_every_store! {
             app.count("SELECT count(*) AS count FROM recovery_codes WHERE revoked_at IS NOT NULL"),
             1
         );
+        // The trail tells the two apart: one revoked, one used.
+        let trail: Vec<Value> = app
+            .admin_client
+            .get(format!("{}/admin/audit-events?identity_id={identity}", app.admin))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let reasons: Vec<&str> = trail.iter().filter_map(|event| event["reason"].as_str()).collect();
+        assert_eq!(reasons, ["code_revoked", "code_used"], "{trail:#?}");
 
         let res = app
             .admin_client

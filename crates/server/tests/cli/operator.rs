@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::{ADMIN_KEY, Server, iam_recovery};
+use crate::{ADMIN_KEY, ADMIN_KEY_NAME, Server, iam_recovery};
 
 /// `iam-recovery ARGS` against `server`'s admin API, with `stdin` as its input.
 fn operate(server: &Server, args: &[&str], stdin: &str) -> Output {
@@ -132,6 +132,40 @@ fn a_support_engineer_issues_and_revokes_a_code_from_the_command_line() {
 
     let deleted = stdout(&operate(&server, &["identities", "delete", &id], ""));
     assert_eq!(deleted.trim(), format!("deleted identity {id}"));
+
+    // The trail outlives the identity: who issued each code, and what came of them.
+    let trail = stdout(&operate(&server, &["audit", "--identity", &id], ""));
+    let lines: Vec<&str> = trail.lines().collect();
+    let actions: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "identity.created",
+            "recovery_code.issued",
+            "recovery_code.issued",
+            "recovery_codes.revoked",
+            "recovery.refused",
+            "identity.deleted"
+        ],
+        "{trail}"
+    );
+    assert!(
+        lines[1].contains(&format!("by {ADMIN_KEY_NAME}")),
+        "{trail}"
+    );
+    assert!(
+        lines[4].contains("(code_revoked)") && lines[4].contains("by self-service"),
+        "{trail}"
+    );
+    let as_json = json(&operate(
+        &server,
+        &["audit", "--identity", &id, "--json"],
+        "",
+    ));
+    assert_eq!(as_json.as_array().unwrap().len(), 6);
 }
 
 #[test]
