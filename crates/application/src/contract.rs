@@ -80,7 +80,10 @@ macro_rules! store_contract {
             revoking_takes_back_live_codes_and_the_sessions_they_opened,
             audit_events_round_trip_and_outlive_their_identity,
             a_change_that_is_not_made_leaves_no_event,
-            audit_events_are_listed_in_pages_and_purged_by_age
+            audit_events_are_listed_in_pages_and_purged_by_age,
+            issues_written_together_answer_each_caller,
+            a_failing_write_answers_each_of_its_callers_as_alone,
+            racing_issues_keep_one_live_code_per_identity
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -1770,4 +1773,126 @@ pub async fn audit_events_are_listed_in_pages_and_purged_by_age<S: Store>(store:
         .await
         .unwrap();
     assert_eq!(events_of(store, ada).await, all[3..]);
+}
+
+/// Issues all at once: the store may write them in batches, as the requests of a busy server.
+async fn issue_all<S: Store>(
+    store: &S,
+    issues: &[CodeIssue],
+) -> Vec<Result<(), StoreCodeIssueError>> {
+    futures_util::future::join_all(issues.iter().map(|i| store.store_code_issue(i.clone()))).await
+}
+
+/// How many of the flows of `issues` still have a live code.
+async fn live_among<S: Store>(store: &S, issues: &[&CodeIssue]) -> usize {
+    let mut live = 0;
+    for issued in issues {
+        live += live_codes(store, issued.flow.id, now()).await.len();
+    }
+    live
+}
+
+pub async fn issues_written_together_answer_each_caller<S: Store>(store: &S) {
+    let known = [
+        stored_identity(store, None).await,
+        stored_identity(store, None).await,
+        stored_identity(store, None).await,
+    ];
+    let ghost: IdentityId = Uuid::new_v4().into();
+    // Interleaved: each identity's issues, and the unknown identity's, spread over the batch.
+    let issues: Vec<CodeIssue> = (0..4)
+        .flat_map(|n| {
+            let at = now() + TimeDelta::milliseconds(n);
+            known
+                .iter()
+                .map(move |id| issue(*id, at))
+                .chain([issue(ghost, at)])
+        })
+        .collect();
+    let results = issue_all(store, &issues).await;
+    for (issued, result) in issues.iter().zip(&results) {
+        if issued.flow.identity_id == ghost {
+            assert!(
+                matches!(result, Err(StoreCodeIssueError::IdentityNotFound)),
+                "{result:?}"
+            );
+            assert_eq!(store.find_flow(issued.flow.id).await.unwrap(), None);
+        } else {
+            assert!(result.is_ok(), "{result:?}");
+            assert!(store.find_flow(issued.flow.id).await.unwrap().is_some());
+        }
+    }
+    for id in known {
+        let own: Vec<&CodeIssue> = issues.iter().filter(|i| i.flow.identity_id == id).collect();
+        assert_eq!(live_among(store, &own).await, 1, "identity {id}");
+        let issued = events_of(store, id)
+            .await
+            .iter()
+            .filter(|event| event.action == Action::RecoveryCodeIssued)
+            .count();
+        assert_eq!(issued, 4);
+    }
+    assert!(events_of(store, ghost).await.is_empty());
+}
+
+pub async fn a_failing_write_answers_each_of_its_callers_as_alone<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let grace = stored_identity(store, None).await;
+    let first = issue(ada, now());
+    store.store_code_issue(first.clone()).await.unwrap();
+    // The code id collides with the first one's: whatever is written with it fails with it.
+    let mut clash = issue(ada, now() + TimeDelta::seconds(1));
+    clash.code.id = first.code.id;
+    let mut issues: Vec<CodeIssue> = (0..6)
+        .map(|n| issue(grace, now() + TimeDelta::milliseconds(n)))
+        .collect();
+    issues.insert(3, clash.clone());
+    let results = issue_all(store, &issues).await;
+    for (issued, result) in issues.iter().zip(&results) {
+        let flow = store.find_flow(issued.flow.id).await.unwrap();
+        match result {
+            Ok(()) => assert!(flow.is_some() && issued.flow.id != clash.flow.id),
+            Err(StoreCodeIssueError::Store(_)) => assert_eq!(flow, None),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(results[3], Err(StoreCodeIssueError::Store(_))));
+    // Nothing of the failed batches was kept: the first code lives on, grace has at most one.
+    assert_eq!(live_codes(store, first.flow.id, now()).await, [first.code]);
+    let graces: Vec<&CodeIssue> = issues
+        .iter()
+        .filter(|i| i.flow.identity_id == grace)
+        .collect();
+    assert!(live_among(store, &graces).await <= 1);
+    // Each caller can try again, alone.
+    for (issued, result) in issues.iter().zip(&results) {
+        if result.is_err() && issued.flow.id != clash.flow.id {
+            store.store_code_issue(issued.clone()).await.unwrap();
+        }
+    }
+    assert_eq!(live_among(store, &graces).await, 1);
+}
+
+pub async fn racing_issues_keep_one_live_code_per_identity<S: Store>(store: &S) {
+    let mut identities = Vec::new();
+    for _ in 0..4 {
+        identities.push(stored_identity(store, None).await);
+    }
+    let issues: Vec<CodeIssue> = (0..10)
+        .flat_map(|n| {
+            let at = now() + TimeDelta::milliseconds(n);
+            identities
+                .iter()
+                .map(move |id| issue(*id, at))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Two rounds at once: batches in flight together, on different connections.
+    let (left, right) = issues.split_at(issues.len() / 2);
+    let (a, b) = futures_util::future::join(issue_all(store, left), issue_all(store, right)).await;
+    assert!(a.iter().chain(&b).all(Result::is_ok), "{a:?} {b:?}");
+    for id in identities {
+        let own: Vec<&CodeIssue> = issues.iter().filter(|i| i.flow.identity_id == id).collect();
+        assert_eq!(live_among(store, &own).await, 1, "identity {id}");
+    }
 }

@@ -32,6 +32,18 @@ pub enum StoreError {
     Unexpected(#[source] BoxError),
 }
 
+impl StoreError {
+    /// The same failure, for another caller: a batch that fails answers each of its requests
+    /// with it.
+    #[must_use]
+    pub fn for_another(&self) -> Self {
+        match self {
+            Self::Unavailable(source) => Self::Unavailable(source.to_string().into()),
+            Self::Unexpected(source) => Self::Unexpected(source.to_string().into()),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InsertIdentityError {
     /// Another identity already has this identifier (email).

@@ -98,6 +98,7 @@ async fn issue(
         for baseline in [
             pgbench::Script::IssueObvious,
             pgbench::Script::IssueOneStatement,
+            pgbench::Script::IssueBatched,
         ] {
             let result = pgbench::run(&db, baseline, identities, args)?;
             rows.push(Row::baseline(baseline.label(), identities, result));

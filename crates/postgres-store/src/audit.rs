@@ -5,7 +5,7 @@
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
 use diesel::result::QueryResult;
-use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use domain::audit::Event;
 use domain::time::Timestamp;
 use uuid::Uuid;
@@ -71,6 +71,73 @@ impl<'a> AuditParams<'a> {
         out.push_sql(" AS audit_client_address, ");
         out.push_bind_param::<Nullable<Text>, _>(&self.request_id)?;
         out.push_sql(" AS audit_request_id");
+        Ok(())
+    }
+}
+
+/// The names the columns of [`AuditArrays`] take in `p`, after the statement's own.
+pub(crate) const AUDIT_ARRAY_COLUMNS: &str = ", audit_id, audit_at, audit_actor, audit_action, \
+    audit_reason, audit_identity_id, audit_flow_id, audit_client_address, audit_request_id";
+
+/// The events of a batch, one array per column, to `unnest` with the batch's other columns.
+pub(crate) struct AuditArrays<'a> {
+    ids: Vec<Uuid>,
+    at: Vec<Timestamp>,
+    actors: Vec<&'a str>,
+    actions: Vec<&'static str>,
+    reasons: Vec<Option<&'static str>>,
+    identity_ids: Vec<Option<Uuid>>,
+    flow_ids: Vec<Option<Uuid>>,
+    client_addresses: Vec<Option<String>>,
+    request_ids: Vec<Option<&'a str>>,
+}
+
+impl<'a> AuditArrays<'a> {
+    pub(crate) fn new(events: impl Iterator<Item = &'a Event> + Clone) -> Self {
+        Self {
+            ids: events.clone().map(|e| e.id.into_uuid()).collect(),
+            at: events.clone().map(|e| e.at).collect(),
+            actors: events.clone().map(|e| e.actor.as_str()).collect(),
+            actions: events.clone().map(|e| e.action.as_str()).collect(),
+            reasons: events
+                .clone()
+                .map(|e| e.reason.map(|r| r.as_str()))
+                .collect(),
+            identity_ids: events
+                .clone()
+                .map(|e| e.identity_id.map(|id| id.into_uuid()))
+                .collect(),
+            flow_ids: events.clone().map(|e| e.flow_id).collect(),
+            client_addresses: events
+                .clone()
+                .map(|e| e.client_address.map(|ip| ip.to_string()))
+                .collect(),
+            request_ids: events
+                .map(|e| e.request_id.as_ref().map(|id| id.as_str()))
+                .collect(),
+        }
+    }
+
+    /// `, $n, …`: the arrays, appended to the arguments of `unnest`.
+    pub(crate) fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actions)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reasons)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.identity_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<SqlUuid>>, _>(&self.flow_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_addresses)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
         Ok(())
     }
 }

@@ -13,11 +13,11 @@ pub struct Postgres;
 impl Dialect for Postgres {
     type Connection = PgConnection;
 
-    fn store_code_issue(
+    fn store_code_issues(
         conn: &mut PgConnection,
-        issue: CodeIssue,
-    ) -> Result<(), StoreCodeIssueError> {
-        crate::issue_code::store_code_issue(conn, issue)
+        batch: &[CodeIssue],
+    ) -> Vec<Result<(), StoreCodeIssueError>> {
+        crate::issue_code::store_code_issues(conn, batch)
     }
 
     fn begin_submission(

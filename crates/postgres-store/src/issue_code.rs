@@ -1,177 +1,259 @@
-//! How PostgreSQL writes a code issue: in one statement.
+//! How PostgreSQL writes a batch of code issues: in one statement, whatever the batch's size.
+
+use std::collections::HashSet;
 
 use application::ports::StoreCodeIssueError;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::DatabaseErrorKind;
-use diesel::sql_types::Untyped;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid};
 use domain::recovery::{CODE_METHOD, CodeIssue};
-use sql_store::{is_foreign_key_violation, store_error};
+use domain::time::Timestamp;
+use sql_store::store_error;
+use uuid::Uuid;
 
-use crate::audit::{AuditParams, insert_audit_event};
+use crate::audit::{AuditArrays, insert_audit_event};
 
-/// Issuing a code in one statement, which PostgreSQL runs as one transaction. The parameters
-/// come first, once each, in a `p` row; the statement is prepared once per connection.
+/// Issuing a batch of codes in one statement, which PostgreSQL runs as one transaction. Each
+/// column of the batch is bound as one array, and `unnest` makes them the rows of `p`; the
+/// statement is the same text for every size, so it is prepared once per connection.
 ///
-/// - The identity's row is locked first: issues for one identity queue, and the flow is
-///   inserted only if the identity exists.
-/// - When asked, the identity's earlier unused codes of the same type are revoked; the code
+/// - The identities' rows are locked first, in id order, so batches for the same identities
+///   queue instead of deadlocking; only issues whose identity exists go on.
+/// - The identities' earlier unused codes of the same type are revoked when asked; the code
 ///   insert waits for the revocation's count, so the one-live-exclusive-code index never sees
-///   both. All parts share one snapshot, so the new code is never among the revoked ones.
+///   both. Issues of one identity within the batch arrive resolved: all but the last are
+///   written already revoked, as if each had come first and been replaced.
+/// - Each issue's audit event is written with it.
 ///
-/// One round trip instead of five.
-const ISSUE_CODE: &str = concat!(
+/// The answer is the flows written: an issue whose flow is missing had no identity.
+const ISSUE_CODES: &str = concat!(
     "
 ), identity AS (
-    SELECT i.id FROM identities i, p WHERE i.id = p.identity_id FOR NO KEY UPDATE OF i
+    SELECT i.id FROM identities i WHERE i.id IN (SELECT identity_id FROM p)
+    ORDER BY i.id FOR NO KEY UPDATE OF i
 ), flow AS (
     INSERT INTO recovery_flows
         (id, identity_id, flow_type, state, active_method, request_url, issued_at, expires_at,
          return_to, verifies_addresses)
-    SELECT p.flow_id, identity.id, p.flow_type, p.state, p.active_method, p.request_url,
+    SELECT p.flow_id, p.identity_id, p.flow_type, p.state, m.active_method, p.request_url,
            p.issued_at, p.expires_at, p.return_to, p.verifies_addresses
-    FROM identity, p
+    FROM p JOIN identity ON identity.id = p.identity_id CROSS JOIN m
     RETURNING id, identity_id
 ), revoked AS (
-    UPDATE recovery_codes c SET revoked_at = p.issued_at FROM p
-    WHERE p.revoke
-      AND c.identity_id IN (SELECT identity_id FROM flow)
-      AND c.code_type = p.code_type
+    UPDATE recovery_codes c SET revoked_at = r.at
+    FROM (SELECT identity_id, code_type, min(issued_at) AS at FROM p WHERE revoke
+          GROUP BY identity_id, code_type) r
+    WHERE c.identity_id = r.identity_id
+      AND r.identity_id IN (SELECT identity_id FROM flow)
+      AND c.code_type = r.code_type
       AND c.used_at IS NULL
       AND c.revoked_at IS NULL
     RETURNING 1
 ), code AS (
     INSERT INTO recovery_codes
-        (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive)
-    SELECT p.code_id, flow.id, flow.identity_id, p.code_hash, p.code_type, p.issued_at,
-           p.expires_at, p.revoke
-    FROM flow, p CROSS JOIN (SELECT count(*) FROM revoked) AS revocation_done
-    RETURNING id
+        (id, flow_id, identity_id, code_hash, code_type, issued_at, expires_at, exclusive,
+         revoked_at)
+    SELECT p.code_id, p.flow_id, p.identity_id, p.code_hash, p.code_type, p.issued_at,
+           p.expires_at, p.revoke, p.revoked_at
+    FROM p JOIN flow ON flow.id = p.flow_id CROSS JOIN (SELECT count(*) FROM revoked) AS done
+    RETURNING flow_id
 ), audited AS (
     ",
     insert_audit_event!(),
-    " WHERE EXISTS (SELECT 1 FROM flow)
+    " JOIN flow ON flow.id = p.flow_id
     RETURNING 1
 )
-SELECT count(*) AS created FROM code"
+SELECT flow_id FROM code"
 );
 
-/// [`ISSUE_CODE`] with its parameters, as a query diesel may prepare and keep: unlike
-/// `sql_query`, it has a fixed identity and is safe to cache.
-struct IssueCode<'a> {
-    issue: &'a CodeIssue,
-    audit: AuditParams<'a>,
-    flow_type: &'static str,
-    state: &'static str,
-    code_type: &'static str,
+/// The batch, one array per column.
+struct IssueCodes<'a> {
+    identity_ids: Vec<Uuid>,
+    flow_ids: Vec<Uuid>,
+    flow_types: Vec<&'static str>,
+    states: Vec<&'static str>,
+    request_urls: Vec<&'a str>,
+    issued_at: Vec<Timestamp>,
+    expires_at: Vec<Timestamp>,
+    return_to: Vec<Option<&'a str>>,
+    verifies_addresses: Vec<bool>,
+    code_ids: Vec<Uuid>,
+    code_hashes: Vec<&'a str>,
+    code_types: Vec<&'static str>,
+    revoke: Vec<bool>,
+    revoked_at: Vec<Option<Timestamp>>,
+    audit: AuditArrays<'a>,
 }
 
-impl QueryId for IssueCode<'_> {
-    type QueryId = IssueCode<'static>;
+impl<'a> IssueCodes<'a> {
+    fn new(batch: &'a [CodeIssue]) -> Self {
+        Self {
+            identity_ids: batch
+                .iter()
+                .map(|i| i.flow.identity_id.into_uuid())
+                .collect(),
+            flow_ids: batch.iter().map(|i| i.flow.id.into_uuid()).collect(),
+            flow_types: batch.iter().map(|i| i.flow.flow_type.as_str()).collect(),
+            states: batch.iter().map(|i| i.flow.state.as_str()).collect(),
+            request_urls: batch.iter().map(|i| i.flow.request_url.as_str()).collect(),
+            issued_at: batch.iter().map(|i| i.flow.issued_at).collect(),
+            expires_at: batch.iter().map(|i| i.flow.expires_at).collect(),
+            return_to: batch.iter().map(|i| i.flow.return_to.as_deref()).collect(),
+            verifies_addresses: batch.iter().map(|i| i.flow.verifies_addresses).collect(),
+            code_ids: batch.iter().map(|i| i.code.id.into_uuid()).collect(),
+            code_hashes: batch.iter().map(|i| i.code.hash.as_str()).collect(),
+            code_types: batch.iter().map(|i| i.code.code_type.as_str()).collect(),
+            revoke: batch.iter().map(|i| i.revoke_previous).collect(),
+            revoked_at: replaced_within(batch),
+            audit: AuditArrays::new(batch.iter().map(|i| &i.audit)),
+        }
+    }
+}
+
+/// For each issue that revokes earlier codes, when a later issue of the batch for the same
+/// identity replaces it: its code is written revoked then.
+fn replaced_within(batch: &[CodeIssue]) -> Vec<Option<Timestamp>> {
+    let mut replaced = vec![None; batch.len()];
+    for (i, issue) in batch.iter().enumerate() {
+        if !issue.revoke_previous {
+            continue;
+        }
+        replaced[i] = batch[i + 1..]
+            .iter()
+            .find(|later| {
+                later.revoke_previous
+                    && later.flow.identity_id == issue.flow.identity_id
+                    && later.code.code_type == issue.code.code_type
+            })
+            .map(|later| later.code.issued_at);
+    }
+    replaced
+}
+
+impl QueryId for IssueCodes<'_> {
+    type QueryId = IssueCodes<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl Query for IssueCode<'_> {
+impl Query for IssueCodes<'_> {
     type SqlType = Untyped;
 }
 
-impl RunQueryDsl<PgConnection> for IssueCode<'_> {}
+impl RunQueryDsl<PgConnection> for IssueCodes<'_> {}
 
-impl QueryFragment<Pg> for IssueCode<'_> {
+impl QueryFragment<Pg> for IssueCodes<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let CodeIssue {
-            flow,
-            code,
-            revoke_previous,
-            audit: _,
-        } = self.issue;
-        out.push_sql("WITH p AS (SELECT ");
-        out.push_bind_param::<SqlUuid, _>(flow.identity_id.as_uuid())?;
-        out.push_sql(" AS identity_id, ");
-        out.push_bind_param::<SqlUuid, _>(flow.id.as_uuid())?;
-        out.push_sql(" AS flow_id, ");
-        out.push_bind_param::<Text, _>(&self.flow_type)?;
-        out.push_sql(" AS flow_type, ");
-        out.push_bind_param::<Text, _>(&self.state)?;
-        out.push_sql(" AS state, ");
+        out.push_sql("WITH m AS (SELECT ");
         out.push_bind_param::<Text, _>(&CODE_METHOD)?;
-        out.push_sql(" AS active_method, ");
-        out.push_bind_param::<Text, _>(&flow.request_url)?;
-        out.push_sql(" AS request_url, ");
-        out.push_bind_param::<Timestamptz, _>(&flow.issued_at)?;
-        out.push_sql(" AS issued_at, ");
-        out.push_bind_param::<Timestamptz, _>(&flow.expires_at)?;
-        out.push_sql(" AS expires_at, ");
-        out.push_bind_param::<Nullable<Text>, _>(&flow.return_to)?;
-        out.push_sql(" AS return_to, ");
-        out.push_bind_param::<Bool, _>(&flow.verifies_addresses)?;
-        out.push_sql(" AS verifies_addresses, ");
-        out.push_bind_param::<SqlUuid, _>(code.id.as_uuid())?;
-        out.push_sql(" AS code_id, ");
-        out.push_bind_param::<Text, _>(code.hash.as_str())?;
-        out.push_sql(" AS code_hash, ");
-        out.push_bind_param::<Text, _>(&self.code_type)?;
-        out.push_sql(" AS code_type, ");
-        out.push_bind_param::<Bool, _>(revoke_previous)?;
-        out.push_sql(" AS revoke");
+        out.push_sql(" AS active_method), p AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.identity_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.flow_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.flow_types)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.states)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.request_urls)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.return_to)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.verifies_addresses)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.code_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.code_hashes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.code_types)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.revoke)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(&self.revoked_at)?;
         self.audit.push(&mut out)?;
-        out.push_sql(ISSUE_CODE);
+        out.push_sql(
+            ") AS p(identity_id, flow_id, flow_type, state, request_url, issued_at, expires_at, \
+             return_to, verifies_addresses, code_id, code_hash, code_type, revoke, revoked_at",
+        );
+        out.push_sql(crate::audit::AUDIT_ARRAY_COLUMNS);
+        out.push_sql(")");
+        out.push_sql(ISSUE_CODES);
         Ok(())
     }
 }
 
 #[derive(QueryableByName)]
-struct Created {
-    #[diesel(sql_type = BigInt)]
-    created: i64,
+struct Written {
+    #[diesel(sql_type = SqlUuid)]
+    flow_id: Uuid,
 }
 
-/// Issues a code, retrying once under the identity's lock when a concurrent issue won.
-pub(crate) fn store_code_issue(
+/// Writes `batch` in one statement; each issue gets its own outcome, in order. A database error
+/// fails the whole batch: each issue gets it, as it would have alone.
+pub(crate) fn store_code_issues(
     conn: &mut PgConnection,
-    issue: CodeIssue,
-) -> Result<(), StoreCodeIssueError> {
-    let result = match issue_code(conn, &issue) {
-        // The statement queued behind another issue for the identity, whose code its
-        // snapshot could not see and revoke. Take the lock first, in a statement of its
-        // own: the issue that follows in the transaction then sees every earlier code.
+    batch: &[CodeIssue],
+) -> Vec<Result<(), StoreCodeIssueError>> {
+    let written = match IssueCodes::new(batch).load::<Written>(conn) {
+        // A concurrent batch for one of these identities committed while this one waited for
+        // its lock, after this statement's snapshot was taken, so its code was not revoked
+        // here; or two batches met in another order. Take the locks first, in a statement of
+        // their own and in id order: the issue that follows in the transaction then sees
+        // every earlier code.
         Err(error) if lost_race(&error) => conn.transaction(|conn| {
-            diesel::sql_query("SELECT 1 FROM identities WHERE id = $1 FOR NO KEY UPDATE")
-                .bind::<SqlUuid, _>(issue.flow.identity_id.into_uuid())
-                .execute(conn)?;
-            issue_code(conn, &issue)
+            let mut ids: Vec<Uuid> = batch
+                .iter()
+                .map(|i| i.flow.identity_id.into_uuid())
+                .collect();
+            ids.sort_unstable();
+            diesel::sql_query(
+                "SELECT 1 FROM identities WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            )
+            .bind::<Array<SqlUuid>, _>(ids)
+            .execute(conn)?;
+            IssueCodes::new(batch).load::<Written>(conn)
         }),
         other => other,
     };
-    match result {
-        Ok(Created { created: 1 }) => Ok(()),
-        Ok(_) => Err(StoreCodeIssueError::IdentityNotFound),
-        // The identity was deleted between the lookup and the insert.
-        Err(error) if is_foreign_key_violation(&error) => {
-            Err(StoreCodeIssueError::IdentityNotFound)
+    match written {
+        Ok(written) => {
+            let written: HashSet<Uuid> = written.into_iter().map(|row| row.flow_id).collect();
+            batch
+                .iter()
+                .map(|issue| {
+                    if written.contains(issue.flow.id.as_uuid()) {
+                        Ok(())
+                    } else {
+                        Err(StoreCodeIssueError::IdentityNotFound)
+                    }
+                })
+                .collect()
         }
-        Err(error) => Err(store_error(error).into()),
+        Err(error) => {
+            let error = store_error(error);
+            batch
+                .iter()
+                .map(|_| Err(StoreCodeIssueError::Store(error.for_another())))
+                .collect()
+        }
     }
 }
 
-fn issue_code(conn: &mut PgConnection, issue: &CodeIssue) -> QueryResult<Created> {
-    IssueCode {
-        issue,
-        audit: AuditParams::new(&issue.audit),
-        flow_type: issue.flow.flow_type.as_str(),
-        state: issue.flow.state.as_str(),
-        code_type: issue.code.code_type.as_str(),
-    }
-    .get_result::<Created>(conn)
-}
-
-/// Another issue for the same identity committed its exclusive code while this one ran.
+/// Whether `error` is a concurrent writer's doing, gone once the locks are taken first: the
+/// one-live-code index meeting a code committed meanwhile, a deadlock between batches, or an
+/// identity deleted between the lookup and the insert.
 fn lost_race(error: &diesel::result::Error) -> bool {
-    matches!(
-        error,
-        diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.constraint_name() == Some("recovery_codes_one_live_exclusive")
-    )
+    match error {
+        diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some("recovery_codes_one_live_exclusive")
+        }
+        diesel::result::Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => true,
+        diesel::result::Error::DatabaseError(_, info) => info.message().contains("deadlock"),
+        _ => false,
+    }
 }

@@ -26,8 +26,9 @@ pub use identity::{IdentitySettings, SchemaSource};
 
 /// Every key, as written in the file. Its environment variable is the key upper-cased with
 /// `_` for `.`: `serve.admin.port` is `SERVE_ADMIN_PORT`.
-pub const KEYS: [&str; 45] = [
+pub const KEYS: [&str; 46] = [
     "dsn",
+    "store.issue_batch_size",
     "dev",
     "serve.public.host",
     "serve.public.port",
@@ -73,6 +74,9 @@ pub const KEYS: [&str; 45] = [
     "log.level",
     "log.format",
 ];
+
+/// The largest `store.issue_batch_size`: a batch is one statement, whose arrays grow with it.
+const MAX_ISSUE_BATCH_SIZE: usize = 1000;
 
 /// The longest `audit.retention`: its cutoff stays a time every store can compare with.
 const MAX_AUDIT_RETENTION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
@@ -122,6 +126,14 @@ struct RawConfig {
     identity: identity::RawIdentity,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    store: RawStore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    issue_batch_size: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -400,6 +412,8 @@ pub struct Settings {
     pub session_lifespan: Duration,
     /// How long audit events are kept.
     pub audit_retention: Duration,
+    /// The most code issues the store writes in one statement or transaction.
+    pub issue_batch_size: usize,
     pub allowed_return_urls: Vec<Url>,
     pub hashing: HashingOptions,
     pub log_level: String,
@@ -542,6 +556,16 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
         raw.audit.retention.as_deref(),
         Duration::from_secs(90 * 24 * 3600),
     )?;
+    let issue_batch_size = raw
+        .store
+        .issue_batch_size
+        .unwrap_or(sql_store::DEFAULT_ISSUE_BATCH_SIZE);
+    if !(1..=MAX_ISSUE_BATCH_SIZE).contains(&issue_batch_size) {
+        return Err(invalid(
+            "store.issue_batch_size",
+            format!("must be 1 to {MAX_ISSUE_BATCH_SIZE}, not {issue_batch_size}"),
+        ));
+    }
     if audit_retention > MAX_AUDIT_RETENTION {
         return Err(invalid(
             "audit.retention",
@@ -598,6 +622,7 @@ fn check(raw: RawConfig) -> Result<Settings, ConfigError> {
             .unwrap_or(true),
         session_lifespan,
         audit_retention,
+        issue_batch_size,
         allowed_return_urls,
         hashing,
         log_level,
@@ -1111,7 +1136,7 @@ mod tests {
                 ("default", "base64://e30")
             ]
         );
-        assert_eq!(KEYS.len(), 45);
+        assert_eq!(KEYS.len(), 46);
     }
 
     #[test]
@@ -1358,7 +1383,7 @@ mod tests {
 
     #[test]
     fn invalid_values_stop_start_up_naming_the_key() {
-        let cases: [(&str, &str, &str); 25] = [
+        let cases: [(&str, &str, &str); 26] = [
             (
                 "SERVE_PUBLIC_TRUSTED_PROXIES",
                 "10.0.0.0/8, gateway",
@@ -1406,6 +1431,7 @@ mod tests {
             ),
             ("SESSION_LIFESPAN", "0s", "session.lifespan"),
             ("AUDIT_RETENTION", "0s", "audit.retention"),
+            ("STORE_ISSUE_BATCH_SIZE", "0", "store.issue_batch_size"),
             ("AUDIT_RETENTION", "87601h", "audit.retention"),
             (
                 "SERVE_ADMIN_API_KEYS",

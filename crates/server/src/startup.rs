@@ -68,15 +68,22 @@ fn open_store(settings: &Settings) -> Result<OpenStore, StartupError> {
             tracing::info!(applied = applied.len(), "database schema is up to date");
             Ok(OpenStore::Postgres(postgres_store::connect(
                 dsn,
-                postgres_store::PoolOptions::default(),
+                postgres_store::PoolOptions {
+                    issue_batch_size: settings.issue_batch_size,
+                    ..postgres_store::PoolOptions::default()
+                },
             )))
         }
-        StoreConfig::Sqlite { path } => sqlite_store::open(&Location::File(path.clone()))
-            .map(OpenStore::Sqlite)
-            .map_err(|e| failed(&e)),
-        StoreConfig::Memory => sqlite_store::open(&Location::Memory)
-            .map(OpenStore::Sqlite)
-            .map_err(|e| failed(&e)),
+        StoreConfig::Sqlite { path } => {
+            sqlite_store::open_with(&Location::File(path.clone()), settings.issue_batch_size)
+                .map(OpenStore::Sqlite)
+                .map_err(|e| failed(&e))
+        }
+        StoreConfig::Memory => {
+            sqlite_store::open_with(&Location::Memory, settings.issue_batch_size)
+                .map(OpenStore::Sqlite)
+                .map_err(|e| failed(&e))
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //! native type on each backend (`uuid`, `jsonb`, `timestamptz` on PostgreSQL; text on SQLite),
 //! so one schema, one set of rows and one set of queries serve both.
 
+mod batch;
 pub mod queries;
 pub mod rows;
 pub mod schema;
 mod store;
 pub mod types;
 
-pub use store::{Dialect, PoolOptions, SqlStore};
+pub use store::{DEFAULT_ISSUE_BATCH_SIZE, Dialect, PoolOptions, SqlStore};
 
 use application::ports::StoreError;
 use diesel::result::{DatabaseErrorKind, Error};

@@ -27,6 +27,7 @@ use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
+use crate::batch::Batcher;
 use crate::queries::{StoreConnection, StoredSessionRow};
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
 use crate::types::DbInstant;
@@ -37,14 +38,14 @@ use crate::{is_unique_violation, store_error};
 pub trait Dialect: Send + Sync + 'static {
     type Connection: StoreConnection;
 
-    /// Writes the flow and the code of `issue`, and the revocation it asks for, atomically.
-    ///
-    /// # Errors
-    /// As [`RecoveryRepository::store_code_issue`].
-    fn store_code_issue(
+    /// Writes a batch of code issues (see [`crate::batch`]): each one's flow, code, audit event
+    /// and the revocation it asks for, atomically, and answers each as
+    /// [`RecoveryRepository::store_code_issue`] would have alone. Issues for one identity come
+    /// in the order they were asked for.
+    fn store_code_issues(
         conn: &mut Self::Connection,
-        issue: CodeIssue,
-    ) -> Result<(), StoreCodeIssueError>;
+        batch: &[CodeIssue],
+    ) -> Vec<Result<(), StoreCodeIssueError>>;
 
     /// As [`RecoveryRepository::begin_submission`]: the count and the flow in one statement
     /// (atomic by itself), then the codes and the identity.
@@ -115,6 +116,8 @@ pub struct PoolOptions {
     /// Connections are opened at once and never closed for idleness or age: the database
     /// lives in them (SQLite in memory).
     pub persistent: bool,
+    /// The most code issues written in one batch (`store.issue_batch_size`).
+    pub issue_batch_size: usize,
 }
 
 impl Default for PoolOptions {
@@ -123,13 +126,25 @@ impl Default for PoolOptions {
             max_connections: 16,
             connection_timeout: Duration::from_secs(5),
             persistent: false,
+            issue_batch_size: DEFAULT_ISSUE_BATCH_SIZE,
         }
     }
 }
 
+/// The most code issues one batch writes, unless configured.
+pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
+
+/// Code-issue batches in flight at once: on two cores, one statement at the database while the
+/// next batch forms is what keeps both busy; more would only split the batches.
+const ISSUE_WRITERS: usize = 2;
+
+type IssueOutcome = Result<(), StoreCodeIssueError>;
+
 /// The store. Cloning shares the pool.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<ConnectionManager<D::Connection>>,
+    /// Code issues waiting to be written together.
+    issues: Arc<Batcher<CodeIssue, IssueOutcome>>,
     /// One turn per connection: a call waits for its turn on the async runtime, so that the
     /// blocking threads in use never outnumber the connections, however many requests wait.
     turns: Arc<Semaphore>,
@@ -140,6 +155,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            issues: self.issues.clone(),
             turns: self.turns.clone(),
             dialect: PhantomData,
         }
@@ -172,6 +188,10 @@ impl<D: Dialect> SqlStore<D> {
         let connections = usize::try_from(options.max_connections).unwrap_or(usize::MAX);
         Self {
             pool,
+            issues: Arc::new(Batcher::new(
+                ISSUE_WRITERS.min(connections),
+                options.issue_batch_size,
+            )),
             turns: Arc::new(Semaphore::new(connections)),
             dialect: PhantomData,
         }
@@ -373,8 +393,23 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
 }
 
 impl<D: Dialect> RecoveryRepository for SqlStore<D> {
+    /// Goes with the issues waiting when a writer's turn comes (see [`crate::batch`]).
     async fn store_code_issue(&self, issue: CodeIssue) -> Result<(), StoreCodeIssueError> {
-        self.run(move |conn| D::store_code_issue(conn, issue)).await
+        let write = |batch: Vec<CodeIssue>| {
+            let store = self.clone();
+            async move {
+                let size = batch.len();
+                store
+                    .run(move |conn| Ok::<_, StoreError>(D::store_code_issues(conn, &batch)))
+                    .await
+                    .unwrap_or_else(|error| {
+                        (0..size).map(|_| Err(error.for_another().into())).collect()
+                    })
+            }
+        };
+        let lost =
+            || Err(StoreError::Unexpected("the code issue's batch ended unanswered".into()).into());
+        self.issues.submit(issue, write, lost).await
     }
 
     async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {

@@ -32,6 +32,17 @@ pub enum Location {
 /// # Errors
 /// [`MigrationError`] when the folder cannot be created or the schema cannot be applied.
 pub fn open(location: &Location) -> Result<SqliteStore, MigrationError> {
+    open_with(location, sql_store::DEFAULT_ISSUE_BATCH_SIZE)
+}
+
+/// [`open`], writing at most `issue_batch_size` code issues in one transaction.
+///
+/// # Errors
+/// As [`open`].
+pub fn open_with(
+    location: &Location,
+    issue_batch_size: usize,
+) -> Result<SqliteStore, MigrationError> {
     let url = match location {
         Location::File(path) => {
             if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -53,6 +64,7 @@ pub fn open(location: &Location) -> Result<SqliteStore, MigrationError> {
     let options = PoolOptions {
         max_connections: 1,
         persistent: matches!(location, Location::Memory),
+        issue_batch_size,
         ..PoolOptions::default()
     };
     let store = SqlStore::new(&url, options, connection::Setup::for_location(location));
