@@ -83,7 +83,8 @@ macro_rules! store_contract {
             audit_events_are_listed_in_pages_and_purged_by_age,
             issues_written_together_answer_each_caller,
             a_failing_write_answers_each_of_its_callers_as_alone,
-            racing_issues_keep_one_live_code_per_identity
+            racing_issues_keep_one_live_code_per_identity,
+            a_redemption_forgets_the_identifiers_failed_sign_ins
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -457,6 +458,7 @@ fn redemption(issued: &CodeIssue, at: Timestamp) -> (SessionToken, Redemption) {
         revoke_other_sessions: true,
         settings,
         proven_addresses: None,
+        clear_lockout: None,
         audit: event(Action::RecoverySucceeded, at)
             .identity(issued.flow.identity_id)
             .flow(issued.flow.id),
@@ -1895,4 +1897,26 @@ pub async fn racing_issues_keep_one_live_code_per_identity<S: Store>(store: &S) 
         let own: Vec<&CodeIssue> = issues.iter().filter(|i| i.flow.identity_id == id).collect();
         assert_eq!(live_among(store, &own).await, 1, "identity {id}");
     }
+}
+
+pub async fn a_redemption_forgets_the_identifiers_failed_sign_ins<S: Store>(store: &S) {
+    let ada = stored_identity(store, None).await;
+    let (ada_key, a, b) = (key("ada"), address("192.0.2.1"), address("192.0.2.2"));
+    for group in [a, b, b] {
+        store
+            .count_attempt(&ada_key, group, now(), strict())
+            .await
+            .unwrap();
+    }
+    store
+        .count_attempt(&key("bob"), a, now(), strict())
+        .await
+        .unwrap();
+    let issued = issue(ada, now());
+    store.store_code_issue(issued.clone()).await.unwrap();
+    let (_, mut redeemed) = redemption(&issued, now());
+    redeemed.clear_lockout = Some(ada_key.clone());
+    store.redeem(redeemed).await.unwrap();
+    assert!(counts(store, &ada_key).await.is_empty());
+    assert_eq!(counts(store, &key("bob")).await.len(), 2);
 }

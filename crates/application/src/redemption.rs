@@ -191,6 +191,8 @@ impl<S: Store> Service<S> {
             revoke_other_sessions: self.selfservice.revoke_active_sessions,
             settings: settings.clone(),
             proven_addresses: proven_addresses.clone(),
+            // Whoever guessed at the old password lost the race: the lockout starts over.
+            clear_lockout: self.identifier_key_of(&identity),
             audit: self
                 .audit(origin, Action::RecoverySucceeded, now)
                 .identity(identity.id)
@@ -215,13 +217,6 @@ impl<S: Store> Service<S> {
         let mut identity = identity;
         if let Some(proven) = proven_addresses {
             identity.addresses.verifiable = proven.verifiable;
-        }
-        // Whoever guessed at the old password lost the race: the lockout starts over. The code
-        // is used already, so a failure here must not lose the session: it is logged only.
-        if let Some(key) = self.identifier_key_of(&identity)
-            && let Err(error) = self.store.clear_failures(&key, None, None).await
-        {
-            tracing::warn!(%error, identity_id = %identity.id, "the sign-in lockout could not be cleared after recovery");
         }
         Ok(Recovered {
             token,

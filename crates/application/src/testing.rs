@@ -388,6 +388,11 @@ impl RecoveryRepository for InMemoryStore {
             .settings_flows
             .insert(redemption.settings.id, redemption.settings);
         state.record(redemption.audit);
+        if let Some(key) = redemption.clear_lockout {
+            state
+                .failures
+                .retain(|(stored, _), _| *stored != key.as_str());
+        }
         if let Some(proven) = redemption.proven_addresses
             && let Some((identity, _)) = state.identities.get_mut(&proven.identity_id)
             && identity.updated_at == proven.unchanged_since

@@ -163,8 +163,8 @@ pub struct CodeIssue {
 
 /// A redeemed code and what it opens, written as one unit: the code is consumed (only if still
 /// unused and unrevoked), the flow has passed, the session is stored (the identity's other
-/// sessions revoked when asked), the settings flow for the new password is opened and the
-/// audit event is stored.
+/// sessions revoked when asked), the settings flow for the new password is opened, the
+/// identifier's failed sign-ins are forgotten and the audit event is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redemption {
     pub flow_id: RecoveryFlowId,
@@ -175,6 +175,8 @@ pub struct Redemption {
     pub settings: crate::selfservice::SettingsFlow,
     /// The identity's verifiable addresses, newly proven, when the flow verifies addresses.
     pub proven_addresses: Option<ProvenAddresses>,
+    /// The identity's failed sign-ins to forget, if it signs in with an identifier.
+    pub clear_lockout: Option<crate::lockout::IdentifierKey>,
     pub audit: crate::audit::Event,
 }
 

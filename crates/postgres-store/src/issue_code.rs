@@ -27,11 +27,14 @@ use crate::audit::{AuditArrays, insert_audit_event};
 ///   written already revoked, as if each had come first and been replaced.
 /// - Each issue's audit event is written with it.
 ///
+/// The identities are looked up by their array (`= ANY`), not by a join with `p`: the planner
+/// takes `unnest` for a hundred rows, and would scan the tables to join them.
+///
 /// The answer is the flows written: an issue whose flow is missing had no identity.
 const ISSUE_CODES: &str = concat!(
     "
 ), identity AS (
-    SELECT i.id FROM identities i WHERE i.id IN (SELECT identity_id FROM p)
+    SELECT i.id FROM identities i WHERE i.id = ANY((SELECT identity_ids FROM m)::uuid[])
     ORDER BY i.id FOR NO KEY UPDATE OF i
 ), flow AS (
     INSERT INTO recovery_flows
@@ -45,7 +48,8 @@ const ISSUE_CODES: &str = concat!(
     UPDATE recovery_codes c SET revoked_at = r.at
     FROM (SELECT identity_id, code_type, min(issued_at) AS at FROM p WHERE revoke
           GROUP BY identity_id, code_type) r
-    WHERE c.identity_id = r.identity_id
+    WHERE c.identity_id = ANY((SELECT identity_ids FROM m)::uuid[])
+      AND c.identity_id = r.identity_id
       AND r.identity_id IN (SELECT identity_id FROM flow)
       AND c.code_type = r.code_type
       AND c.used_at IS NULL
@@ -147,7 +151,9 @@ impl QueryFragment<Pg> for IssueCodes<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH m AS (SELECT ");
         out.push_bind_param::<Text, _>(&CODE_METHOD)?;
-        out.push_sql(" AS active_method), p AS (SELECT * FROM unnest(");
+        out.push_sql(" AS active_method, ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.identity_ids)?;
+        out.push_sql(" AS identity_ids), p AS (SELECT * FROM unnest(");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.identity_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.flow_ids)?;

@@ -52,6 +52,17 @@ const REDEEM: &str = concat!(
            p.settings_expires_at, p.return_to
     FROM p, session
     RETURNING 1
+), cleared AS (
+    DELETE FROM login_failures l
+    WHERE (l.identifier_key, l.address) IN (
+        -- Locked in the order sign-ins take them (their address's count, then the one over
+        -- all addresses, ''), so the two cannot deadlock.
+        SELECT f.identifier_key, f.address FROM login_failures f, p
+        WHERE p.lockout_key IS NOT NULL AND f.identifier_key = p.lockout_key
+          AND EXISTS (SELECT 1 FROM consumed)
+        ORDER BY f.address DESC FOR UPDATE OF f
+    )
+    RETURNING 1
 ), audited AS (
     ",
     insert_audit_event!(),
@@ -73,6 +84,7 @@ struct Redeem<'a> {
     device_user_agent: Option<&'a str>,
     proven_addresses: Option<DbDocument>,
     unchanged_since: Option<Timestamp>,
+    lockout_key: Option<&'a str>,
 }
 
 impl QueryId for Redeem<'_> {
@@ -127,7 +139,9 @@ impl QueryFragment<Pg> for Redeem<'_> {
         out.push_bind_param::<Nullable<Document>, _>(&self.proven_addresses)?;
         out.push_sql(" AS proven_addresses, ");
         out.push_bind_param::<Nullable<Timestamptz>, _>(&self.unchanged_since)?;
-        out.push_sql(" AS unchanged_since");
+        out.push_sql(" AS unchanged_since, ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.lockout_key)?;
+        out.push_sql(" AS lockout_key");
         self.audit.push(&mut out)?;
         out.push_sql(REDEEM);
         Ok(())
@@ -168,6 +182,7 @@ pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result
             .proven_addresses
             .as_ref()
             .map(|proven| proven.unchanged_since),
+        lockout_key: redemption.clear_lockout.as_ref().map(|key| key.as_str()),
     };
     match statement.get_result::<Redeemed>(conn) {
         Ok(Redeemed { redeemed: 1 }) => Ok(()),

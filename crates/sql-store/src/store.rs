@@ -78,7 +78,7 @@ pub trait Dialect: Send + Sync + 'static {
         }))
     }
 
-    /// As [`RecoveryRepository::redeem`]: by default five statements in a transaction whose
+    /// As [`RecoveryRepository::redeem`]: by default six statements in a transaction whose
     /// first write is the consumption, so a lost race rolls back before anything else.
     ///
     /// # Errors
@@ -97,6 +97,9 @@ pub trait Dialect: Send + Sync + 'static {
             }
             conn.insert_session(redemption.session.into())?;
             conn.insert_settings_flow(redemption.settings.into())?;
+            if let Some(key) = &redemption.clear_lockout {
+                conn.delete_failures(key.as_str(), None)?;
+            }
             conn.insert_audit_event(redemption.audit.into())
         });
         match outcome {
