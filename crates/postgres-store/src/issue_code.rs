@@ -116,14 +116,11 @@ impl<'a> IssueCodes<'a> {
     }
 }
 
-/// For each issue that revokes earlier codes, when a later issue of the batch for the same
-/// identity replaces it: its code is written revoked then.
+/// For each issue, when a later issue of the batch for the same identity revokes it: its code
+/// is written revoked then, as if the later one had come after it was written.
 fn replaced_within(batch: &[CodeIssue]) -> Vec<Option<Timestamp>> {
     let mut replaced = vec![None; batch.len()];
     for (i, issue) in batch.iter().enumerate() {
-        if !issue.revoke_previous {
-            continue;
-        }
         replaced[i] = batch[i + 1..]
             .iter()
             .find(|later| {
@@ -200,7 +197,8 @@ struct Written {
 }
 
 /// Writes `batch` in one statement; each issue gets its own outcome, in order. A database error
-/// fails the whole batch: each issue gets it, as it would have alone.
+/// fails the whole batch: each issue gets it (503), including one that would have been written
+/// alone, and nothing of the batch is kept.
 pub(crate) fn store_code_issues(
     conn: &mut PgConnection,
     batch: &[CodeIssue],

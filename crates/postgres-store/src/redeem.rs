@@ -156,37 +156,51 @@ struct Redeemed {
 
 /// Redeems in one statement: one round trip instead of seven.
 pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result<(), RedeemError> {
-    let statement = Redeem {
-        redemption,
-        audit: AuditParams::new(&redemption.audit),
-        passed: FlowState::PassedChallenge.as_str(),
-        method: redemption.session.method.as_str(),
-        settings_type: redemption.settings.flow_type.as_str(),
-        settings_state: redemption.settings.state.as_str(),
-        device_ip_address: redemption
-            .session
-            .device
-            .ip_address
-            .map(|ip| ip.to_string()),
-        device_user_agent: redemption
-            .session
-            .device
-            .user_agent
-            .as_ref()
-            .map(|ua| ua.as_str()),
-        proven_addresses: redemption
-            .proven_addresses
-            .as_ref()
-            .map(|proven| verifiable_document(&proven.verifiable)),
-        unchanged_since: redemption
-            .proven_addresses
-            .as_ref()
-            .map(|proven| proven.unchanged_since),
-        lockout_key: redemption.clear_lockout.as_ref().map(|key| key.as_str()),
-    };
-    match statement.get_result::<Redeemed>(conn) {
-        Ok(Redeemed { redeemed: 1 }) => Ok(()),
-        Ok(_) => Err(RedeemError::CodeAlreadyUsed),
-        Err(error) => Err(store_error(error).into()),
+    // All or nothing, so a deadlock (with a concurrent reset of the identifier's failed
+    // sign-ins, or an issue for the identity) is tried again.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let statement = Redeem {
+            redemption,
+            audit: AuditParams::new(&redemption.audit),
+            passed: FlowState::PassedChallenge.as_str(),
+            method: redemption.session.method.as_str(),
+            settings_type: redemption.settings.flow_type.as_str(),
+            settings_state: redemption.settings.state.as_str(),
+            device_ip_address: redemption
+                .session
+                .device
+                .ip_address
+                .map(|ip| ip.to_string()),
+            device_user_agent: redemption
+                .session
+                .device
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.as_str()),
+            proven_addresses: redemption
+                .proven_addresses
+                .as_ref()
+                .map(|proven| verifiable_document(&proven.verifiable)),
+            unchanged_since: redemption
+                .proven_addresses
+                .as_ref()
+                .map(|proven| proven.unchanged_since),
+            lockout_key: redemption.clear_lockout.as_ref().map(|key| key.as_str()),
+        };
+        match statement.get_result::<Redeemed>(conn) {
+            Ok(Redeemed { redeemed: 1 }) => return Ok(()),
+            Ok(_) => return Err(RedeemError::CodeAlreadyUsed),
+            Err(error) if tries < DEADLOCK_TRIES && is_deadlock(&error) => {}
+            Err(error) => return Err(store_error(error).into()),
+        }
     }
+}
+
+/// Tries of a redemption that meets a deadlock.
+const DEADLOCK_TRIES: usize = 3;
+
+fn is_deadlock(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock"))
 }

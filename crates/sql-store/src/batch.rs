@@ -10,37 +10,59 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, oneshot};
 
+/// Why a request got no answer from a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unwritten {
+    /// It waited longer than the batcher's patience for a batch to take it.
+    Waited,
+    /// Its batch ended without answering it (the task panicked).
+    Lost,
+}
+
+/// A request in the queue: what to write, where to answer, and since when it waits.
+type Waiting<T, R> = (T, oneshot::Sender<R>, Instant);
+
 /// Requests of type `T` waiting to be written together, each answered with an `R`.
 pub(crate) struct Batcher<T, R> {
-    waiting: Mutex<VecDeque<(T, oneshot::Sender<R>)>>,
+    waiting: Mutex<VecDeque<Waiting<T, R>>>,
     /// Batches in flight at once.
     writers: Arc<Semaphore>,
     /// The most requests one batch takes.
     max_size: usize,
+    /// How long a request may wait in the queue before it is answered [`Unwritten::Waited`]
+    /// unwritten: the queue is bounded in time, as the wait for a connection is.
+    patience: Duration,
 }
 
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
-    pub(crate) fn new(writers: usize, max_size: usize) -> Self {
+    pub(crate) fn new(writers: usize, max_size: usize, patience: Duration) -> Self {
         Self {
             waiting: Mutex::new(VecDeque::new()),
             writers: Arc::new(Semaphore::new(writers.max(1))),
             max_size: max_size.max(1),
+            patience,
         }
     }
 
     /// Writes `item`, alone or with others, through `write`, which gets a batch and returns one
-    /// answer per request, in order. `lost` is the answer of a request whose batch ended
-    /// without one (its task panicked).
-    pub(crate) async fn submit<W, F>(&self, item: T, write: W, lost: impl Fn() -> R) -> R
+    /// answer per request, in order. `unwritten` answers a request no write answered.
+    pub(crate) async fn submit<W, F>(
+        &self,
+        item: T,
+        write: W,
+        unwritten: impl Fn(Unwritten) -> R,
+    ) -> R
     where
         W: Fn(Vec<T>) -> F,
         F: Future<Output = Vec<R>> + Send + 'static,
     {
+        let lost = || unwritten(Unwritten::Lost);
         let (answer, mut answered) = oneshot::channel();
-        self.queue().push_back((item, answer));
+        self.queue().push_back((item, answer, Instant::now()));
         loop {
             // The answer may come from a batch another request led, while this one waited.
             let turn = tokio::select! {
@@ -51,17 +73,16 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                     Err(_) => return lost(),
                 },
             };
-            let batch: Vec<(T, oneshot::Sender<R>)> = {
-                let mut queue = self.queue();
-                let size = queue.len().min(self.max_size);
-                queue.drain(..size).collect()
-            };
-            if batch.is_empty() {
+            let Some(batch) = self.next_batch(&unwritten) else {
                 // Taken by another batch already.
                 drop(turn);
                 return answered.await.unwrap_or_else(|_| lost());
-            }
+            };
             let (items, answers): (Vec<T>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
+            if items.is_empty() {
+                drop(turn);
+                continue;
+            }
             let written = write(items);
             // On a task of its own: a caller that goes away must not take the others' answers
             // (nor the turn) with it.
@@ -75,7 +96,34 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         }
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<(T, oneshot::Sender<R>)>> {
+    /// Takes the next batch from the queue. A request whose caller went away is dropped
+    /// unwritten; one that waited too long is answered [`Unwritten::Waited`]. `None` when the
+    /// queue was empty.
+    fn next_batch(
+        &self,
+        unwritten: &impl Fn(Unwritten) -> R,
+    ) -> Option<Vec<(T, oneshot::Sender<R>)>> {
+        let mut queue = self.queue();
+        if queue.is_empty() {
+            return None;
+        }
+        let mut batch = Vec::with_capacity(queue.len().min(self.max_size));
+        while batch.len() < self.max_size
+            && let Some((item, answer, since)) = queue.pop_front()
+        {
+            if answer.is_closed() {
+                continue;
+            }
+            if since.elapsed() > self.patience {
+                let _ = answer.send(unwritten(Unwritten::Waited));
+                continue;
+            }
+            batch.push((item, answer));
+        }
+        Some(batch)
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Waiting<T, R>>> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -89,7 +137,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_lone_request_goes_at_once_and_waiting_ones_go_together() {
-        let batcher = Arc::new(Batcher::<u32, u32>::new(1, 8));
+        let batcher = Arc::new(Batcher::<u32, u32>::new(1, 8, Duration::from_secs(5)));
         let batches = Arc::new(Mutex::new(Vec::new()));
         let write = {
             let batches = batches.clone();
@@ -101,7 +149,7 @@ mod tests {
                 }
             }
         };
-        assert_eq!(batcher.submit(1, write.clone(), || 0).await, 10);
+        assert_eq!(batcher.submit(1, write.clone(), |_| 0).await, 10);
         assert_eq!(*batches.lock().unwrap(), [vec![1]]);
 
         let answers = futures_join(&batcher, &write, 2..22).await;
@@ -114,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_caller_that_goes_away_leaves_the_others_answered() {
-        let batcher = Arc::new(Batcher::<u32, u32>::new(1, 8));
+        let batcher = Arc::new(Batcher::<u32, u32>::new(1, 8, Duration::from_secs(5)));
         let written = Arc::new(AtomicUsize::new(0));
         let write = {
             let written = written.clone();
@@ -129,17 +177,38 @@ mod tests {
         };
         let leader = {
             let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(1, write, || 0).await })
+            tokio::spawn(async move { batcher.submit(1, write, |_| 0).await })
         };
         tokio::task::yield_now().await;
         let follower = {
             let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(2, write, || 0).await })
+            tokio::spawn(async move { batcher.submit(2, write, |_| 0).await })
         };
         leader.abort();
         assert_eq!(follower.await.unwrap(), 2);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(written.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_no_longer_than_the_patience() {
+        let batcher = Arc::new(Batcher::<u32, u32>::new(1, 8, Duration::from_millis(10)));
+        let write = |items: Vec<u32>| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            items
+        };
+        let first = {
+            let batcher = batcher.clone();
+            tokio::spawn(async move { batcher.submit(1, write, |_| 0).await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let waited = |why| match why {
+            Unwritten::Waited => 998,
+            Unwritten::Lost => 999,
+        };
+        // Queued behind the first write, past its patience when the turn comes.
+        assert_eq!(batcher.submit(2, write, waited).await, 998);
+        assert_eq!(first.await.unwrap(), 1);
     }
 
     async fn futures_join<W, F>(
@@ -154,7 +223,7 @@ mod tests {
         let tasks: Vec<_> = items
             .map(|n| {
                 let (batcher, write) = (batcher.clone(), write.clone());
-                tokio::spawn(async move { batcher.submit(n, write, || 0).await })
+                tokio::spawn(async move { batcher.submit(n, write, |_| 0).await })
             })
             .collect();
         let mut answers = Vec::new();

@@ -27,7 +27,7 @@ use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
-use crate::batch::Batcher;
+use crate::batch::{Batcher, Unwritten};
 use crate::queries::{StoreConnection, StoredSessionRow};
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
 use crate::types::DbInstant;
@@ -40,8 +40,10 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// Writes a batch of code issues (see [`crate::batch`]): each one's flow, code, audit event
     /// and the revocation it asks for, atomically, and answers each as
-    /// [`RecoveryRepository::store_code_issue`] would have alone. Issues for one identity come
-    /// in the order they were asked for.
+    /// [`RecoveryRepository::store_code_issue`] says, an unknown identity with
+    /// [`StoreCodeIssueError::IdentityNotFound`]. Issues for one identity come in the order they
+    /// were asked for. A database error fails the whole batch: every issue gets it and nothing
+    /// is kept.
     fn store_code_issues(
         conn: &mut Self::Connection,
         batch: &[CodeIssue],
@@ -194,6 +196,7 @@ impl<D: Dialect> SqlStore<D> {
             issues: Arc::new(Batcher::new(
                 ISSUE_WRITERS.min(connections),
                 options.issue_batch_size,
+                options.connection_timeout,
             )),
             turns: Arc::new(Semaphore::new(connections)),
             dialect: PhantomData,
@@ -410,9 +413,18 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
                     })
             }
         };
-        let lost =
-            || Err(StoreError::Unexpected("the code issue's batch ended unanswered".into()).into());
-        self.issues.submit(issue, write, lost).await
+        let unwritten = |why| {
+            Err(match why {
+                Unwritten::Waited => {
+                    StoreError::Unavailable("every database connection stayed busy".into())
+                }
+                Unwritten::Lost => {
+                    StoreError::Unexpected("the code issue's batch ended unanswered".into())
+                }
+            }
+            .into())
+        };
+        self.issues.submit(issue, write, unwritten).await
     }
 
     async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {
