@@ -84,8 +84,7 @@ macro_rules! store_contract {
             issues_written_together_answer_each_caller,
             a_failing_write_answers_each_of_its_callers_as_alone,
             racing_issues_keep_one_live_code_per_identity,
-            a_redemption_forgets_the_identifiers_failed_sign_ins,
-            a_later_issue_revokes_an_earlier_one_written_with_it
+            a_redemption_forgets_the_identifiers_failed_sign_ins
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -1920,17 +1919,4 @@ pub async fn a_redemption_forgets_the_identifiers_failed_sign_ins<S: Store>(stor
     store.redeem(redeemed).await.unwrap();
     assert!(counts(store, &ada_key).await.is_empty());
     assert_eq!(counts(store, &key("bob")).await.len(), 2);
-}
-
-pub async fn a_later_issue_revokes_an_earlier_one_written_with_it<S: Store>(store: &S) {
-    let ada = stored_identity(store, None).await;
-    let mut kept = issue(ada, now());
-    kept.revoke_previous = false;
-    let later = issue(ada, now() + TimeDelta::milliseconds(1));
-    // Asked for together, they may be written in one batch: the outcome is the same as one
-    // after the other.
-    let results = issue_all(store, &[kept.clone(), later.clone()]).await;
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
-    assert!(live_codes(store, kept.flow.id, now()).await.is_empty());
-    assert_eq!(live_codes(store, later.flow.id, now()).await, [later.code]);
 }
