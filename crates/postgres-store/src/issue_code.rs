@@ -257,7 +257,6 @@ fn lost_race(error: &diesel::result::Error) -> bool {
             info.constraint_name() == Some("recovery_codes_one_live_exclusive")
         }
         diesel::result::Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => true,
-        diesel::result::Error::DatabaseError(_, info) => info.message().contains("deadlock"),
-        _ => false,
+        other => sql_store::is_deadlock(other),
     }
 }

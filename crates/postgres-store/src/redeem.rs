@@ -192,7 +192,7 @@ pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result
         match statement.get_result::<Redeemed>(conn) {
             Ok(Redeemed { redeemed: 1 }) => return Ok(()),
             Ok(_) => return Err(RedeemError::CodeAlreadyUsed),
-            Err(error) if tries < DEADLOCK_TRIES && is_deadlock(&error) => {}
+            Err(error) if tries < DEADLOCK_TRIES && sql_store::is_deadlock(&error) => {}
             Err(error) => return Err(store_error(error).into()),
         }
     }
@@ -200,7 +200,3 @@ pub(crate) fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result
 
 /// Tries of a redemption that meets a deadlock.
 const DEADLOCK_TRIES: usize = 3;
-
-fn is_deadlock(error: &diesel::result::Error) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock"))
-}

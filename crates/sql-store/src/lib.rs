@@ -39,6 +39,14 @@ pub fn is_unique_violation(error: &Error, table: &str, column: &str) -> bool {
         || info.message().contains(&format!("{table}.{column}"))
 }
 
+/// Whether `error` is PostgreSQL's deadlock detector aborting one of two transactions: the
+/// work is whole or not at all, so trying it again is safe. Recognised by its message, as
+/// diesel does not expose the SQLSTATE.
+#[must_use]
+pub fn is_deadlock(error: &Error) -> bool {
+    matches!(error, Error::DatabaseError(_, info) if info.message().contains("deadlock"))
+}
+
 /// Whether `error` is a foreign key violation.
 #[must_use]
 pub fn is_foreign_key_violation(error: &Error) -> bool {

@@ -694,8 +694,7 @@ fn is_race(error: &diesel::result::Error) -> bool {
             DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
             _,
         ) => true,
-        diesel::result::Error::DatabaseError(_, info) => info.message().contains("deadlock"),
-        _ => false,
+        other => crate::is_deadlock(other),
     }
 }
 
