@@ -134,7 +134,9 @@ fn new_identity(email: Option<&str>) -> NewIdentity {
     .unwrap()
 }
 
-fn issue(identity_id: IdentityId, issued_at: Timestamp) -> CodeIssue {
+/// An admin code issue for `identity_id` at `issued_at` that revokes the earlier ones, as every
+/// case here writes it.
+pub fn issue(identity_id: IdentityId, issued_at: Timestamp) -> CodeIssue {
     let secrets = Secrets::new(vec!["a-contract-secret-that-is-long-enough-00".into()]).unwrap();
     let code = PlainCode::generate(&mut rand::rng(), CodeLength::default());
     let flow_id = RecoveryFlowId::from(Uuid::new_v4());

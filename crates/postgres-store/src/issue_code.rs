@@ -260,3 +260,47 @@ fn lost_race(error: &diesel::result::Error) -> bool {
         other => sql_store::is_deadlock(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::replaced_within;
+    use application::contract::issue;
+    use chrono::{TimeDelta, Utc};
+    use domain::id::IdentityId;
+    use domain::recovery::CodeType;
+    use uuid::Uuid;
+
+    #[test]
+    fn an_issue_is_replaced_by_the_first_later_revoking_issue_of_its_identity_and_type() {
+        let ada = IdentityId::from(Uuid::new_v4());
+        let bob = IdentityId::from(Uuid::new_v4());
+        let start = Utc::now();
+        let at = |s| start + TimeDelta::seconds(s);
+        let mut keeps_earlier = issue(ada, at(2));
+        keeps_earlier.revoke_previous = false;
+        let mut self_service = issue(ada, at(4));
+        self_service.code.code_type = CodeType::SelfService;
+        let batch = [
+            issue(ada, at(0)),
+            issue(bob, at(1)),
+            keeps_earlier,
+            issue(ada, at(3)),
+            self_service,
+            issue(ada, at(5)),
+        ];
+
+        assert_eq!(
+            replaced_within(&batch),
+            [Some(at(3)), None, Some(at(3)), Some(at(5)), None, None]
+        );
+    }
+
+    #[test]
+    fn a_lone_issue_and_issues_of_distinct_identities_are_not_replaced() {
+        let batch: Vec<_> = (0..3)
+            .map(|_| issue(Uuid::new_v4().into(), Utc::now()))
+            .collect();
+        assert_eq!(replaced_within(&batch[..1]), [None]);
+        assert_eq!(replaced_within(&batch), [None, None, None]);
+    }
+}

@@ -27,7 +27,7 @@ use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
-use crate::batch::{Batcher, Unwritten};
+use crate::batch::{Batcher, Batches, Unwritten};
 use crate::queries::{StoreConnection, StoredSessionRow};
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
 use crate::types::DbInstant;
@@ -139,9 +139,10 @@ impl Default for PoolOptions {
 /// The most code issues one batch writes, unless configured.
 pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
 
-/// Code-issue batches in flight at once: on two cores, one statement at the database while the
-/// next batch forms is what keeps both busy; more would only split the batches.
-const ISSUE_WRITERS: usize = 2;
+/// Code-issue batches in flight at once. One: the next batch forms while a statement runs, and
+/// a second writer would only split the waiting requests into smaller batches, which cost the
+/// database more per code (`docs/performance.md`: 6326 req/s with one, 5565 with two).
+const ISSUE_WRITERS: usize = 1;
 
 type IssueOutcome = Result<(), StoreCodeIssueError>;
 
@@ -194,9 +195,20 @@ impl<D: Dialect> SqlStore<D> {
         Self {
             pool,
             issues: Arc::new(Batcher::new(
-                ISSUE_WRITERS.min(connections),
+                ISSUE_WRITERS,
                 options.issue_batch_size,
                 options.connection_timeout,
+                |why| {
+                    Err(match why {
+                        Unwritten::Waited => {
+                            StoreError::Unavailable("every database connection stayed busy".into())
+                        }
+                        Unwritten::Lost => {
+                            StoreError::Unexpected("the code issue's batch ended unanswered".into())
+                        }
+                    }
+                    .into())
+                },
             )),
             turns: Arc::new(Semaphore::new(connections)),
             dialect: PhantomData,
@@ -235,18 +247,38 @@ impl<D: Dialect> SqlStore<D> {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut D::Connection) -> Result<T, E> + Send + 'static,
     {
-        let waiting = Instant::now();
-        let turn = tokio::time::timeout(patience, self.turns.clone().acquire_owned())
+        self.run_either(patience, |conn| conn.map_err(E::from).and_then(work))
             .await
-            .map_err(|_| StoreError::Unavailable("every database connection stayed busy".into()))?
-            .map_err(|error| StoreError::Unexpected(Box::new(error)))?;
+            .map_err(E::from)?
+    }
+
+    /// As [`SqlStore::run_within`], but `work` is called either way: with a connection, or on
+    /// the runtime with the reason there is none. Work that holds others' requests (a batch)
+    /// answers them with it. Only a task cancelled by a runtime shutting down drops `work`
+    /// uncalled.
+    async fn run_either<T, F>(&self, patience: Duration, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Result<&mut D::Connection, StoreError>) -> T + Send + 'static,
+    {
+        let waiting = Instant::now();
+        let turn = match tokio::time::timeout(patience, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(closed)) => return Ok(work(Err(StoreError::Unexpected(Box::new(closed))))),
+            Err(_) => {
+                return Ok(work(Err(StoreError::Unavailable(
+                    "every database connection stayed busy".into(),
+                ))));
+            }
+        };
         let patience = patience.saturating_sub(waiting.elapsed());
         let pool = self.pool.clone();
         application::blocking::run(move || {
             let _turn = turn;
-            let mut conn = pool
-                .get_timeout(patience)
-                .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
+            let mut conn = match pool.get_timeout(patience) {
+                Ok(conn) => conn,
+                Err(error) => return work(Err(StoreError::Unavailable(Box::new(error)))),
+            };
             // Measured here, once a connection is in hand: the wait for a turn and for it.
             metrics::histogram!("iam_store_connection_wait_seconds")
                 .record(waiting.elapsed().as_secs_f64());
@@ -254,9 +286,9 @@ impl<D: Dialect> SqlStore<D> {
             metrics::gauge!("iam_store_connections").set(f64::from(state.connections));
             metrics::gauge!("iam_store_connections_in_use")
                 .set(f64::from(state.connections - state.idle_connections));
-            work(&mut conn)
+            work(Ok(&mut conn))
         })
-        .await?
+        .await
     }
 }
 
@@ -401,30 +433,28 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
 impl<D: Dialect> RecoveryRepository for SqlStore<D> {
     /// Goes with the issues waiting when a writer's turn comes (see [`crate::batch`]).
     async fn store_code_issue(&self, issue: CodeIssue) -> Result<(), StoreCodeIssueError> {
-        let write = |batch: Vec<CodeIssue>| {
+        let write = |mut batches: Batches<CodeIssue, IssueOutcome>| {
             let store = self.clone();
             async move {
-                let size = batch.len();
-                store
-                    .run(move |conn| Ok::<_, StoreError>(D::store_code_issues(conn, &batch)))
-                    .await
-                    .unwrap_or_else(|error| {
-                        (0..size).map(|_| Err(error.for_another().into())).collect()
+                let patience = store.pool.connection_timeout();
+                let _ = store
+                    .run_either(patience, move |conn| match conn {
+                        Ok(conn) => {
+                            for batch in batches {
+                                let outcomes = D::store_code_issues(conn, batch.items());
+                                batch.answer(outcomes);
+                            }
+                        }
+                        Err(error) => {
+                            if let Some(batch) = batches.next() {
+                                batch.answer_each(|_| Err(error.for_another().into()));
+                            }
+                        }
                     })
+                    .await;
             }
         };
-        let unwritten = |why| {
-            Err(match why {
-                Unwritten::Waited => {
-                    StoreError::Unavailable("every database connection stayed busy".into())
-                }
-                Unwritten::Lost => {
-                    StoreError::Unexpected("the code issue's batch ended unanswered".into())
-                }
-            }
-            .into())
-        };
-        self.issues.submit(issue, write, unwritten).await
+        self.issues.submit(issue, write).await
     }
 
     async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {
