@@ -84,7 +84,8 @@ macro_rules! store_contract {
             issues_written_together_answer_each_caller,
             a_failing_write_answers_each_of_its_callers_as_alone,
             racing_issues_keep_one_live_code_per_identity,
-            a_redemption_forgets_the_identifiers_failed_sign_ins
+            a_redemption_forgets_the_identifiers_failed_sign_ins,
+            redemptions_written_together_answer_each_caller
         );
     };
     (@cases |$fixture:ident| $setup:expr => $store:expr; $($case:ident),* $(,)?) => {
@@ -1921,4 +1922,59 @@ pub async fn a_redemption_forgets_the_identifiers_failed_sign_ins<S: Store>(stor
     store.redeem(redeemed).await.unwrap();
     assert!(counts(store, &ada_key).await.is_empty());
     assert_eq!(counts(store, &key("bob")).await.len(), 2);
+}
+
+/// Redemptions of several flows at once, one of them failing (its session id is another's, so
+/// whichever comes second fails): each caller gets its own outcome, the failure undoes none of
+/// the others, and the failed one wrote nothing.
+pub async fn redemptions_written_together_answer_each_caller<S: Store>(store: &S) {
+    let mut issues = Vec::new();
+    let mut attempts = Vec::new();
+    for _ in 0..8 {
+        let issued = issue(stored_identity(store, None).await, now());
+        store.store_code_issue(issued.clone()).await.unwrap();
+        attempts.push(redemption(&issued, now()));
+        issues.push(issued);
+    }
+    let clash = attempts[2].1.session.id;
+    attempts[5].1.session.id = clash;
+    attempts[5].1.settings.session_id = clash;
+    let results = futures_util::future::join_all(
+        attempts
+            .iter()
+            .map(|(_, redemption)| store.redeem(redemption.clone())),
+    )
+    .await;
+    let failed: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].is_err())
+        .collect();
+    assert!(failed == [2] || failed == [5], "{results:?}");
+    assert!(
+        matches!(results[failed[0]], Err(RedeemError::Store(_))),
+        "{results:?}"
+    );
+    for (i, ((token, redemption), issued)) in attempts.iter().zip(&issues).enumerate() {
+        let flow = store.find_flow(issued.flow.id).await.unwrap().unwrap();
+        let session = store.find_session(&token.hash(), now()).await.unwrap();
+        let settings = store
+            .find_settings_flow(redemption.settings.id)
+            .await
+            .unwrap();
+        if i == failed[0] {
+            assert_eq!(flow.state, FlowState::SentEmail);
+            assert_eq!(
+                live_codes(store, issued.flow.id, now()).await,
+                std::slice::from_ref(&issued.code)
+            );
+            assert_eq!((session, settings), (None, None));
+        } else {
+            assert_eq!(flow.state, FlowState::PassedChallenge);
+            assert!(live_codes(store, issued.flow.id, now()).await.is_empty());
+            assert_eq!(
+                session.map(|(found, _)| found),
+                Some(redemption.session.clone())
+            );
+            assert_eq!(settings, Some(redemption.settings.clone()));
+        }
+    }
 }

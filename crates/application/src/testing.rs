@@ -372,6 +372,14 @@ impl RecoveryRepository for InMemoryStore {
         if !usable {
             return Err(RedeemError::CodeAlreadyUsed);
         }
+        // As a primary key: a taken session or settings flow id fails the whole redemption.
+        if state.sessions.contains_key(&redemption.session.id)
+            || state.settings_flows.contains_key(&redemption.settings.id)
+        {
+            return Err(
+                StoreError::Unexpected("duplicate session or settings flow id".into()).into(),
+            );
+        }
         if let Some(record) = state.codes.get_mut(&redemption.code_id) {
             record.used_at = Some(redemption.at);
         }

@@ -144,13 +144,24 @@ pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
 /// database more per code (`docs/performance.md`: 6326 req/s with one, 5565 with two).
 const ISSUE_WRITERS: usize = 1;
 
+/// Batches of recovery submissions, and of redemptions, in flight at once: each batch shares
+/// one transaction's commit, but the database still runs a statement per request, so more than
+/// one writer keeps its cores busy.
+const SUBMISSION_WRITERS: usize = 4;
+
 type IssueOutcome = Result<(), StoreCodeIssueError>;
+type SubmissionOutcome = Result<Option<Submission>, StoreError>;
+type RedeemOutcome = Result<(), RedeemError>;
 
 /// The store. Cloning shares the pool.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<ConnectionManager<D::Connection>>,
     /// Code issues waiting to be written together.
     issues: Arc<Batcher<CodeIssue, IssueOutcome>>,
+    /// Recovery submissions waiting to be counted together (see [`SqlStore::together`]).
+    submissions: Arc<Batcher<(RecoveryFlowId, Timestamp), SubmissionOutcome>>,
+    /// Redemptions waiting to be written together (see [`SqlStore::together`]).
+    redemptions: Arc<Batcher<Redemption, RedeemOutcome>>,
     /// One turn per connection: a call waits for its turn on the async runtime, so that the
     /// blocking threads in use never outnumber the connections, however many requests wait.
     turns: Arc<Semaphore>,
@@ -162,6 +173,8 @@ impl<D: Dialect> Clone for SqlStore<D> {
         Self {
             pool: self.pool.clone(),
             issues: self.issues.clone(),
+            submissions: self.submissions.clone(),
+            redemptions: self.redemptions.clone(),
             turns: self.turns.clone(),
             dialect: PhantomData,
         }
@@ -198,17 +211,19 @@ impl<D: Dialect> SqlStore<D> {
                 ISSUE_WRITERS,
                 options.issue_batch_size,
                 options.connection_timeout,
-                |why| {
-                    Err(match why {
-                        Unwritten::Waited => {
-                            StoreError::Unavailable("every database connection stayed busy".into())
-                        }
-                        Unwritten::Lost => {
-                            StoreError::Unexpected("the code issue's batch ended unanswered".into())
-                        }
-                    }
-                    .into())
-                },
+                |why| Err(unwritten(why).into()),
+            )),
+            submissions: Arc::new(Batcher::new(
+                SUBMISSION_WRITERS.min(connections),
+                DEFAULT_ISSUE_BATCH_SIZE,
+                options.connection_timeout,
+                |why| Err(unwritten(why)),
+            )),
+            redemptions: Arc::new(Batcher::new(
+                SUBMISSION_WRITERS.min(connections),
+                DEFAULT_ISSUE_BATCH_SIZE,
+                options.connection_timeout,
+                |why| Err(unwritten(why).into()),
             )),
             turns: Arc::new(Semaphore::new(connections)),
             dialect: PhantomData,
@@ -289,6 +304,107 @@ impl<D: Dialect> SqlStore<D> {
             work(Ok(&mut conn))
         })
         .await
+    }
+}
+
+/// The store's failure for a request that no batch wrote.
+fn unwritten(why: Unwritten) -> StoreError {
+    match why {
+        Unwritten::Waited => {
+            StoreError::Unavailable("every database connection stayed busy".into())
+        }
+        Unwritten::Lost => StoreError::Unexpected("the request's batch ended unanswered".into()),
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Runs `call` for `item` with the others waiting when a writer's turn comes (see
+    /// [`crate::batch`]), one after the other in one transaction: they share its commit and the
+    /// hand-off to a blocking thread, and each caller gets its own outcome. A lone request runs
+    /// alone, without a transaction around it. If a call fails (`failed`), the transaction is
+    /// rolled back and each request of the batch runs again alone, so that one failure is
+    /// answered as it would have been alone and undoes none of the others.
+    async fn together<T, R>(
+        &self,
+        batcher: &Batcher<T, R>,
+        item: T,
+        call: fn(&mut D::Connection, &T) -> R,
+        failed: fn(&R) -> bool,
+        unavailable: fn(StoreError) -> R,
+    ) -> R
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+    {
+        let write = |mut batches: Batches<T, R>| {
+            let store = self.clone();
+            async move {
+                let patience = store.pool.connection_timeout();
+                let _ = store
+                    .run_either(patience, move |conn| match conn {
+                        Ok(conn) => {
+                            for batch in batches {
+                                match in_one_transaction(conn, batch.items(), call, failed) {
+                                    Ok(outcomes) => batch.answer(outcomes),
+                                    Err(NotCommitted::RolledBack) => {
+                                        let alone =
+                                            batch.items().iter().map(|item| call(conn, item));
+                                        let outcomes: Vec<R> = alone.collect();
+                                        batch.answer(outcomes);
+                                    }
+                                    Err(NotCommitted::Failed(error)) => {
+                                        batch.answer_each(|_| unavailable(error.for_another()));
+                                    }
+                                }
+                            }
+                        }
+                        Err(error) => {
+                            if let Some(batch) = batches.next() {
+                                batch.answer_each(|_| unavailable(error.for_another()));
+                            }
+                        }
+                    })
+                    .await;
+            }
+        };
+        batcher.submit(item, write).await
+    }
+}
+
+/// Why a batch's transaction left nothing written.
+enum NotCommitted {
+    /// A call failed, and the transaction was rolled back.
+    RolledBack,
+    /// The transaction could not begin or commit.
+    Failed(StoreError),
+}
+
+/// Runs `call` for each item in one transaction, and commits it unless a call `failed`. A lone
+/// item runs without a transaction.
+fn in_one_transaction<C: StoreConnection, T, R>(
+    conn: &mut C,
+    items: &[T],
+    call: fn(&mut C, &T) -> R,
+    failed: fn(&R) -> bool,
+) -> Result<Vec<R>, NotCommitted> {
+    if let [item] = items {
+        return Ok(vec![call(conn, item)]);
+    }
+    let mut outcomes = Vec::with_capacity(items.len());
+    let committed = conn.transaction(|conn| {
+        for item in items {
+            let outcome = call(conn, item);
+            if failed(&outcome) {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            outcomes.push(outcome);
+        }
+        Ok(())
+    });
+    match committed {
+        Ok(()) => Ok(outcomes),
+        Err(diesel::result::Error::RollbackTransaction) => Err(NotCommitted::RolledBack),
+        Err(error) => Err(NotCommitted::Failed(store_error(error))),
     }
 }
 
@@ -472,8 +588,14 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         flow_id: RecoveryFlowId,
         now: Timestamp,
     ) -> Result<Option<Submission>, StoreError> {
-        self.run(move |conn| D::begin_submission(conn, flow_id, now))
-            .await
+        self.together(
+            &self.submissions,
+            (flow_id, now),
+            |conn, &(flow_id, now)| D::begin_submission(conn, flow_id, now),
+            Result::is_err,
+            Err,
+        )
+        .await
     }
 
     async fn spent_codes(&self, flow_id: RecoveryFlowId) -> Result<Vec<SpentCode>, StoreError> {
@@ -492,7 +614,14 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
     }
 
     async fn redeem(&self, redemption: Redemption) -> Result<(), RedeemError> {
-        self.run(move |conn| D::redeem(conn, redemption)).await
+        self.together(
+            &self.redemptions,
+            redemption,
+            |conn, redemption| D::redeem(conn, redemption.clone()),
+            |outcome| matches!(outcome, Err(RedeemError::Store(_))),
+            |error| Err(error.into()),
+        )
+        .await
     }
 
     async fn revoke_codes(
