@@ -27,7 +27,7 @@ use domain::session::{AuthMethod, Session, TokenHash};
 use domain::time::Timestamp;
 use tokio::sync::Semaphore;
 
-use crate::batch::{Batcher, Batches, Unwritten};
+use crate::batch::{Batch, Batcher, Batches, Unwritten};
 use crate::queries::{StoreConnection, StoredSessionRow};
 use crate::rows::{ALL_ADDRESSES, FailureInsert, address_column, failures_before};
 use crate::types::DbInstant;
@@ -336,28 +336,46 @@ impl<D: Dialect> SqlStore<D> {
         T: Send + 'static,
         R: Send + 'static,
     {
-        let write = |mut batches: Batches<T, R>| {
+        let write = move |conn: &mut D::Connection, batch: Batch<T, R>| match in_one_transaction(
+            conn,
+            batch.items(),
+            call,
+            failed,
+        ) {
+            Ok(outcomes) => batch.answer(outcomes),
+            Err(NotCommitted::RolledBack) => {
+                let alone: Vec<R> = batch.items().iter().map(|item| call(conn, item)).collect();
+                batch.answer(alone);
+            }
+            Err(NotCommitted::Failed(error)) => {
+                batch.answer_each(|_| unavailable(error.for_another()));
+            }
+        };
+        self.batched(batcher, item, write, unavailable).await
+    }
+
+    /// Submits `item` to `batcher`. A writer's turn writes its batches one after the other on
+    /// one connection through `write`, which answers each; without a connection, its first
+    /// batch is answered `unavailable`.
+    async fn batched<T, R, W>(
+        &self,
+        batcher: &Batcher<T, R>,
+        item: T,
+        write: W,
+        unavailable: fn(StoreError) -> R,
+    ) -> R
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        W: Fn(&mut D::Connection, Batch<T, R>) + Copy + Send + 'static,
+    {
+        let turn = |mut batches: Batches<T, R>| {
             let store = self.clone();
             async move {
                 let patience = store.pool.connection_timeout();
                 let _ = store
                     .run_either(patience, move |conn| match conn {
-                        Ok(conn) => {
-                            for batch in batches {
-                                match in_one_transaction(conn, batch.items(), call, failed) {
-                                    Ok(outcomes) => batch.answer(outcomes),
-                                    Err(NotCommitted::RolledBack) => {
-                                        let alone =
-                                            batch.items().iter().map(|item| call(conn, item));
-                                        let outcomes: Vec<R> = alone.collect();
-                                        batch.answer(outcomes);
-                                    }
-                                    Err(NotCommitted::Failed(error)) => {
-                                        batch.answer_each(|_| unavailable(error.for_another()));
-                                    }
-                                }
-                            }
-                        }
+                        Ok(conn) => batches.for_each(|batch| write(conn, batch)),
                         Err(error) => {
                             if let Some(batch) = batches.next() {
                                 batch.answer_each(|_| unavailable(error.for_another()));
@@ -367,7 +385,7 @@ impl<D: Dialect> SqlStore<D> {
                     .await;
             }
         };
-        batcher.submit(item, write).await
+        batcher.submit(item, turn).await
     }
 }
 
@@ -549,28 +567,12 @@ impl<D: Dialect> IdentityRepository for SqlStore<D> {
 impl<D: Dialect> RecoveryRepository for SqlStore<D> {
     /// Goes with the issues waiting when a writer's turn comes (see [`crate::batch`]).
     async fn store_code_issue(&self, issue: CodeIssue) -> Result<(), StoreCodeIssueError> {
-        let write = |mut batches: Batches<CodeIssue, IssueOutcome>| {
-            let store = self.clone();
-            async move {
-                let patience = store.pool.connection_timeout();
-                let _ = store
-                    .run_either(patience, move |conn| match conn {
-                        Ok(conn) => {
-                            for batch in batches {
-                                let outcomes = D::store_code_issues(conn, batch.items());
-                                batch.answer(outcomes);
-                            }
-                        }
-                        Err(error) => {
-                            if let Some(batch) = batches.next() {
-                                batch.answer_each(|_| Err(error.for_another().into()));
-                            }
-                        }
-                    })
-                    .await;
-            }
+        let write = |conn: &mut D::Connection, batch: Batch<CodeIssue, IssueOutcome>| {
+            let outcomes = D::store_code_issues(conn, batch.items());
+            batch.answer(outcomes);
         };
-        self.issues.submit(issue, write).await
+        self.batched(&self.issues, issue, write, |error| Err(error.into()))
+            .await
     }
 
     async fn find_flow(&self, id: RecoveryFlowId) -> Result<Option<RecoveryFlow>, StoreError> {
