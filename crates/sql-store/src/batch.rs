@@ -284,6 +284,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_turn_that_ends_early_leaves_the_rest_to_the_next_turn() {
+        let batcher = batcher(1, Duration::from_secs(5));
+        let turns = Arc::new(Mutex::new(0));
+        // Writes one batch a turn, as the store does when the database failed it.
+        let write = {
+            let turns = turns.clone();
+            move |mut batches: Batches<u32, u32>| {
+                *turns.lock().unwrap() += 1;
+                async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    if let Some(batch) = batches.next() {
+                        let outcomes: Vec<u32> = batch.items().iter().map(|n| n * 10).collect();
+                        batch.answer(outcomes);
+                    }
+                }
+            }
+        };
+        let first = {
+            let (batcher, write) = (batcher.clone(), write.clone());
+            tokio::spawn(async move { batcher.submit(1, write).await })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let answers = submit_all(&batcher, &write, 2..6).await;
+        assert_eq!(first.await.unwrap(), 10);
+        assert_eq!(answers, [20, 30, 40, 50]);
+        assert_eq!(*turns.lock().unwrap(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_caller_that_goes_away_leaves_the_others_answered() {
         let batcher = batcher(1, Duration::from_secs(5));
         let log = Log::default();

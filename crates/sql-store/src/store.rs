@@ -38,6 +38,12 @@ use crate::{is_unique_violation, store_error};
 pub trait Dialect: Send + Sync + 'static {
     type Connection: StoreConnection;
 
+    /// Whether recovery submissions and redemptions written together share one transaction
+    /// (see [`SqlStore::together`]). Worth it where a commit costs much next to the statements
+    /// and no other writer can hold row locks the batch waits for: SQLite, whose commit syncs
+    /// the file and whose one connection is the only writer.
+    const SHARED_COMMIT: bool = false;
+
     /// Writes a batch of code issues (see [`crate::batch`]): each one's flow, code, audit event
     /// and the revocation it asks for, atomically, and answers each as
     /// [`RecoveryRepository::store_code_issue`] says, an unknown identity with
@@ -144,9 +150,9 @@ pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
 /// database more per code (`docs/performance.md`: 6326 req/s with one, 5565 with two).
 const ISSUE_WRITERS: usize = 1;
 
-/// Batches of recovery submissions, and of redemptions, in flight at once: each batch shares
-/// one transaction's commit, but the database still runs a statement per request, so more than
-/// one writer keeps its cores busy.
+/// Batches of recovery submissions, and of redemptions, in flight at once (at most 32 requests
+/// each). The database runs a statement per request either way; two writers measured the same
+/// as four on PostgreSQL, and SQLite has one connection.
 const SUBMISSION_WRITERS: usize = 4;
 
 type IssueOutcome = Result<(), StoreCodeIssueError>;
@@ -319,11 +325,12 @@ fn unwritten(why: Unwritten) -> StoreError {
 
 impl<D: Dialect> SqlStore<D> {
     /// Runs `call` for `item` with the others waiting when a writer's turn comes (see
-    /// [`crate::batch`]), one after the other in one transaction: they share its commit and the
-    /// hand-off to a blocking thread, and each caller gets its own outcome. A lone request runs
-    /// alone, without a transaction around it. If a call fails (`failed`), the transaction is
-    /// rolled back and each request of the batch runs again alone, so that one failure is
-    /// answered as it would have been alone and undoes none of the others.
+    /// [`crate::batch`]), one after the other on the writer's connection: they share the
+    /// hand-off to a blocking thread, and each caller gets its own outcome. Where the dialect
+    /// has a [`Dialect::SHARED_COMMIT`], a batch of several runs in one transaction; if a call
+    /// fails (`failed`), it is rolled back and each request runs again alone, so one failure
+    /// undoes none of the others. A transaction that cannot begin or commit fails every caller
+    /// of its batch: after a lost commit, running them again could count a submission twice.
     async fn together<T, R>(
         &self,
         batcher: &Batcher<T, R>,
@@ -336,27 +343,35 @@ impl<D: Dialect> SqlStore<D> {
         T: Send + 'static,
         R: Send + 'static,
     {
-        let write = move |conn: &mut D::Connection, batch: Batch<T, R>| match in_one_transaction(
-            conn,
-            batch.items(),
-            call,
-            failed,
-        ) {
-            Ok(outcomes) => batch.answer(outcomes),
-            Err(NotCommitted::RolledBack) => {
-                let alone: Vec<R> = batch.items().iter().map(|item| call(conn, item)).collect();
-                batch.answer(alone);
-            }
-            Err(NotCommitted::Failed(error)) => {
-                batch.answer_each(|_| unavailable(error.for_another()));
+        let write = move |conn: &mut D::Connection, batch: Batch<T, R>| {
+            let shared =
+                D::SHARED_COMMIT.then(|| in_one_transaction(conn, batch.items(), call, failed));
+            match shared {
+                Some(Ok(outcomes)) => {
+                    batch.answer(outcomes);
+                    true
+                }
+                Some(Err(NotCommitted::Failed(error))) => {
+                    batch.answer_each(|_| unavailable(error.for_another()));
+                    false
+                }
+                // Each alone: no shared commit, or it was rolled back.
+                None | Some(Err(NotCommitted::RolledBack)) => {
+                    let alone: Vec<R> = batch.items().iter().map(|item| call(conn, item)).collect();
+                    let served = !alone.iter().any(failed);
+                    batch.answer(alone);
+                    served
+                }
             }
         };
         self.batched(batcher, item, write, unavailable).await
     }
 
     /// Submits `item` to `batcher`. A writer's turn writes its batches one after the other on
-    /// one connection through `write`, which answers each; without a connection, its first
-    /// batch is answered `unavailable`.
+    /// one connection through `write`, which answers each and says whether the database served
+    /// it; a failure ends the turn, so a broken connection goes back to the pool instead of
+    /// failing the next batches. Without a connection, the first batch is answered
+    /// `unavailable`.
     async fn batched<T, R, W>(
         &self,
         batcher: &Batcher<T, R>,
@@ -367,7 +382,7 @@ impl<D: Dialect> SqlStore<D> {
     where
         T: Send + 'static,
         R: Send + 'static,
-        W: Fn(&mut D::Connection, Batch<T, R>) + Copy + Send + 'static,
+        W: Fn(&mut D::Connection, Batch<T, R>) -> bool + Copy + Send + 'static,
     {
         let turn = |mut batches: Batches<T, R>| {
             let store = self.clone();
@@ -375,7 +390,13 @@ impl<D: Dialect> SqlStore<D> {
                 let patience = store.pool.connection_timeout();
                 let _ = store
                     .run_either(patience, move |conn| match conn {
-                        Ok(conn) => batches.for_each(|batch| write(conn, batch)),
+                        Ok(conn) => {
+                            for batch in batches {
+                                if !write(conn, batch) {
+                                    break;
+                                }
+                            }
+                        }
                         Err(error) => {
                             if let Some(batch) = batches.next() {
                                 batch.answer_each(|_| unavailable(error.for_another()));
@@ -569,7 +590,11 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
     async fn store_code_issue(&self, issue: CodeIssue) -> Result<(), StoreCodeIssueError> {
         let write = |conn: &mut D::Connection, batch: Batch<CodeIssue, IssueOutcome>| {
             let outcomes = D::store_code_issues(conn, batch.items());
+            let served = !outcomes
+                .iter()
+                .any(|outcome| matches!(outcome, Err(StoreCodeIssueError::Store(_))));
             batch.answer(outcomes);
+            served
         };
         self.batched(&self.issues, issue, write, |error| Err(error.into()))
             .await

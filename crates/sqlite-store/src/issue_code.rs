@@ -14,6 +14,8 @@ pub struct Sqlite;
 impl Dialect for Sqlite {
     type Connection = SqliteConnection;
 
+    const SHARED_COMMIT: bool = true;
+
     /// Issue by issue, in order, so a later issue for an identity revokes an earlier one of
     /// the batch as it would have after it; an issue whose identity is gone writes nothing.
     fn store_code_issues(
