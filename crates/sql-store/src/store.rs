@@ -38,10 +38,12 @@ use crate::{is_unique_violation, store_error};
 pub trait Dialect: Send + Sync + 'static {
     type Connection: StoreConnection;
 
-    /// Whether recovery submissions and redemptions written together share one transaction
+    /// Whether recovery submissions and redemptions waiting together share one transaction
     /// (see [`SqlStore::together`]). Worth it where a commit costs much next to the statements
     /// and no other writer can hold row locks the batch waits for: SQLite, whose commit syncs
-    /// the file and whose one connection is the only writer.
+    /// the file and whose one connection is the only writer. Not PostgreSQL: sharing its
+    /// commits bought nothing measurable, batches holding each other's row locks until commit
+    /// could deadlock, and writer turns would cap the connections the statements run on.
     const SHARED_COMMIT: bool = false;
 
     /// Writes a batch of code issues (see [`crate::batch`]): each one's flow, code, audit event
@@ -151,8 +153,8 @@ pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
 const ISSUE_WRITERS: usize = 1;
 
 /// Batches of recovery submissions, and of redemptions, in flight at once (at most 32 requests
-/// each). The database runs a statement per request either way; two writers measured the same
-/// as four on PostgreSQL, and SQLite has one connection.
+/// each), where they share a commit ([`Dialect::SHARED_COMMIT`]); no more than the connections
+/// (SQLite has one).
 const SUBMISSION_WRITERS: usize = 4;
 
 type IssueOutcome = Result<(), StoreCodeIssueError>;
@@ -324,13 +326,13 @@ fn unwritten(why: Unwritten) -> StoreError {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    /// Runs `call` for `item` with the others waiting when a writer's turn comes (see
-    /// [`crate::batch`]), one after the other on the writer's connection: they share the
-    /// hand-off to a blocking thread, and each caller gets its own outcome. Where the dialect
-    /// has a [`Dialect::SHARED_COMMIT`], a batch of several runs in one transaction; if a call
-    /// fails (`failed`), it is rolled back and each request runs again alone, so one failure
-    /// undoes none of the others. A transaction that cannot begin or commit fails every caller
-    /// of its batch: after a lost commit, running them again could count a submission twice.
+    /// Runs `call` for `item`. Where the dialect has a [`Dialect::SHARED_COMMIT`], with the
+    /// others waiting when a writer's turn comes (see [`crate::batch`]): a batch of several
+    /// runs in one transaction and shares its commit, each caller getting its own outcome; if a
+    /// call fails (`failed`), it is rolled back and each request runs again alone, so one
+    /// failure undoes none of the others. A transaction that cannot begin or commit fails every
+    /// caller of its batch: after a lost commit, running them again could count a submission
+    /// twice. Elsewhere each request runs alone on a connection of its own.
     async fn together<T, R>(
         &self,
         batcher: &Batcher<T, R>,
@@ -343,25 +345,31 @@ impl<D: Dialect> SqlStore<D> {
         T: Send + 'static,
         R: Send + 'static,
     {
-        let write = move |conn: &mut D::Connection, batch: Batch<T, R>| {
-            let shared =
-                D::SHARED_COMMIT.then(|| in_one_transaction(conn, batch.items(), call, failed));
-            match shared {
-                Some(Ok(outcomes)) => {
-                    batch.answer(outcomes);
-                    true
-                }
-                Some(Err(NotCommitted::Failed(error))) => {
-                    batch.answer_each(|_| unavailable(error.for_another()));
-                    false
-                }
-                // Each alone: no shared commit, or it was rolled back.
-                None | Some(Err(NotCommitted::RolledBack)) => {
-                    let alone: Vec<R> = batch.items().iter().map(|item| call(conn, item)).collect();
-                    let served = !alone.iter().any(failed);
-                    batch.answer(alone);
-                    served
-                }
+        if !D::SHARED_COMMIT {
+            return self
+                .run(move |conn| Ok::<_, StoreError>(call(conn, &item)))
+                .await
+                .unwrap_or_else(unavailable);
+        }
+        let write = move |conn: &mut D::Connection, batch: Batch<T, R>| match in_one_transaction(
+            conn,
+            batch.items(),
+            call,
+            failed,
+        ) {
+            Ok(outcomes) => {
+                batch.answer(outcomes);
+                true
+            }
+            Err(NotCommitted::Failed(error)) => {
+                batch.answer_each(|_| unavailable(error.for_another()));
+                false
+            }
+            Err(NotCommitted::RolledBack) => {
+                let alone: Vec<R> = batch.items().iter().map(|item| call(conn, item)).collect();
+                let served = !alone.iter().any(failed);
+                batch.answer(alone);
+                served
             }
         };
         self.batched(batcher, item, write, unavailable).await
