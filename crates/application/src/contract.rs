@@ -1154,6 +1154,16 @@ fn strict() -> LockoutPolicy {
     }
 }
 
+/// A failed sign-in on `key` from each of `groups`, under [`strict`].
+async fn fail_from<S: Store>(store: &S, key: &IdentifierKey, groups: &[AddressGroup]) {
+    for &group in groups {
+        store
+            .count_attempt(key, group, now(), strict())
+            .await
+            .unwrap();
+    }
+}
+
 async fn counts<S: Store>(store: &S, key: &IdentifierKey) -> Vec<(Option<AddressGroup>, u32)> {
     let mut counts: Vec<_> = store
         .failures_of(key)
@@ -1235,16 +1245,8 @@ pub async fn failed_sign_ins_are_counted_atomically<S: Store>(store: &S) {
 
 pub async fn failed_sign_ins_are_cleared_and_purged<S: Store>(store: &S) {
     let (ada, a, b) = (key("ada"), address("192.0.2.1"), address("192.0.2.2"));
-    for group in [a, a, b] {
-        store
-            .count_attempt(&ada, group, now(), strict())
-            .await
-            .unwrap();
-    }
-    store
-        .count_attempt(&key("bob"), a, now(), strict())
-        .await
-        .unwrap();
+    fail_from(store, &ada, &[a, a, b]).await;
+    fail_from(store, &key("bob"), &[a]).await;
     // A success from `a` forgets `a` and the count over all addresses, not `b`.
     store.clear_failures(&ada, Some(a), None).await.unwrap();
     assert_eq!(counts(store, &ada).await, vec![(Some(b), 1)]);
@@ -1905,16 +1907,8 @@ pub async fn racing_issues_keep_one_live_code_per_identity<S: Store>(store: &S) 
 pub async fn a_redemption_forgets_the_identifiers_failed_sign_ins<S: Store>(store: &S) {
     let ada = stored_identity(store, None).await;
     let (ada_key, a, b) = (key("ada"), address("192.0.2.1"), address("192.0.2.2"));
-    for group in [a, b, b] {
-        store
-            .count_attempt(&ada_key, group, now(), strict())
-            .await
-            .unwrap();
-    }
-    store
-        .count_attempt(&key("bob"), a, now(), strict())
-        .await
-        .unwrap();
+    fail_from(store, &ada_key, &[a, b, b]).await;
+    fail_from(store, &key("bob"), &[a]).await;
     let issued = issue(ada, now());
     store.store_code_issue(issued.clone()).await.unwrap();
     let (_, mut redeemed) = redemption(&issued, now());

@@ -28,7 +28,7 @@ impl Dialect for Postgres {
         crate::submission::begin_submission(conn, flow_id, now)
     }
 
-    fn redeem(conn: &mut PgConnection, redemption: Redemption) -> Result<(), RedeemError> {
-        crate::redeem::redeem(conn, &redemption)
+    fn redeem(conn: &mut PgConnection, redemption: &Redemption) -> Result<(), RedeemError> {
+        crate::redeem::redeem(conn, redemption)
     }
 }

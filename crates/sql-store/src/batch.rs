@@ -261,17 +261,13 @@ mod tests {
         let batcher = batcher(1, Duration::from_secs(5));
         let log = Log::default();
         let write = writer(Duration::from_millis(20), &log);
-        let first = {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(0, write).await })
-        };
+        let first = spawn_submit(&batcher, &write, 0);
         tokio::time::sleep(Duration::from_millis(5)).await;
         // Arriving one by one while each batch is written: each goes in a later round of the
         // first writer's turn, until its rounds are spent.
         let mut later = Vec::new();
         for n in 1..=u32::try_from(ROUNDS_PER_TURN + 1).unwrap() {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            later.push(tokio::spawn(async move { batcher.submit(n, write).await }));
+            later.push(spawn_submit(&batcher, &write, n));
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(first.await.unwrap(), 0);
@@ -301,10 +297,7 @@ mod tests {
                 }
             }
         };
-        let first = {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(1, write).await })
-        };
+        let first = spawn_submit(&batcher, &write, 1);
         tokio::time::sleep(Duration::from_millis(5)).await;
         let answers = submit_all(&batcher, &write, 2..6).await;
         assert_eq!(first.await.unwrap(), 10);
@@ -317,15 +310,9 @@ mod tests {
         let batcher = batcher(1, Duration::from_secs(5));
         let log = Log::default();
         let write = writer(Duration::from_millis(20), &log);
-        let leader = {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(1, write).await })
-        };
+        let leader = spawn_submit(&batcher, &write, 1);
         tokio::task::yield_now().await;
-        let follower = {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(2, write).await })
-        };
+        let follower = spawn_submit(&batcher, &write, 2);
         leader.abort();
         assert_eq!(follower.await.unwrap(), 20);
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -337,10 +324,7 @@ mod tests {
         let batcher = batcher(1, Duration::from_millis(10));
         let log = Log::default();
         let write = writer(Duration::from_millis(100), &log);
-        let first = {
-            let (batcher, write) = (batcher.clone(), write.clone());
-            tokio::spawn(async move { batcher.submit(1, write).await })
-        };
+        let first = spawn_submit(&batcher, &write, 1);
         tokio::time::sleep(Duration::from_millis(5)).await;
         // Queued behind the first write, past its patience when the next round takes it.
         assert_eq!(batcher.submit(2, write).await, 998);
@@ -354,6 +338,20 @@ mod tests {
         assert_eq!(batcher.submit(1, dropped).await, 999);
     }
 
+    /// Submits `n` on a task of its own, as a request would.
+    fn spawn_submit<W, F>(
+        batcher: &Arc<Batcher<u32, u32>>,
+        write: &W,
+        n: u32,
+    ) -> tokio::task::JoinHandle<u32>
+    where
+        W: Fn(Batches<u32, u32>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (batcher, write) = (batcher.clone(), write.clone());
+        tokio::spawn(async move { batcher.submit(n, write).await })
+    }
+
     async fn submit_all<W, F>(
         batcher: &Arc<Batcher<u32, u32>>,
         write: &W,
@@ -363,12 +361,7 @@ mod tests {
         W: Fn(Batches<u32, u32>) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        let tasks: Vec<_> = items
-            .map(|n| {
-                let (batcher, write) = (batcher.clone(), write.clone());
-                tokio::spawn(async move { batcher.submit(n, write).await })
-            })
-            .collect();
+        let tasks: Vec<_> = items.map(|n| spawn_submit(batcher, write, n)).collect();
         let mut answers = Vec::new();
         for task in tasks {
             answers.push(task.await.unwrap());

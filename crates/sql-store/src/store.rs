@@ -93,7 +93,7 @@ pub trait Dialect: Send + Sync + 'static {
     ///
     /// # Errors
     /// As [`RecoveryRepository::redeem`].
-    fn redeem(conn: &mut Self::Connection, redemption: Redemption) -> Result<(), RedeemError> {
+    fn redeem(conn: &mut Self::Connection, redemption: &Redemption) -> Result<(), RedeemError> {
         let outcome = conn.transaction(|conn| {
             if conn.consume_code(redemption.code_id, redemption.flow_id, redemption.at)? == 0 {
                 return Err(diesel::result::Error::RollbackTransaction);
@@ -105,12 +105,12 @@ pub trait Dialect: Send + Sync + 'static {
             if let Some(proven) = &redemption.proven_addresses {
                 conn.prove_addresses(proven)?;
             }
-            conn.insert_session(redemption.session.into())?;
-            conn.insert_settings_flow(redemption.settings.into())?;
+            conn.insert_session(redemption.session.clone().into())?;
+            conn.insert_settings_flow(redemption.settings.clone().into())?;
             if let Some(key) = &redemption.clear_lockout {
                 conn.delete_failures(key.as_str(), None)?;
             }
-            conn.insert_audit_event(redemption.audit.into())
+            conn.insert_audit_event(redemption.audit.clone().into())
         });
         match outcome {
             Ok(_) => Ok(()),
@@ -151,11 +151,6 @@ pub const DEFAULT_ISSUE_BATCH_SIZE: usize = 32;
 /// a second writer would only split the waiting requests into smaller batches, which cost the
 /// database more per code (`docs/performance.md`: 6326 req/s with one, 5565 with two).
 const ISSUE_WRITERS: usize = 1;
-
-/// Batches of recovery submissions, and of redemptions, in flight at once (at most 32 requests
-/// each), where they share a commit ([`Dialect::SHARED_COMMIT`]); no more than the connections
-/// (SQLite has one).
-const SUBMISSION_WRITERS: usize = 4;
 
 type IssueOutcome = Result<(), StoreCodeIssueError>;
 type SubmissionOutcome = Result<Option<Submission>, StoreError>;
@@ -221,14 +216,15 @@ impl<D: Dialect> SqlStore<D> {
                 options.connection_timeout,
                 |why| Err(unwritten(why).into()),
             )),
+            // Where they share a commit (SQLite, one connection): a batch per connection.
             submissions: Arc::new(Batcher::new(
-                SUBMISSION_WRITERS.min(connections),
+                connections,
                 DEFAULT_ISSUE_BATCH_SIZE,
                 options.connection_timeout,
                 |why| Err(unwritten(why)),
             )),
             redemptions: Arc::new(Batcher::new(
-                SUBMISSION_WRITERS.min(connections),
+                connections,
                 DEFAULT_ISSUE_BATCH_SIZE,
                 options.connection_timeout,
                 |why| Err(unwritten(why).into()),
@@ -288,11 +284,7 @@ impl<D: Dialect> SqlStore<D> {
         let turn = match tokio::time::timeout(patience, self.turns.clone().acquire_owned()).await {
             Ok(Ok(turn)) => turn,
             Ok(Err(closed)) => return Ok(work(Err(StoreError::Unexpected(Box::new(closed))))),
-            Err(_) => {
-                return Ok(work(Err(StoreError::Unavailable(
-                    "every database connection stayed busy".into(),
-                ))));
-            }
+            Err(_) => return Ok(work(Err(all_busy()))),
         };
         let patience = patience.saturating_sub(waiting.elapsed());
         let pool = self.pool.clone();
@@ -315,12 +307,15 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
+/// The store's failure for a request that waited its whole patience for a connection.
+fn all_busy() -> StoreError {
+    StoreError::Unavailable("every database connection stayed busy".into())
+}
+
 /// The store's failure for a request that no batch wrote.
 fn unwritten(why: Unwritten) -> StoreError {
     match why {
-        Unwritten::Waited => {
-            StoreError::Unavailable("every database connection stayed busy".into())
-        }
+        Unwritten::Waited => all_busy(),
         Unwritten::Lost => StoreError::Unexpected("the request's batch ended unanswered".into()),
     }
 }
@@ -652,7 +647,7 @@ impl<D: Dialect> RecoveryRepository for SqlStore<D> {
         self.together(
             &self.redemptions,
             redemption,
-            |conn, redemption| D::redeem(conn, redemption.clone()),
+            D::redeem,
             |outcome| matches!(outcome, Err(RedeemError::Store(_))),
             |error| Err(error.into()),
         )
